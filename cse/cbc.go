@@ -156,6 +156,8 @@ func (d *cbcDecrypter) Read(p []byte) (int, error) {
 }
 
 func (d *cbcDecrypter) Close() error {
+	d.pl.Release(d.cur)
+	d.cur = nil
 	d.pl.Close()
 	if d.err == nil || d.err == io.EOF {
 		d.err = errClosed

@@ -37,7 +37,16 @@ func NewGCMDecryptReader(ciphertext io.Reader, key, iv, aad []byte, optFns ...fu
 	if err != nil {
 		return nil, err
 	}
-	return &gcmDecrypter{gcmCore: c, opts: o}, nil
+	// Unless chunks are decrypted on several cores as they are released
+	// (parallel delayed mode), workers only hash the ciphertext and Read
+	// applies the keystream straight into the caller's buffer: no copy, and
+	// in the default mode the held bytes are ciphertext, not plaintext.
+	c.deferCTR = c.seq || !o.DelayedAuthentication
+	d := &gcmDecrypter{gcmCore: c, opts: o}
+	if c.deferCTR {
+		d.ctr = c.k.CTR(c.iv[:], 0)
+	}
+	return d, nil
 }
 
 func processDecrypt(c *gcmCore, j *pipeline.Job) {
@@ -61,24 +70,29 @@ func processDecrypt(c *gcmCore, j *pipeline.Job) {
 		return
 	}
 	j.Sum = c.k.ChunkHash(j.Data, j.Scratch())
-	c.xor(j)
+	if !c.deferCTR {
+		c.xor(j)
+	}
 }
 
 type gcmDecrypter struct {
 	*gcmCore
 	opts DecryptOptions
 
-	cur *pipeline.Job
-	out []byte
-	end bool  // the last chunk has been taken from the pipeline
-	err error // sticky; io.EOF at the end
+	cur   *pipeline.Job
+	out   []byte
+	outCT bool  // out is ciphertext that Read decrypts with ctr
+	end   bool  // the last chunk has been taken from the pipeline
+	err   error // sticky; io.EOF at the end
 
 	// authenticate-before-release state
-	verified bool
-	held     [][]byte
-	heldN    int64
-	spool    *spool.File
-	spoolBuf []byte
+	verified  bool
+	held      [][]byte
+	served    []byte // the held chunk being returned
+	heldPlain bool   // held is a one-chunk message already opened
+	heldN     int64
+	spool     *spool.File
+	spoolBuf  []byte
 }
 
 func (d *gcmDecrypter) Read(p []byte) (int, error) {
@@ -92,7 +106,12 @@ func (d *gcmDecrypter) Read(p []byte) (int, error) {
 			d.nextVerified()
 		}
 	}
-	n := copy(p, d.out)
+	n := min(len(p), len(d.out))
+	if d.outCT {
+		d.ctr.XORKeyStream(p[:n], d.out[:n])
+	} else {
+		copy(p, d.out[:n])
+	}
 	d.out = d.out[n:]
 	return n, nil
 }
@@ -152,6 +171,7 @@ func (d *gcmDecrypter) nextDelayed() {
 	}
 	d.cur = j
 	d.out = j.Data
+	d.outCT = d.deferCTR && !j.Done
 	if err := d.check(j); err != nil {
 		// The plaintext of this chunk is still returned; the error
 		// replaces io.EOF after it.
@@ -166,9 +186,15 @@ func (d *gcmDecrypter) nextVerified() {
 			return
 		}
 	}
+	if d.served != nil {
+		pipeline.PutBuffer(d.served)
+		d.served = nil
+	}
 	switch {
 	case len(d.held) > 0:
 		d.out = d.held[0]
+		d.outCT = !d.heldPlain
+		d.served = d.held[0]
 		d.held[0] = nil
 		d.held = d.held[1:]
 	case d.spool != nil:
@@ -184,6 +210,7 @@ func (d *gcmDecrypter) nextVerified() {
 		}
 		d.spoolBuf = out[:0]
 		d.out = out
+		d.outCT = true
 	default:
 		d.err = io.EOF
 	}
@@ -197,14 +224,15 @@ func (d *gcmDecrypter) verifyAll() {
 		if j == nil {
 			return
 		}
+		d.cur = j
 		if err := d.check(j); err != nil {
 			d.fail(err)
 			return
 		}
 		if j.Done {
 			// A one-chunk message, already opened and authenticated.
-			d.cur = j
-			d.held = append(d.held, j.Data)
+			d.held = append(d.held, d.pl.Detach(j))
+			d.heldPlain = true
 			break
 		}
 		if err := d.hold(j); err != nil {
@@ -226,6 +254,7 @@ func (d *gcmDecrypter) hold(j *pipeline.Job) error {
 	if n == 0 {
 		return nil
 	}
+	d.cur = j // released by the next take
 	if d.spool == nil && d.heldN+n <= d.opts.MemoryLimit {
 		d.held = append(d.held, d.pl.Detach(j))
 		d.heldN += n
@@ -242,14 +271,12 @@ func (d *gcmDecrypter) hold(j *pipeline.Job) error {
 				return err
 			}
 			clear(h)
+			pipeline.PutBuffer(h)
 			d.held[i] = nil
 		}
 		d.held, d.heldN = nil, 0
 	}
-	err := d.spool.Write(j.Data)
-	clear(j.Data)
-	d.cur = j
-	return err
+	return d.spool.Write(j.Data)
 }
 
 func (d *gcmDecrypter) closeSpool() {
@@ -265,11 +292,18 @@ func (d *gcmDecrypter) fail(err error) {
 	d.out = nil
 	for _, h := range d.held {
 		clear(h)
+		pipeline.PutBuffer(h)
 	}
 	d.held = nil
+	if d.served != nil {
+		pipeline.PutBuffer(d.served)
+		d.served = nil
+	}
 	d.closeSpool()
 	if d.cur != nil {
 		clear(d.cur.Data)
+		d.pl.Release(d.cur)
+		d.cur = nil
 	}
 	d.pl.Close()
 }
@@ -279,6 +313,8 @@ func (d *gcmDecrypter) Close() error {
 		d.fail(errClosed)
 	} else {
 		d.closeSpool()
+		d.pl.Release(d.cur)
+		d.cur = nil
 		d.pl.Close()
 	}
 	return nil

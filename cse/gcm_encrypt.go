@@ -39,6 +39,8 @@ type gcmCore struct {
 	pl   *pipeline.Pipeline
 	ctr  cipher.Stream // the sequential mode's continuous keystream
 	seq  bool
+	// deferCTR: workers only hash; the consumer applies the keystream.
+	deferCTR bool
 }
 
 func newGCMCore(src io.Reader, key, iv, aad []byte, o StreamOptions, holdback int, process func(c *gcmCore, j *pipeline.Job)) (*gcmCore, error) {
@@ -172,6 +174,8 @@ func (e *gcmEncrypter) next() {
 }
 
 func (e *gcmEncrypter) Close() error {
+	e.pl.Release(e.cur)
+	e.cur = nil
 	e.pl.Close()
 	if e.err == nil {
 		e.err = errClosed

@@ -58,13 +58,14 @@ type Pipeline struct {
 	job *Job
 
 	// parallel mode
-	once  sync.Once
-	order chan *Job
-	work  chan *Job
-	free  chan *Job
-	stop  chan struct{}
-	wg    sync.WaitGroup
-	close sync.Once
+	started  bool
+	prodDone chan struct{}
+	order    chan *Job
+	work     chan *Job
+	free     chan *Job
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	close    sync.Once
 }
 
 // New starts a pipeline over src.
@@ -77,7 +78,27 @@ func New(src io.Reader, cfg Config) *Pipeline {
 }
 
 func (p *Pipeline) newJob() *Job {
-	return &Job{buf: make([]byte, p.cfg.ChunkSize+p.cfg.Holdback+16), done: make(chan struct{}, 1)}
+	return &Job{buf: getBuffer(p.cfg.ChunkSize + p.cfg.Holdback + 16), done: make(chan struct{}, 1)}
+}
+
+// buffers recycles chunk buffers across pipelines, by size.
+var buffers sync.Map // int -> *sync.Pool of *[]byte
+
+func getBuffer(size int) []byte {
+	if v, ok := buffers.Load(size); ok {
+		if b, ok := v.(*sync.Pool).Get().(*[]byte); ok {
+			return (*b)[:size]
+		}
+	}
+	return make([]byte, size)
+}
+
+// PutBuffer recycles the buffer behind a slice returned by Detach, once the
+// caller is done with it. The slice must not be used afterwards.
+func PutBuffer(b []byte) {
+	b = b[:cap(b)]
+	v, _ := buffers.LoadOrStore(len(b), new(sync.Pool))
+	v.(*sync.Pool).Put(&b)
 }
 
 // fill reads the next chunk into j.
@@ -148,7 +169,22 @@ func (p *Pipeline) Next() (*Job, error) {
 		p.taken = j.Last || j.Err != nil
 		return j, nil
 	}
-	p.once.Do(p.start)
+	if !p.started {
+		// Read the first chunk here: a message that fits in one chunk
+		// never starts a goroutine.
+		p.started = true
+		j := p.newJob()
+		p.fill(j)
+		if j.Last || j.Err != nil {
+			if j.Err == nil {
+				p.cfg.Process(j)
+			}
+			p.taken = true
+			p.job = j
+			return j, nil
+		}
+		p.start(j)
+	}
 	select {
 	case j, ok := <-p.order:
 		if !ok {
@@ -164,7 +200,7 @@ func (p *Pipeline) Next() (*Job, error) {
 
 // Release hands a job's buffer back for reuse.
 func (p *Pipeline) Release(j *Job) {
-	if p.cfg.Workers == 1 || j == nil {
+	if j == nil || j == p.job || p.free == nil {
 		return
 	}
 	select {
@@ -174,42 +210,64 @@ func (p *Pipeline) Release(j *Job) {
 }
 
 // Detach takes ownership of the job's Data (and Trailer) away from the
-// pipeline, which allocates a new buffer in its place.
+// pipeline: the job gets a new buffer and can still be released. Hand the
+// slice to PutBuffer when done with it.
 func (p *Pipeline) Detach(j *Job) []byte {
-	if p.cfg.Workers == 1 {
-		p.job = nil
-		return j.Data
-	}
 	data := j.Data
-	nj := p.newJob()
-	select {
-	case p.free <- nj:
-	default:
-	}
+	j.buf = getBuffer(len(j.buf))
+	j.Data, j.Trailer = nil, nil
 	return data
 }
 
-// Close stops the pipeline. It does not close the source; a producer blocked
-// reading the source exits when that read returns.
+// Close stops the pipeline and recycles its idle buffers. Release the
+// current job before calling it. It does not close the source; a producer
+// blocked reading the source exits when that read returns.
 func (p *Pipeline) Close() {
 	p.close.Do(func() {
 		p.taken = true
+		if p.job != nil {
+			// Sequential mode, or a parallel pipeline that never started.
+			PutBuffer(p.job.buf)
+			p.job = nil
+		}
 		if p.stop != nil {
 			close(p.stop)
+			select {
+			case <-p.prodDone:
+				p.drainFree()
+			default:
+				// The producer drains the free list when it exits.
+			}
 		}
 	})
 }
 
-func (p *Pipeline) start() {
+// drainFree recycles the buffers of idle jobs. Only called once the producer,
+// the free list's only reader, has stopped or is stopping.
+func (p *Pipeline) drainFree() {
+	for {
+		select {
+		case j := <-p.free:
+			PutBuffer(j.buf)
+		default:
+			return
+		}
+	}
+}
+
+func (p *Pipeline) start(first *Job) {
 	w := p.cfg.Workers
 	n := 2 * w
 	p.order = make(chan *Job, n)
 	p.work = make(chan *Job, n)
 	p.free = make(chan *Job, n)
 	p.stop = make(chan struct{})
-	for range n {
+	p.prodDone = make(chan struct{})
+	for range n - 1 {
 		p.free <- p.newJob()
 	}
+	p.order <- first
+	p.work <- first
 	for range w {
 		p.wg.Add(1)
 		go p.worker()
@@ -226,7 +284,15 @@ func (p *Pipeline) worker() {
 }
 
 func (p *Pipeline) produce() {
-	defer close(p.work)
+	defer func() {
+		close(p.work)
+		close(p.prodDone)
+		select {
+		case <-p.stop:
+			p.drainFree()
+		default:
+		}
+	}()
 	for !p.ended {
 		var j *Job
 		select {

@@ -44,7 +44,7 @@ type Options struct {
 	// when Duration is set.
 	ExpiryWindow time.Duration
 	// Groups resolves the groups of identities without Groups; nil means
-	// OSGroups.
+	// CachedGroups(OSGroups{}, DefaultGroupCacheTTL).
 	Groups GroupResolver
 	// Logger receives one record per decision (no secrets); nil discards.
 	Logger *slog.Logger
@@ -94,7 +94,7 @@ func New(client AssumeRoleAPI, mappings []Mapping, optFns ...func(*Options)) (*R
 		o.ExpiryWindow = o.Duration / 2
 	}
 	if o.Groups == nil {
-		o.Groups = OSGroups{}
+		o.Groups = CachedGroups(OSGroups{}, DefaultGroupCacheTTL)
 	}
 	r := &Resolver{client: client, mappings: c, opts: o, logger: o.Logger}
 	if r.logger == nil {

@@ -340,3 +340,19 @@ func BenchmarkResolveWarm(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkResolveWarmGroupLookup(b *testing.B) {
+	r := newResolver(b, &fakeSTS{}, seedMappings, func(o *Options) {
+		o.Groups = CachedGroups(staticGroups{"admin1": {"AdminGroup"}}, time.Hour)
+	})
+	ctx := asUser("admin1")
+	if _, _, err := r.Resolve(ctx, "s3a://elsewhere/dir/file"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := r.Resolve(ctx, "s3a://elsewhere/dir/file"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

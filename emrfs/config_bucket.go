@@ -266,6 +266,20 @@ func (r *resolution) s3a(rest, old string) (value, property string) {
 	return "", s3aPrefix + rest
 }
 
+// atLevelOf names the property rest (under family prefix global or
+// per-bucket prefix bucketPrefix) at the same level as the property that
+// turned encryption on, so that "set X" points where the user configures
+// this bucket.
+func (r *resolution) atLevelOf(on, global, bucketPrefix, rest, found string) string {
+	if r.name == "" || found != global+rest {
+		return found // set somewhere: name where it was found
+	}
+	if strings.HasPrefix(on, bucketPrefix+r.name+".") {
+		return bucketPrefix + r.name + "." + rest
+	}
+	return found
+}
+
 func (r *resolution) boolProp(value, property string) bool {
 	b, err := parseBool(r.name, property, value, false)
 	if err != nil {
@@ -303,6 +317,7 @@ func (c *Config) resolve(name string) *resolution {
 	bucketName := name
 	r.bucket = &Bucket{Name: bucketName}
 
+	before := len(r.errs)
 	emrfs := r.emrfsChoice()
 	s3a := r.s3aChoice()
 	chosen := emrfs
@@ -322,6 +337,13 @@ func (c *Config) resolve(name string) *resolution {
 		if chosen.on() {
 			r.warn("the security configuration (%s) overrides %s", se.field, chosen.property)
 		}
+		// The security configuration replaces the emrfs-site / core-site
+		// choice of encryption, as on a cluster: problems in that choice
+		// no longer stop the bucket from being used.
+		for _, e := range r.errs[before:] {
+			r.warn("ignored because the security configuration decides the encryption: %v", e)
+		}
+		r.errs = r.errs[:before]
 		chosen = r.securityChoice(se)
 	}
 	if chosen.cse != nil {
@@ -366,6 +388,9 @@ func (r *resolution) emrfsChoice() choice {
 	ch.property = cseProp
 	provider, providerProp := r.emrfs(pCSEProvider)
 	if provider == "" {
+		providerProp = r.atLevelOf(cseProp, emrfsPrefix, emrfsBucketPrefix, pCSEProvider, providerProp)
+	}
+	if provider == "" {
 		r.fail(providerProp, "", "EncryptionMaterialsProvider is not specified using "+emrfsPrefix+pCSEProvider,
 			"set it to "+KMSMaterialsProvider+" for CSE-KMS, or to the name of a registered custom provider")
 		return ch
@@ -375,6 +400,7 @@ func (r *resolution) emrfsChoice() choice {
 	if provider == KMSMaterialsProvider {
 		keyID, keyIDProp := r.emrfs(pCSEKMSKeyID)
 		if keyID == "" {
+			keyIDProp = r.atLevelOf(cseProp, emrfsPrefix, emrfsBucketPrefix, pCSEKMSKeyID, keyIDProp)
 			r.fail(keyIDProp, "", emrfsPrefix+pCSEKMSKeyID+" cannot be empty",
 				"set it to the KMS key id, ARN or alias that protects the data keys")
 		} else {
@@ -389,6 +415,9 @@ func (r *resolution) emrfsChoice() choice {
 func (r *resolution) s3aChoice() choice {
 	alg, algProp := r.s3a(aAlgorithm, aAlgorithmOld)
 	key, keyProp := r.s3a(aKey, aKeyOld)
+	if key == "" {
+		keyProp = r.atLevelOf(algProp, s3aPrefix, s3aBucketPrefix, aKey, keyProp)
+	}
 	ch := choice{property: algProp}
 	kmsCtx := func() map[string]string {
 		v, p := r.s3a(aContext, "")
@@ -432,6 +461,7 @@ func (r *resolution) s3aChoice() choice {
 	case "CSE-CUSTOM":
 		class, classProp := r.s3a(aCSEKeyring, "")
 		if class == "" {
+			classProp = r.atLevelOf(algProp, s3aPrefix, s3aBucketPrefix, aCSEKeyring, classProp)
 			r.fail(classProp, "", "CSE-CUSTOM needs a keyring provider", "set "+classProp+" to the provider's class name (in Go, the name it was registered under)")
 		}
 		uri, _ := r.s3a(aCSEKeyringURI, "")

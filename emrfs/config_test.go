@@ -3,6 +3,7 @@ package emrfs
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -513,4 +514,32 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestBucketConcurrent(t *testing.T) {
+	c, err := LoadConfigurationsJSON(readTestdata(t, "configurations-nested.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ApplySecurityConfiguration(readTestdata(t, "security-configuration.json")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			for j := range 50 {
+				if _, err := c.Bucket(fmt.Sprintf("b%d-%d", i, j)); err != nil {
+					done <- err
+					return
+				}
+				_ = c.Warnings()
+			}
+			done <- c.Validate()
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -348,7 +348,23 @@ func (c *Config) resolve(name string) *resolution {
 		r.cseCommon(chosen.cse)
 	}
 	r.bucket.SSE, r.bucket.CSE = chosen.sse, chosen.cse
+	r.unexpandValues()
 	return r
+}
+
+// unexpandValues shows a faulty value as written (${name} references
+// unexpanded) so that an error never prints what a reference expanded to,
+// which might be another property's key material.
+func (r *resolution) unexpandValues() {
+	for _, e := range r.errs {
+		var ce *ConfigError
+		if !errors.As(e, &ce) || ce.Value == redacted {
+			continue
+		}
+		if raw, ok := r.c.props.Raw(ce.Property); ok && strings.Contains(raw, "${") {
+			ce.Value = raw
+		}
+	}
 }
 
 // emrfsChoice reads fs.s3.* encryption.

@@ -332,6 +332,19 @@ func TestValidateReportsAll(t *testing.T) {
 	}
 }
 
+func TestErrorValueNotExpanded(t *testing.T) {
+	c := configOf(map[string]string{
+		"fs.s3a.encryption.key":                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+		"fs.s3.enableServerSideEncryption":     "true",
+		"fs.s3.serverSideEncryption.kms.keyId": "${fs.s3a.encryption.key}",
+	})
+	_, err := c.Bucket("b")
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Value != "${fs.s3a.encryption.key}" || strings.Contains(err.Error(), testSSECKey) {
+		t.Errorf("error %v shows the expanded value", err)
+	}
+}
+
 func TestBucketName(t *testing.T) {
 	for _, name := range []string{"", "s3://b", "b/key", strings.Repeat("a", 256)} {
 		if _, err := NewConfig().Bucket(name); !errors.Is(err, ErrInvalidConfig) {

@@ -313,9 +313,7 @@ func (ch choice) String() string {
 }
 
 func (c *Config) resolve(name string) *resolution {
-	r := &resolution{c: c, name: name}
-	bucketName := name
-	r.bucket = &Bucket{Name: bucketName}
+	r := &resolution{c: c, name: name, bucket: &Bucket{Name: name}}
 
 	before := len(r.errs)
 	emrfs := r.emrfsChoice()
@@ -350,15 +348,31 @@ func (c *Config) resolve(name string) *resolution {
 		r.cseCommon(chosen.cse)
 	}
 	r.bucket.SSE, r.bucket.CSE = chosen.sse, chosen.cse
+	r.unexpandValues()
 	return r
+}
+
+// unexpandValues shows a faulty value as written (${name} references
+// unexpanded) so that an error never prints what a reference expanded to,
+// which might be another property's key material.
+func (r *resolution) unexpandValues() {
+	for _, e := range r.errs {
+		var ce *ConfigError
+		if !errors.As(e, &ce) || ce.Value == redacted {
+			continue
+		}
+		if raw, ok := r.c.props.Raw(ce.Property); ok && strings.Contains(raw, "${") {
+			ce.Value = raw
+		}
+	}
 }
 
 // emrfsChoice reads fs.s3.* encryption.
 func (r *resolution) emrfsChoice() choice {
-	sseOn := r.boolProp(r.emrfs(pSSEEnabled))
-	cseOn := r.boolProp(r.emrfs(pCSEEnabled))
-	_, sseProp := r.emrfs(pSSEEnabled)
-	_, cseProp := r.emrfs(pCSEEnabled)
+	sseV, sseProp := r.emrfs(pSSEEnabled)
+	cseV, cseProp := r.emrfs(pCSEEnabled)
+	sseOn := r.boolProp(sseV, sseProp)
+	cseOn := r.boolProp(cseV, cseProp)
 	var ch choice
 	if sseOn && cseOn {
 		r.fail(cseProp, "true", "SSE ("+sseProp+") and CSE are both on; they are mutually exclusive",

@@ -90,3 +90,16 @@ func ExampleConfig_Validate() {
 	// [] fs.s3.cse.kms.keyId: fs.s3.cse.kms.keyId cannot be empty
 	// [archive] fs.s3a.bucket.archive.encryption.key: SSE-C needs a key
 }
+
+// Warnings reports settings that disagree but do not stop the configuration
+// from being used.
+func ExampleConfig_Warnings() {
+	cfg := emrfs.NewConfig()
+	cfg.Set("fs.s3.enableServerSideEncryption", "true")
+	cfg.Set("fs.s3a.encryption.algorithm", "SSE-KMS")
+	for _, w := range cfg.Warnings() {
+		fmt.Println(w)
+	}
+	// Output:
+	// fs.s3.enableServerSideEncryption (SSE SSE-S3) and fs.s3a.encryption.algorithm (SSE SSE-KMS(key=aws/s3 (account default))) disagree; using the fs.s3.* setting
+}

@@ -3,6 +3,7 @@ package emrfs
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -331,6 +332,19 @@ func TestValidateReportsAll(t *testing.T) {
 	}
 }
 
+func TestErrorValueNotExpanded(t *testing.T) {
+	c := configOf(map[string]string{
+		"fs.s3a.encryption.key":                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+		"fs.s3.enableServerSideEncryption":     "true",
+		"fs.s3.serverSideEncryption.kms.keyId": "${fs.s3a.encryption.key}",
+	})
+	_, err := c.Bucket("b")
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Value != "${fs.s3a.encryption.key}" || strings.Contains(err.Error(), testSSECKey) {
+		t.Errorf("error %v shows the expanded value", err)
+	}
+}
+
 func TestBucketName(t *testing.T) {
 	for _, name := range []string{"", "s3://b", "b/key", strings.Repeat("a", 256)} {
 		if _, err := NewConfig().Bucket(name); !errors.Is(err, ErrInvalidConfig) {
@@ -513,4 +527,32 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestBucketConcurrent(t *testing.T) {
+	c, err := LoadConfigurationsJSON(readTestdata(t, "configurations-nested.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ApplySecurityConfiguration(readTestdata(t, "security-configuration.json")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			for j := range 50 {
+				if _, err := c.Bucket(fmt.Sprintf("b%d-%d", i, j)); err != nil {
+					done <- err
+					return
+				}
+				_ = c.Warnings()
+			}
+			done <- c.Validate()
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
 }

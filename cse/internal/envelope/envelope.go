@@ -151,7 +151,7 @@ func Parse(meta, instr map[string]string) (*Envelope, error) {
 		return parseFields(m, srcMeta, v)
 	}
 	if instr == nil {
-		return nil, malformed(srcMeta, "", "object metadata holds no envelope and no instruction file was given", nil)
+		return nil, malformed(srcMeta, "", "no envelope in the object metadata and no instruction file given", ErrNoEnvelope)
 	}
 	in, err := Normalize(instr)
 	if err != nil {

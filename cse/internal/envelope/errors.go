@@ -1,6 +1,13 @@
 package envelope
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNoEnvelope is wrapped by the error for metadata with no envelope and no
+// instruction file.
+var ErrNoEnvelope = errors.New("cse: object holds no encryption envelope")
 
 // MalformedError reports an envelope that cannot be used as stored. Key names
 // the metadata key (without the x-amz-meta- prefix) that is wrong, or is

@@ -35,7 +35,7 @@ func TestRoundTrip(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					ct := seal(t, c, plaintext)
+					ct := envSeal(t, c, plaintext)
 					key := append([]byte(nil), c.Key...)
 					c.Wipe()
 					if !bytes.Equal(c.Key, make([]byte, len(c.Key))) {
@@ -63,7 +63,7 @@ func TestRoundTrip(t *testing.T) {
 					if got.Version != wantVersion || got.PlaintextSize != int64(len(plaintext)) || !bytes.Equal(got.Key, key) {
 						t.Fatalf("content = %+v", got)
 					}
-					pt, err := open(got, ct)
+					pt, err := envOpen(got, ct)
 					if err != nil || !bytes.Equal(pt, plaintext) {
 						t.Fatalf("decrypt: %v (%d bytes)", err, len(pt))
 					}

@@ -65,7 +65,7 @@ func testProviders(t testing.TB) []providerCase {
 }
 
 // seal encrypts plaintext with c through the streaming core.
-func seal(t testing.TB, c *Content, plaintext []byte) []byte {
+func envSeal(t testing.TB, c *Content, plaintext []byte) []byte {
 	t.Helper()
 	r, err := c.NewEncryptReader(bytes.NewReader(plaintext))
 	if err != nil {
@@ -80,7 +80,7 @@ func seal(t testing.TB, c *Content, plaintext []byte) []byte {
 }
 
 // open decrypts ciphertext with c through the streaming core.
-func open(c *Content, ciphertext []byte) ([]byte, error) {
+func envOpen(c *Content, ciphertext []byte) ([]byte, error) {
 	r, err := c.NewDecryptReader(bytes.NewReader(ciphertext))
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -122,4 +123,16 @@ func (f *fakeKMS) lastContext(op string) map[string]string {
 		}
 	}
 	return nil
+}
+
+func kmsGDK(key string, ec map[string]string) *kms.GenerateDataKeyInput {
+	return &kms.GenerateDataKeyInput{KeyId: aws.String(key), KeySpec: types.DataKeySpecAes256, EncryptionContext: ec}
+}
+
+var errKMSDown = errors.New("kms unavailable")
+
+type failingKMS struct{ *fakeKMS }
+
+func (failingKMS) Decrypt(context.Context, *kms.DecryptInput, ...func(*kms.Options)) (*kms.DecryptOutput, error) {
+	return nil, errKMSDown
 }

@@ -17,9 +17,17 @@ import (
 // S3 is the Amazon S3 emulator of a Stack: gofakes3 with the in-memory
 // s3mem backend behind SigV4 verification, per-principal grants, a request
 // log and fault injection. Addressing is path-style only.
+//
+// SSE-KMS is checked against the stack's KMS as S3 does it: writes with
+// x-amz-server-side-encryption: aws:kms resolve the named key (or the AWS
+// managed alias/aws/s3) as the caller and record a GenerateDataKey call;
+// GetObject of such an object records a Decrypt call. Denied, unknown or
+// disabled keys fail the S3 request with AccessDenied, KMS.NotFoundException
+// or KMS.DisabledException. The bytes are stored unencrypted.
 type S3 struct {
 	st      *Stack
 	handler http.Handler
+	backend *s3mem.Backend
 
 	mu         sync.Mutex
 	grants     map[string][]s3Grant // by principal or role ARN
@@ -50,11 +58,12 @@ type s3Grant struct {
 }
 
 func newS3(st *Stack) *S3 {
-	f := gofakes3.New(s3mem.New(),
+	backend := s3mem.New()
+	f := gofakes3.New(backend,
 		gofakes3.WithLogger(gofakes3.DiscardLog()),
 		gofakes3.WithTimeSkewLimit(0), // the SigV4 verifier checks the clock
 	)
-	return &S3{st: st, handler: f.Server(), grants: map[string][]s3Grant{}, breakAfter: -1}
+	return &S3{st: st, handler: f.Server(), backend: backend, grants: map[string][]s3Grant{}, breakAfter: -1}
 }
 
 // Grant allows principalOrRoleARN to read (and, with write, to write and
@@ -160,8 +169,27 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 	}
 	sanitizeHeaders(r.Header)
 
+	bucket, key := splitPath(r.URL.Path)
+	isObject := bucket != "" && key != ""
+	getObject := r.Method == http.MethodGet && isObject && !isSubresource(r.URL.Query())
+	var sseErr error
+	switch {
+	case isObject && (r.Method == http.MethodPut && !r.URL.Query().Has("partNumber") || r.Method == http.MethodPost && r.URL.Query().Has("uploads")):
+		sseErr = s.sseKMSWrite(r, c, bucket, key)
+	case getObject:
+		sseErr = s.sseKMSRead(c, bucket, key)
+	}
+	if sseErr != nil {
+		var e *s3Error
+		if !errors.As(sseErr, &e) {
+			e = &s3Error{http.StatusInternalServerError, "InternalError", sseErr.Error()}
+		}
+		writeS3Error(sw, e.status, e.code, e.msg, r.URL.Path)
+		return
+	}
+
 	var out http.ResponseWriter = sw
-	if bucket, key := splitPath(r.URL.Path); r.Method == http.MethodGet && bucket != "" && key != "" && !isSubresource(r.URL.Query()) {
+	if getObject {
 		s.mu.Lock()
 		n := s.breakAfter
 		s.breakAfter = -1

@@ -57,6 +57,9 @@ var _ MaterialsProvider = (*KMSProvider)(nil)
 func NewKMSProvider(client KMSAPI, keyID string, optFns ...func(*KMSOptions)) *KMSProvider {
 	p := &KMSProvider{client: client, keyID: keyID, checked: map[string]bool{}}
 	for _, f := range optFns {
+		if f == nil {
+			continue
+		}
 		f(&p.opts)
 	}
 	p.opts.EncryptionContext = maps.Clone(p.opts.EncryptionContext)

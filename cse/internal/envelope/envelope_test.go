@@ -156,6 +156,23 @@ func TestParseInstructionNumbers(t *testing.T) {
 	}
 }
 
+// aws-sdk-go s3crypto writes "" for absent numbers in instruction files.
+func TestParseInstructionEmptyNumbers(t *testing.T) {
+	body := `{"x-amz-iv":"` + b64s(iv16) + `","x-amz-key-v2":"` + b64s(key32) + `","x-amz-matdesc":"{\"kms_cmk_id\":\"k\"}",` +
+		`"x-amz-wrap-alg":"kms","x-amz-cek-alg":"AES/CBC/PKCS5Padding","x-amz-tag-len":"","x-amz-unencrypted-content-length":""}`
+	instr, err := ParseInstruction([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Parse(map[string]string{}, instr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.TagBits != 0 || e.PlaintextSize != -1 || e.CEKAlg != AlgCBC {
+		t.Fatalf("got %+v", e)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -151,6 +151,9 @@ func Parse(meta, instr map[string]string) (*Envelope, error) {
 		return parseFields(m, srcMeta, v)
 	}
 	if instr == nil {
+		if IsV3Partial(m) {
+			return nil, malformed(srcMeta, V3Key, "missing: this V3 object keeps its wrapped key in its instruction file (<key>.instruction); fetch it and pass it in", nil)
+		}
 		return nil, malformed(srcMeta, "", "no envelope in the object metadata and no instruction file given", ErrNoEnvelope)
 	}
 	in, err := Normalize(instr)

@@ -198,6 +198,7 @@ func TestParseErrors(t *testing.T) {
 		{"V3 short commitment", with(v3Meta(), "x-amz-d", b64s(id28[:27])), nil, V3Commitment},
 		{"V3 short message id", with(v3Meta(), "x-amz-i", b64s(id28[:20])), nil, V3MessageID},
 		{"bad RFC 2047", with(v2GCMMeta(), "x-amz-matdesc", "=?UTF-8?X?abc?="), nil, MatDesc},
+		{"V3 object without its instruction file", with(v3Meta(), "x-amz-3", "<delete>", "x-amz-w", "<delete>", "x-amz-t", "<delete>"), nil, V3Key},
 		{"file without envelope", map[string]string{}, map[string]string{"x-amz-iv": b64s(iv12)}, ""},
 		{"V3 file without object keys", map[string]string{}, with(v3Meta()), V3Commitment},
 		{"V3 file from another object", with(v3Meta(), "x-amz-3", "<delete>", "x-amz-w", "<delete>", "x-amz-t", "<delete>"),

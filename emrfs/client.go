@@ -123,6 +123,10 @@ type Client struct {
 	s3   S3API
 	cfg  *Config
 	opts Options
+
+	// copyThreshold is the largest object copied with one CopyObject;
+	// larger ones use UploadPartCopy. Tests lower it.
+	copyThreshold int64
 }
 
 // New returns a Client that sends requests with client and takes per-bucket
@@ -150,7 +154,7 @@ func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 	if o.ReadRetries <= 0 {
 		o.ReadRetries = 3
 	}
-	return &Client{s3: client, cfg: cfg, opts: o}, nil
+	return &Client{s3: client, cfg: cfg, opts: o, copyThreshold: maxCopyObjectSize}, nil
 }
 
 // target resolves a URI to its location and bucket settings.

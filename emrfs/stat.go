@@ -71,7 +71,7 @@ func fileInfoFromHead(loc Location, out *s3.HeadObjectOutput) *FileInfo {
 		uri:      loc.String(),
 		name:     baseName(loc.Key),
 		size:     aws.ToInt64(out.ContentLength),
-		modTime:  aws.ToTime(out.LastModified),
+		modTime:  aws.ToTime(out.LastModified).Truncate(time.Second),
 		etag:     aws.ToString(out.ETag),
 		metadata: out.Metadata,
 	}

@@ -249,16 +249,7 @@ func (w *Writer) abort() {
 	if w.uploadID == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.parent), abortTimeout)
-	defer cancel()
-	ro, err := w.c.reqOpts(ctx, "AbortMultipartUpload", w.loc.Bucket, w.loc.Key)
-	if err == nil {
-		_, _ = w.c.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-			Bucket:   aws.String(w.loc.Bucket),
-			Key:      aws.String(w.loc.Key),
-			UploadId: aws.String(w.uploadID),
-		}, ro...)
-	}
+	w.c.abortUpload(w.parent, w.loc, w.uploadID)
 	w.uploadID = ""
 }
 

@@ -1,0 +1,37 @@
+// Package authz implements EMRFS role mappings: it chooses, for every S3
+// request, the IAM role whose credentials sign it, by the user or group the
+// request is made for or by the S3 location it touches.
+//
+// Mappings come from an EMR security configuration
+// ([ParseSecurityConfiguration], [ParseRoleMappings]) or from the
+// fs.s3.authorization.roleMapping property ([ParseRoleMappingProperty]).
+// A [Resolver] evaluates them top-down for the identity carried by the
+// request's context ([WithIdentity]); the first mapping with a matching
+// identifier wins. Prefixes compare alike for the s3, s3a and s3n schemes,
+// a trailing "*" is stripped, and a bucket-only prefix (s3://data) matches
+// that bucket only, never s3://data-private. When nothing matches, the
+// default credentials are used, or the request is denied
+// ([Options.DenyUnmapped]).
+//
+// A mapped role is assumed through STS AssumeRole. There is one cached,
+// self-refreshing provider per role and session name; the session name is
+// derived from the user, so CloudTrail shows who acted.
+//
+// # Security
+//
+// The resolver fails closed: when the mapped role cannot be assumed, or the
+// user's groups cannot be resolved, the request fails with an error naming
+// the role ([*AssumeRoleError]); it is never signed with other credentials.
+// A request whose context carries no identity matches only Prefix mappings.
+// Decisions are logged through log/slog without credentials. Copies and
+// renames resolve both locations ([Resolver.ResolvePair]); when the roles
+// differ the data must stream through the client with each side's own
+// credentials.
+//
+// # Compatibility
+//
+// The JSON and property forms and the matching rules are those of EMRFS
+// (EMR 5.10.0 and later). Buckets compare case-sensitively and key prefixes
+// as plain string prefixes, as S3 does. In the property form identifiers
+// cannot contain "," or ";".
+package authz

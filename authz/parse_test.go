@@ -1,0 +1,136 @@
+package authz
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// seedJSON is the example security configuration of seed 003 (EMR
+// Management Guide, "EMRFS Authorization for Data in Amazon S3").
+const seedJSON = `{ "AuthorizationConfiguration": { "EmrFsConfiguration": { "RoleMappings": [{ "Role": "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_user1", "IdentifierType": "User", "Identifiers": [ "user1" ] },{ "Role": "arn:aws:iam::123456789101:role/allow_EMRFS_access_to_MyBuckets", "IdentifierType": "Prefix", "Identifiers": [ "s3://MyBucket/","s3://MyOtherBucket/" ] },{ "Role": "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_AdminGroup", "IdentifierType": "Group", "Identifiers": [ "AdminGroup" ] }] } } }`
+
+var seedMappings = []Mapping{
+	{Role: "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_user1", IdentifierType: User, Identifiers: []string{"user1"}},
+	{Role: "arn:aws:iam::123456789101:role/allow_EMRFS_access_to_MyBuckets", IdentifierType: Prefix, Identifiers: []string{"s3://MyBucket/", "s3://MyOtherBucket/"}},
+	{Role: "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_AdminGroup", IdentifierType: Group, Identifiers: []string{"AdminGroup"}},
+}
+
+func TestParseSecurityConfigurationSeed(t *testing.T) {
+	got, err := ParseSecurityConfiguration([]byte(seedJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, seedMappings) {
+		t.Fatalf("got %+v\nwant %+v", got, seedMappings)
+	}
+}
+
+func TestParseSecurityConfigurationNoAuthorization(t *testing.T) {
+	got, err := ParseSecurityConfiguration([]byte(`{"EncryptionConfiguration": {"EnableAtRestEncryption": true}}`))
+	if err != nil || got != nil {
+		t.Fatalf("got %v, %v; want no mappings, no error", got, err)
+	}
+	if _, err := ParseSecurityConfiguration([]byte(`{"AuthorizationConfiguration": {}}`)); err == nil {
+		t.Fatal("authorization section without RoleMappings accepted")
+	}
+	if _, err := ParseSecurityConfiguration([]byte(`{`)); err == nil {
+		t.Fatal("broken JSON accepted")
+	}
+}
+
+func TestParseRoleMappingProperty(t *testing.T) {
+	const r1, r2 = "arn:aws:iam::123456789101:role/r1", "arn:aws-cn:iam::123456789101:role/path/r=2"
+	tests := []struct {
+		in   string
+		want []Mapping
+	}{
+		{"", nil},
+		{"  ", nil},
+		{r1 + "=u:user1", []Mapping{{r1, User, []string{"user1"}}}},
+		{r1 + "=u:user1;user2, " + r2 + "=g:admins", []Mapping{{r1, User, []string{"user1", "user2"}}, {r2, Group, []string{"admins"}}}},
+		{r1 + "=p:s3://MyBucket/;s3a://other/dir/k=v/*", []Mapping{{r1, Prefix, []string{"s3://MyBucket/", "s3a://other/dir/k=v/*"}}}},
+		{r2 + "=G:g1", []Mapping{{r2, Group, []string{"g1"}}}},
+	}
+	for _, tt := range tests {
+		got, err := ParseRoleMappingProperty(tt.in)
+		if err != nil {
+			t.Errorf("%q: %v", tt.in, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%q: got %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseErrorsNamePositionAndField(t *testing.T) {
+	const ok = `{"Role": "arn:aws:iam::123456789101:role/r1", "IdentifierType": "User", "Identifiers": ["u"]}`
+	const r1 = "arn:aws:iam::123456789101:role/r1"
+	tests := []struct {
+		name  string
+		parse func() ([]Mapping, error)
+		index int
+		field string
+		msg   string
+	}{
+		{"bad arn", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[` + ok + `, {"Role": "arn:aws:iam::1234:role/r", "IdentifierType": "User", "Identifiers": ["u"]}]`))
+		}, 1, "Role", "not an IAM role ARN"},
+		{"user arn", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "arn:aws:iam::123456789101:user/u", "IdentifierType": "User", "Identifiers": ["u"]}]`))
+		}, 0, "Role", "not an IAM role ARN"},
+		{"bad type", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[` + ok + `,` + ok + `, {"Role": "` + r1 + `", "IdentifierType": "Host", "Identifiers": ["u"]}]`))
+		}, 2, "IdentifierType", "User, Group, Prefix"},
+		{"missing type", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "Identifiers": ["u"]}]`))
+		}, 0, "IdentifierType", "missing"},
+		{"missing role", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"IdentifierType": "User", "Identifiers": ["u"]}]`))
+		}, 0, "Role", "missing"},
+		{"no identifiers", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": "User", "Identifiers": []}]`))
+		}, 0, "Identifiers", "no identifiers"},
+		{"empty identifier", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": "User", "Identifiers": ["a", " "]}]`))
+		}, 0, "Identifiers[1]", "empty identifier"},
+		{"bad bucket", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": "Prefix", "Identifiers": ["s3://bad bucket/x"]}]`))
+		}, 0, "Identifiers[0]", "bucket"},
+		{"not s3", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": "Prefix", "Identifiers": ["hdfs://nn/x"]}]`))
+		}, 0, "Identifiers[0]", "s3://"},
+		{"typo field", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": "User", "Identifier": ["u"]}]`))
+		}, 0, "", "unknown field"},
+		{"property bad type", func() ([]Mapping, error) { return ParseRoleMappingProperty(r1 + "=u:a," + r1 + "=x:b") }, 1, "IdentifierType", "u|g|p"},
+		{"property no ids", func() ([]Mapping, error) { return ParseRoleMappingProperty(r1 + "=g:") }, 0, "Identifiers", "no identifiers"},
+		{"property bad arn", func() ([]Mapping, error) { return ParseRoleMappingProperty("r1=u:a") }, 0, "Role", "ARN"},
+		{"property stray comma", func() ([]Mapping, error) { return ParseRoleMappingProperty(r1 + "=u:a,") }, 1, "", "empty mapping"},
+		{"property empty id", func() ([]Mapping, error) { return ParseRoleMappingProperty(r1 + "=u:a;;b") }, 0, "Identifiers[1]", "empty"},
+	}
+	for _, tt := range tests {
+		_, err := tt.parse()
+		var me *MappingError
+		if !errors.As(err, &me) {
+			t.Errorf("%s: error %v is not a *MappingError", tt.name, err)
+			continue
+		}
+		if !errors.Is(err, ErrInvalidMapping) {
+			t.Errorf("%s: error does not match ErrInvalidMapping", tt.name)
+		}
+		if me.Index != tt.index || me.Field != tt.field || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s: got index %d field %q %q; want %d %q containing %q", tt.name, me.Index, me.Field, err, tt.index, tt.field, tt.msg)
+		}
+	}
+}
+
+func TestParseRoleMappingsRejectsNonArrays(t *testing.T) {
+	for _, in := range []string{`{}`, `[]`, `null`, `[1]`, `[{"Role": 5}]`} {
+		if _, err := ParseRoleMappings([]byte(in)); err == nil {
+			t.Errorf("%s accepted", in)
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/emrs3/emrs3/authz/internal/location"
+	"github.com/emrs3/emrs3/authz/internal/session"
+)
+
+// AssumeRoleAPI is the STS operation the resolver needs; *sts.Client
+// implements it. Configure the STS endpoint (fs.s3.sts.endpoint) on the
+// client, for example with sts.Options.BaseEndpoint.
+type AssumeRoleAPI interface {
+	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
+}
+
+var _ AssumeRoleAPI = (*sts.Client)(nil)
+
+// Options configure a [Resolver].
+type Options struct {
+	// Default signs requests that no mapping matches (the cluster's own
+	// credentials, usually aws.Config.Credentials). It is required unless
+	// DenyUnmapped is set.
+	Default aws.CredentialsProvider
+	// DenyUnmapped fails requests that no mapping matches with
+	// ErrAccessDenied instead of using Default.
+	DenyUnmapped bool
+	// Duration is the assumed-role session length
+	// (fs.s3.sts.sessionDurationSeconds); zero means the STS default.
+	Duration time.Duration
+	// ExternalID is sent with every AssumeRole call when not empty.
+	ExternalID string
+	// ExpiryWindow is how long before expiry assumed-role credentials are
+	// refreshed; zero means one minute. It is capped at half of Duration
+	// when Duration is set.
+	ExpiryWindow time.Duration
+	// Groups resolves the groups of identities without Groups; nil means
+	// CachedGroups(OSGroups{}, DefaultGroupCacheTTL).
+	Groups GroupResolver
+	// Logger receives one record per decision (no secrets); nil discards.
+	Logger *slog.Logger
+	// Custom, when set, is consulted before the mappings (the
+	// fs.s3.customAWSCredentialsProvider equivalent). If it returns ok,
+	// its provider is used; if it returns an error, the request fails.
+	Custom func(ctx context.Context, id Identity, uri string) (aws.CredentialsProvider, bool, error)
+}
+
+// Resolver chooses the credentials of each request from its identity and
+// location. It is safe for concurrent use.
+type Resolver struct {
+	client   AssumeRoleAPI
+	mappings []compiled
+	opts     Options
+	logger   *slog.Logger
+
+	providers sync.Map // providerKey -> *aws.CredentialsCache
+	creating  singleflight.Group
+}
+
+// New returns a Resolver for the mappings, which are validated again here
+// (errors are [*MappingError]s). client may be nil only if no mapping is
+// given.
+func New(client AssumeRoleAPI, mappings []Mapping, optFns ...func(*Options)) (*Resolver, error) {
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	c, err := compile(mappings)
+	if err != nil {
+		return nil, err
+	}
+	if client == nil && len(c) > 0 {
+		return nil, errors.New("authz: New needs an STS client to assume the mapped roles")
+	}
+	if o.Default == nil && !o.DenyUnmapped {
+		return nil, errors.New("authz: Options.Default is nil; set the default credentials or DenyUnmapped")
+	}
+	if o.Duration < 0 || o.ExpiryWindow < 0 {
+		return nil, errors.New("authz: Options.Duration and ExpiryWindow must not be negative")
+	}
+	if o.ExpiryWindow == 0 {
+		o.ExpiryWindow = time.Minute
+	}
+	if o.Duration > 0 && o.ExpiryWindow > o.Duration/2 {
+		o.ExpiryWindow = o.Duration / 2
+	}
+	if o.Groups == nil {
+		o.Groups = CachedGroups(OSGroups{}, DefaultGroupCacheTTL)
+	}
+	r := &Resolver{client: client, mappings: c, opts: o, logger: o.Logger}
+	if r.logger == nil {
+		r.logger = slog.New(slog.DiscardHandler)
+	}
+	return r, nil
+}
+
+// Resolve decides which credentials sign a request for the location uri
+// (s3://, s3a:// or s3n://bucket/key) made with ctx, whose identity comes
+// from [WithIdentity]. For a mapped role it makes sure credentials can be
+// obtained: when the role cannot be assumed it returns an [*AssumeRoleError]
+// and no provider. The returned provider refreshes itself before expiry.
+func (r *Resolver) Resolve(ctx context.Context, uri string) (Decision, aws.CredentialsProvider, error) {
+	id, hasID := IdentityFrom(ctx)
+	d, p, err := r.resolve(ctx, id, hasID, uri)
+	if err != nil {
+		if r.logger.Enabled(ctx, slog.LevelWarn) {
+			r.logger.LogAttrs(ctx, slog.LevelWarn, "authz: request refused",
+				slog.String("uri", uri), slog.String("user", id.User), slog.Any("decision", d), slog.String("error", err.Error()))
+		}
+		return d, nil, err
+	}
+	if r.logger.Enabled(ctx, slog.LevelInfo) {
+		r.logger.LogAttrs(ctx, slog.LevelInfo, "authz: decision",
+			slog.String("uri", uri), slog.String("user", id.User), slog.Any("decision", d))
+	}
+	return d, p, nil
+}
+
+func (r *Resolver) resolve(ctx context.Context, id Identity, hasID bool, uri string) (Decision, aws.CredentialsProvider, error) {
+	loc, err := location.Parse(uri)
+	if err != nil {
+		return Decision{Index: -1, Reason: "invalid location"}, nil, fmt.Errorf("authz: %w", err)
+	}
+	if r.opts.Custom != nil {
+		p, ok, err := r.opts.Custom(ctx, id, uri)
+		if err != nil {
+			return Decision{Index: -1, Reason: "custom credentials provider failed", custom: true}, nil,
+				fmt.Errorf("authz: custom credentials provider for %s: %w", uri, err)
+		}
+		if ok {
+			if p == nil {
+				return Decision{Index: -1, custom: true}, nil, fmt.Errorf("authz: custom credentials provider for %s returned ok with a nil provider", uri)
+			}
+			return Decision{Index: -1, Reason: "custom credentials provider", custom: true}, p, nil
+		}
+	}
+	d, err := evaluate(ctx, r.mappings, r.opts.Groups, id, hasID, loc)
+	if err != nil {
+		return d, nil, err
+	}
+	if d.Index < 0 {
+		if r.opts.DenyUnmapped {
+			d.Reason = "no role mapping matches and unmapped requests are denied"
+			return d, nil, fmt.Errorf("%w: no role mapping matches %s for user %q", ErrAccessDenied, uri, id.User)
+		}
+		d.Reason = "no role mapping matches; default credentials"
+		return d, r.opts.Default, nil
+	}
+	p := r.provider(d.Role, session.Name(id.User))
+	if _, err := p.Retrieve(ctx); err != nil {
+		return d, nil, err
+	}
+	return d, p, nil
+}
+
+// Pair holds the resolution of the two locations of a copy or rename.
+type Pair struct {
+	Src, Dst Side
+	// SameRole is set when both sides are signed with the same mapped
+	// role, or both with the default credentials. Only then may a copy
+	// be done server-side; otherwise stream the data through the client,
+	// reading with Src.Credentials and writing with Dst.Credentials.
+	SameRole bool
+}
+
+// Side is the decision and credentials for one location.
+type Side struct {
+	Decision
+	Credentials aws.CredentialsProvider
+}
+
+// ResolvePair resolves both locations of a copy or rename from src to dst.
+// Either failing fails the pair.
+func (r *Resolver) ResolvePair(ctx context.Context, src, dst string) (Pair, error) {
+	sd, sp, err := r.Resolve(ctx, src)
+	if err != nil {
+		return Pair{}, fmt.Errorf("authz: copy source: %w", err)
+	}
+	dd, dp, err := r.Resolve(ctx, dst)
+	if err != nil {
+		return Pair{}, fmt.Errorf("authz: copy destination: %w", err)
+	}
+	same := !sd.custom && !dd.custom && sd.Role == dd.Role
+	return Pair{Src: Side{sd, sp}, Dst: Side{dd, dp}, SameRole: same}, nil
+}

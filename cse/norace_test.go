@@ -1,0 +1,5 @@
+//go:build !race
+
+package cse
+
+const raceEnabled = false

@@ -1,0 +1,78 @@
+package cse
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// DefaultChunkSize is the unit of work of the streaming ciphers.
+const DefaultChunkSize = 256 << 10
+
+// DefaultMemoryLimit is how much plaintext an authenticating decrypter holds
+// in memory before it spools to an encrypted temporary file.
+const DefaultMemoryLimit = 64 << 20
+
+// StreamOptions tune the streaming ciphers. The zero value is the default.
+type StreamOptions struct {
+	// Concurrency is the number of goroutines that encrypt or decrypt
+	// chunks of one stream. 0 means runtime.GOMAXPROCS(0); 1 processes the
+	// stream on the caller's goroutine.
+	Concurrency int
+	// ChunkSize is the number of bytes processed as one unit, a multiple of
+	// 16; 0 means DefaultChunkSize. Memory use is about
+	// 2 × ChunkSize × Concurrency.
+	ChunkSize int
+}
+
+// DecryptOptions tune GCM and CBC decryption.
+type DecryptOptions struct {
+	StreamOptions
+
+	// DelayedAuthentication releases GCM plaintext as it is decrypted,
+	// before the tag has been checked. The final Read returns an
+	// *AuthenticationError instead of io.EOF when the tag is wrong, so a
+	// caller that acts on plaintext before that Read may act on forged or
+	// corrupted data. Leave it off unless the consumer can undo its work.
+	DelayedAuthentication bool
+
+	// MemoryLimit is how many plaintext bytes the default (authenticate
+	// before release) mode holds in memory; a larger message is spooled to a
+	// temporary file encrypted under a random in-memory key. 0 means
+	// DefaultMemoryLimit; a negative value spools every message.
+	MemoryLimit int64
+
+	// TempDir is where spool files are created; "" means os.TempDir().
+	TempDir string
+}
+
+func (o *StreamOptions) normalize() error {
+	if o.Concurrency <= 0 {
+		o.Concurrency = runtime.GOMAXPROCS(0)
+	}
+	if o.ChunkSize == 0 {
+		o.ChunkSize = DefaultChunkSize
+	}
+	if o.ChunkSize < 16 || o.ChunkSize%16 != 0 || o.ChunkSize > 64<<20 {
+		return fmt.Errorf("cse: ChunkSize %d must be a multiple of 16 between 16 and 64 MiB", o.ChunkSize)
+	}
+	return nil
+}
+
+func streamOptions(optFns []func(*StreamOptions)) (StreamOptions, error) {
+	var o StreamOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	return o, o.normalize()
+}
+
+func decryptOptions(optFns []func(*DecryptOptions)) (DecryptOptions, error) {
+	var o DecryptOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if o.MemoryLimit == 0 {
+		o.MemoryLimit = DefaultMemoryLimit
+	}
+	return o, o.StreamOptions.normalize()
+}

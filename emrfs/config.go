@@ -1,0 +1,167 @@
+package emrfs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/emrs3/emrs3/emrfs/internal/hadoopconf"
+)
+
+// Config is an EMRFS / Hadoop configuration: the properties of emrfs-site
+// and core-site (fs.s3.* and fs.s3a.*, global and per bucket) plus,
+// optionally, an EMR security configuration. Bucket resolves it into the
+// encryption of one bucket.
+//
+// Precedence, highest first:
+//  1. the security configuration's Overrides entry for the bucket;
+//  2. the security configuration's S3EncryptionConfiguration;
+//  3. per-bucket properties (fs.s3.bucket.NAME.*, fs.s3a.bucket.NAME.*);
+//  4. global properties (fs.s3.*, fs.s3a.*).
+//
+// Between the two families, fs.s3.* (EMRFS) wins over fs.s3a.* (S3A) when
+// both choose an encryption; the conflict is reported by Warnings. Among
+// resources, a later one wins (Set, Merge) unless the property was marked
+// final in an earlier Hadoop XML resource. Values may refer to other
+// properties as ${name}, as in Hadoop.
+//
+// A Config is not safe for concurrent modification; concurrent Bucket,
+// Validate, Get and String calls are safe once it is no longer modified.
+type Config struct {
+	props    *hadoopconf.Conf
+	sec      *securityConfig
+	warnings []string // from loading and merging
+}
+
+// NewConfig returns an empty configuration: no encryption.
+func NewConfig() *Config {
+	return &Config{props: hadoopconf.New()}
+}
+
+// ErrSyntax is matched by errors.Is for input the loaders cannot parse
+// (malformed XML or JSON).
+var ErrSyntax = errors.New("emrfs: malformed configuration")
+
+// LoadHadoopXML reads a Hadoop configuration resource such as
+// emrfs-site.xml or core-site.xml. Load several and Merge them in the order
+// Hadoop would (core-site, then emrfs-site).
+func LoadHadoopXML(r io.Reader) (*Config, error) {
+	p, w, err := hadoopconf.Parse(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSyntax, err)
+	}
+	return &Config{props: p, warnings: w}, nil
+}
+
+// LoadConfigurationsJSON reads EMR "configurations" JSON: an array of
+// {"Classification": ..., "Properties": {...}, "Configurations": [...]}
+// (or an object holding such an array under "Configurations", as
+// describe-cluster prints). The properties of the emrfs-site and core-site
+// classifications, at any nesting depth, are taken in document order;
+// other classifications are ignored.
+func LoadConfigurationsJSON(data []byte) (*Config, error) {
+	data = bytes.TrimSpace(data)
+	var list []emrConfiguration
+	if len(data) > 0 && data[0] == '{' {
+		var wrap struct {
+			Configurations []emrConfiguration `json:"Configurations"`
+		}
+		if err := json.Unmarshal(data, &wrap); err != nil {
+			return nil, fmt.Errorf("%w: EMR configurations JSON: %v", ErrSyntax, err)
+		}
+		list = wrap.Configurations
+	} else if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("%w: EMR configurations JSON: %v", ErrSyntax, err)
+	}
+	c := NewConfig()
+	c.addConfigurations(list, 0)
+	return c, nil
+}
+
+type emrConfiguration struct {
+	Classification string                     `json:"Classification"`
+	Properties     map[string]json.RawMessage `json:"Properties"`
+	Configurations []emrConfiguration         `json:"Configurations"`
+}
+
+func (c *Config) addConfigurations(list []emrConfiguration, depth int) {
+	for _, e := range list {
+		switch strings.ToLower(strings.TrimSpace(e.Classification)) {
+		case "emrfs-site", "core-site":
+			for _, k := range sortedKeys(e.Properties) {
+				c.props.Set(k, jsonScalar(e.Properties[k]))
+			}
+		}
+		if depth < 16 {
+			c.addConfigurations(e.Configurations, depth+1)
+		}
+	}
+}
+
+// jsonScalar turns a property value into text: strings as they are, other
+// JSON (true, 42) as written.
+func jsonScalar(raw json.RawMessage) string {
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s
+	}
+	return string(bytes.TrimSpace(raw))
+}
+
+// Set sets a property, as Configuration.set does (final flags do not stop
+// code). Use the names of emrfs-site and core-site, e.g.
+// Set("fs.s3.cse.enabled", "true").
+func (c *Config) Set(key, value string) { c.props.Set(key, value) }
+
+// Get returns a property's value with ${name} references expanded.
+func (c *Config) Get(key string) (string, bool) { return c.props.Get(key) }
+
+// Merge adds other's properties and security configuration to c; other's
+// win, except properties marked final in c. other is not modified.
+func (c *Config) Merge(other *Config) {
+	if other == nil {
+		return
+	}
+	c.warnings = append(c.warnings, other.warnings...)
+	c.warnings = append(c.warnings, c.props.Merge(other.props)...)
+	if other.sec != nil {
+		c.sec = other.sec
+	}
+}
+
+// String lists the configuration, one property per line, sorted, with the
+// values of properties that can hold key material or credentials redacted.
+func (c *Config) String() string {
+	var b strings.Builder
+	for _, k := range c.props.Keys() {
+		v, _ := c.props.Raw(k)
+		if isSecretProperty(k) && v != "" {
+			v = redacted
+		}
+		fmt.Fprintf(&b, "%s=%s", k, v)
+		if c.props.Final(k) {
+			b.WriteString(" (final)")
+		}
+		b.WriteByte('\n')
+	}
+	if c.sec != nil {
+		b.WriteString(c.sec.String())
+	}
+	return b.String()
+}
+
+// GoString is String, so that %#v never prints key material either.
+func (c *Config) GoString() string { return c.String() }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,222 @@
+package emrfs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Encryption modes of an EMR security configuration's
+// S3EncryptionConfiguration.
+const (
+	secSSES3     = "SSE-S3"
+	secSSEKMS    = "SSE-KMS"
+	secCSEKMS    = "CSE-KMS"
+	secCSECustom = "CSE-Custom"
+)
+
+const secPath = "SecurityConfiguration.EncryptionConfiguration.AtRestEncryptionConfiguration.S3EncryptionConfiguration"
+
+// securityConfig is the part of an EMR security configuration that decides
+// S3 encryption.
+type securityConfig struct {
+	// s3 is nil when the security configuration does not encrypt S3 data at
+	// rest; then emrfs-site decides.
+	s3        *secEncryption
+	overrides map[string]*secEncryption
+	order     []string // override bucket names in document order
+}
+
+// secEncryption is one S3 encryption choice of a security configuration.
+type secEncryption struct {
+	field         string // where it came from, for messages
+	mode          string
+	kmsKey        string
+	s3Object      string
+	providerClass string
+}
+
+func (s *securityConfig) forBucket(bucket string) *secEncryption {
+	if s == nil || s.s3 == nil {
+		return nil
+	}
+	if o := s.overrides[bucket]; o != nil {
+		return o
+	}
+	return s.s3
+}
+
+func (s *securityConfig) String() string {
+	if s.s3 == nil {
+		return "security configuration: S3 encryption at rest off\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "security configuration: S3 encryption %s\n", s.s3)
+	for _, name := range s.order {
+		fmt.Fprintf(&b, "security configuration: bucket %s: S3 encryption %s\n", name, s.overrides[name])
+	}
+	return b.String()
+}
+
+func (e *secEncryption) String() string {
+	s := e.mode
+	if e.kmsKey != "" {
+		s += " key=" + e.kmsKey
+	}
+	if e.providerClass != "" {
+		s += " provider=" + e.providerClass
+	}
+	if e.s3Object != "" {
+		s += " jar=" + e.s3Object
+	}
+	return s
+}
+
+// flexBool is a JSON boolean that EMR also accepts as "true" / "false".
+type flexBool bool
+
+func (b *flexBool) UnmarshalJSON(data []byte) error {
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	switch t := v.(type) {
+	case bool:
+		*b = flexBool(t)
+		return nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(t)) {
+		case "true":
+			*b = true
+			return nil
+		case "false", "":
+			*b = false
+			return nil
+		}
+	case nil:
+		*b = false
+		return nil
+	}
+	return fmt.Errorf("%s is not a boolean (want true or false)", data)
+}
+
+type secEncryptionJSON struct {
+	BucketName                 string `json:"BucketName"`
+	EncryptionMode             string `json:"EncryptionMode"`
+	AwsKmsKey                  string `json:"AwsKmsKey"`
+	S3Object                   string `json:"S3Object"`
+	EncryptionKeyProviderClass string `json:"EncryptionKeyProviderClass"`
+}
+
+type securityConfigJSON struct {
+	EncryptionConfiguration *struct {
+		EnableAtRestEncryption        flexBool `json:"EnableAtRestEncryption"`
+		EnableInTransitEncryption     flexBool `json:"EnableInTransitEncryption"`
+		AtRestEncryptionConfiguration *struct {
+			S3EncryptionConfiguration *struct {
+				secEncryptionJSON
+				Overrides []secEncryptionJSON `json:"Overrides"`
+			} `json:"S3EncryptionConfiguration"`
+		} `json:"AtRestEncryptionConfiguration"`
+	} `json:"EncryptionConfiguration"`
+}
+
+// ApplySecurityConfiguration applies an EMR security configuration (the
+// JSON given to `aws emr create-security-configuration`). Its S3 encryption
+// at rest (EncryptionMode SSE-S3, SSE-KMS, CSE-KMS or CSE-Custom, and
+// per-bucket Overrides) overrides the encryption chosen by emrfs-site and
+// core-site properties, as on a cluster; CSE details it does not carry
+// (storage mode, V2, crypto mode, ...) still come from emrfs-site. Booleans
+// may be JSON booleans or "true"/"false" strings.
+//
+// A syntax error matches ErrSyntax; a semantic one (unknown mode, missing or
+// malformed key, bad bucket name) is a *ConfigError matching
+// ErrInvalidConfig; in both cases c is left unchanged. A later call
+// replaces the earlier security configuration.
+func (c *Config) ApplySecurityConfiguration(data []byte) error {
+	var raw securityConfigJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&raw); err != nil {
+		return fmt.Errorf("%w: security configuration JSON: %v", ErrSyntax, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: security configuration JSON: data after the top-level object", ErrSyntax)
+	}
+	sec := &securityConfig{}
+	var errs []error
+	enc := raw.EncryptionConfiguration
+	if enc != nil && enc.AtRestEncryptionConfiguration != nil && enc.AtRestEncryptionConfiguration.S3EncryptionConfiguration != nil {
+		s3c := enc.AtRestEncryptionConfiguration.S3EncryptionConfiguration
+		if !enc.EnableAtRestEncryption {
+			c.warnings = append(c.warnings, "security configuration: S3EncryptionConfiguration is ignored because EnableAtRestEncryption is false")
+		} else {
+			var err error
+			if sec.s3, err = newSecEncryption(secPath, s3c.secEncryptionJSON); err != nil {
+				errs = append(errs, err)
+			}
+			sec.overrides = map[string]*secEncryption{}
+			for i, o := range s3c.Overrides {
+				field := fmt.Sprintf("%s.Overrides[%d]", secPath, i)
+				if !bucketNameRE.MatchString(o.BucketName) {
+					errs = append(errs, newConfigError("", field+".BucketName", o.BucketName, "not a bucket name", "set the name of the bucket the override applies to"))
+					continue
+				}
+				if _, dup := sec.overrides[o.BucketName]; dup {
+					errs = append(errs, newConfigError("", field+".BucketName", o.BucketName, "a second override for the same bucket", "keep one override per bucket"))
+					continue
+				}
+				e, err := newSecEncryption(field, o)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				sec.overrides[o.BucketName] = e
+				sec.order = append(sec.order, o.BucketName)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	c.sec = sec
+	return nil
+}
+
+func newSecEncryption(field string, j secEncryptionJSON) (*secEncryption, error) {
+	e := &secEncryption{field: field, kmsKey: strings.TrimSpace(j.AwsKmsKey), s3Object: strings.TrimSpace(j.S3Object),
+		providerClass: strings.TrimSpace(j.EncryptionKeyProviderClass)}
+	switch strings.ToUpper(strings.TrimSpace(j.EncryptionMode)) {
+	case "SSE-S3":
+		e.mode = secSSES3
+	case "SSE-KMS":
+		e.mode = secSSEKMS
+	case "CSE-KMS":
+		e.mode = secCSEKMS
+	case "CSE-CUSTOM":
+		e.mode = secCSECustom
+	default:
+		return nil, newConfigError("", field+".EncryptionMode", j.EncryptionMode, "unknown encryption mode",
+			"set SSE-S3, SSE-KMS, CSE-KMS or CSE-Custom")
+	}
+	switch e.mode {
+	case secSSES3:
+		if e.kmsKey != "" {
+			return nil, newConfigError("", field+".AwsKmsKey", e.kmsKey, "SSE-S3 takes no KMS key", "remove AwsKmsKey or use EncryptionMode SSE-KMS")
+		}
+	case secSSEKMS, secCSEKMS:
+		if e.kmsKey == "" {
+			return nil, newConfigError("", field+".AwsKmsKey", "", e.mode+" needs a KMS key", "set AwsKmsKey to a KMS key ARN")
+		}
+		if err := checkKMSKeyID("", field+".AwsKmsKey", e.kmsKey); err != nil {
+			return nil, err
+		}
+	case secCSECustom:
+		if e.providerClass == "" {
+			return nil, newConfigError("", field+".EncryptionKeyProviderClass", "", "CSE-Custom needs a provider",
+				"set EncryptionKeyProviderClass to the provider's class name (in Go, the name it was registered under)")
+		}
+	}
+	return e, nil
+}

@@ -1,0 +1,298 @@
+package emrfstest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/emrs3/emrs3/emrfs/emrfstest"
+)
+
+func TestKMSOperations(t *testing.T) {
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	c := kms.NewFromConfig(st.Config)
+
+	ck, err := c.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("test key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyID := aws.ToString(ck.KeyMetadata.KeyId)
+	if ck.KeyMetadata.KeySpec != types.KeySpecSymmetricDefault || ck.KeyMetadata.KeyState != types.KeyStateEnabled {
+		t.Fatalf("CreateKey metadata %+v", ck.KeyMetadata)
+	}
+	if _, err := c.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/emr"), TargetKeyId: &keyID}); err != nil {
+		t.Fatal(err)
+	}
+	var exists *types.AlreadyExistsException
+	if _, err := c.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/emr"), TargetKeyId: &keyID}); !errors.As(err, &exists) {
+		t.Fatalf("duplicate alias: %v", err)
+	}
+	arn := st.KMS.KeyARN(keyID)
+	for _, ref := range []string{keyID, arn, "alias/emr", "arn:aws:kms:us-east-1:111122223333:alias/emr"} {
+		d, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(ref)})
+		if err != nil {
+			t.Fatalf("DescribeKey(%s): %v", ref, err)
+		}
+		if aws.ToString(d.KeyMetadata.Arn) != arn || d.KeyMetadata.KeyUsage != types.KeyUsageTypeEncryptDecrypt ||
+			aws.ToString(d.KeyMetadata.Description) != "test key" || d.KeyMetadata.CreationDate == nil {
+			t.Fatalf("DescribeKey(%s) = %+v", ref, d.KeyMetadata)
+		}
+	}
+
+	ec := map[string]string{"aws:s3:arn": "arn:aws:s3:::bucket/key"}
+	gdk, err := c.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String("alias/emr"), KeySpec: types.DataKeySpecAes256, EncryptionContext: ec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gdk.Plaintext) != 32 || aws.ToString(gdk.KeyId) != arn {
+		t.Fatalf("GenerateDataKey: %d bytes, key %s", len(gdk.Plaintext), aws.ToString(gdk.KeyId))
+	}
+	// Decrypt without KeyId: the key comes from the blob.
+	dec, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: gdk.CiphertextBlob, EncryptionContext: ec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(dec.Plaintext, gdk.Plaintext) || aws.ToString(dec.KeyId) != arn {
+		t.Fatal("Decrypt did not return the data key")
+	}
+
+	g16, err := c.GenerateDataKeyWithoutPlaintext(ctx, &kms.GenerateDataKeyWithoutPlaintextInput{KeyId: &keyID, NumberOfBytes: aws.Int32(16)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d16, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: g16.CiphertextBlob, KeyId: &keyID})
+	if err != nil || len(d16.Plaintext) != 16 {
+		t.Fatalf("Decrypt of 16-byte key: %v", err)
+	}
+
+	enc, err := c.Encrypt(ctx, &kms.EncryptInput{KeyId: &keyID, Plaintext: []byte("secret"), EncryptionContext: ec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key2 := st.KMS.CreateKey(types.KeySpecSymmetricDefault)
+	ec2 := map[string]string{"purpose": "rotated"}
+	re, err := c.ReEncrypt(ctx, &kms.ReEncryptInput{CiphertextBlob: enc.CiphertextBlob, SourceEncryptionContext: ec, DestinationKeyId: &key2, DestinationEncryptionContext: ec2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(re.SourceKeyId) != arn || aws.ToString(re.KeyId) != st.KMS.KeyARN(key2) {
+		t.Fatalf("ReEncrypt keys %s -> %s", aws.ToString(re.SourceKeyId), aws.ToString(re.KeyId))
+	}
+	d2, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: re.CiphertextBlob, EncryptionContext: ec2})
+	if err != nil || string(d2.Plaintext) != "secret" {
+		t.Fatalf("Decrypt after ReEncrypt: %q %v", d2.Plaintext, err)
+	}
+	var incorrect *types.IncorrectKeyException
+	if _, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: re.CiphertextBlob, KeyId: &keyID, EncryptionContext: ec2}); !errors.As(err, &incorrect) {
+		t.Fatalf("Decrypt with the wrong KeyId: %v", err)
+	}
+
+	// Disable / enable.
+	if _, err := c.DisableKey(ctx, &kms.DisableKeyInput{KeyId: &keyID}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &keyID})
+	if d.KeyMetadata.KeyState != types.KeyStateDisabled || d.KeyMetadata.Enabled {
+		t.Fatalf("disabled key state %s", d.KeyMetadata.KeyState)
+	}
+	var disabled *types.DisabledException
+	if _, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: gdk.CiphertextBlob, EncryptionContext: ec}); !errors.As(err, &disabled) {
+		t.Fatalf("Decrypt under disabled key: %v", err)
+	}
+	if _, err := c.EnableKey(ctx, &kms.EnableKeyInput{KeyId: &keyID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: gdk.CiphertextBlob, EncryptionContext: ec}); err != nil {
+		t.Fatalf("Decrypt after EnableKey: %v", err)
+	}
+}
+
+func TestKMSErrors(t *testing.T) {
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	c := kms.NewFromConfig(st.Config)
+	keyID := st.KMS.CreateKey(types.KeySpecSymmetricDefault)
+	rsaID := st.KMS.CreateKey(types.KeySpecRsa2048)
+	ec := map[string]string{"k": "v"}
+	gdk, err := c.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: &keyID, KeySpec: types.DataKeySpecAes256, EncryptionContext: ec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		call func() error
+		want any
+	}{
+		{"context mismatch", func() error {
+			_, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: gdk.CiphertextBlob, EncryptionContext: map[string]string{"k": "w"}})
+			return err
+		}, new(*types.InvalidCiphertextException)},
+		{"context missing", func() error {
+			_, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: gdk.CiphertextBlob})
+			return err
+		}, new(*types.InvalidCiphertextException)},
+		{"garbage ciphertext", func() error {
+			_, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: []byte("not a blob")})
+			return err
+		}, new(*types.InvalidCiphertextException)},
+		{"unknown key", func() error {
+			_, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("alias/nope")})
+			return err
+		}, new(*types.NotFoundException)},
+		{"rsa data key", func() error {
+			_, err := c.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: &rsaID, KeySpec: types.DataKeySpecAes256})
+			return err
+		}, new(*types.InvalidKeyUsageException)},
+		{"rsa without algorithm", func() error {
+			_, err := c.Encrypt(ctx, &kms.EncryptInput{KeyId: &rsaID, Plaintext: []byte("x")})
+			return err
+		}, new(*types.InvalidKeyUsageException)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			switch want := tc.want.(type) {
+			case **types.InvalidCiphertextException:
+				if !errors.As(err, want) {
+					t.Fatalf("err = %v", err)
+				}
+			case **types.NotFoundException:
+				if !errors.As(err, want) {
+					t.Fatalf("err = %v", err)
+				}
+			case **types.InvalidKeyUsageException:
+				if !errors.As(err, want) {
+					t.Fatalf("err = %v", err)
+				}
+			default:
+				t.Fatalf("unhandled %T", want)
+			}
+		})
+	}
+}
+
+func TestKMSRSA(t *testing.T) {
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	c := kms.NewFromConfig(st.Config)
+	rsaID := st.KMS.CreateKey(types.KeySpecRsa2048)
+	d, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &rsaID})
+	if err != nil || d.KeyMetadata.KeySpec != types.KeySpecRsa2048 {
+		t.Fatalf("DescribeKey: %v", err)
+	}
+	for _, alg := range []types.EncryptionAlgorithmSpec{types.EncryptionAlgorithmSpecRsaesOaepSha1, types.EncryptionAlgorithmSpecRsaesOaepSha256} {
+		enc, err := c.Encrypt(ctx, &kms.EncryptInput{KeyId: &rsaID, Plaintext: []byte("data key"), EncryptionAlgorithm: alg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := c.Decrypt(ctx, &kms.DecryptInput{KeyId: &rsaID, CiphertextBlob: enc.CiphertextBlob, EncryptionAlgorithm: alg})
+		if err != nil || string(dec.Plaintext) != "data key" {
+			t.Fatalf("%s: %q %v", alg, dec.Plaintext, err)
+		}
+	}
+	pk, err := c.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: &rsaID})
+	if err != nil || len(pk.PublicKey) == 0 {
+		t.Fatalf("GetPublicKey: %v", err)
+	}
+}
+
+func TestKMSAccessAndAudit(t *testing.T) {
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	alice := st.AddUser("alice")
+	bob := st.AddUser("bob")
+	keyID := st.KMS.CreateKey(types.KeySpecSymmetricDefault, emrfstest.UserARN("alice"))
+	ca := kms.NewFromConfig(st.ConfigFor(alice))
+	cb := kms.NewFromConfig(st.ConfigFor(bob))
+	ec := map[string]string{"path": "/a"}
+	out, err := ca.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: &keyID, KeySpec: types.DataKeySpecAes256, EncryptionContext: ec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// AccessDeniedException is not in the KMS model's error list, so the
+	// SDK returns a generic smithy.APIError with the code.
+	_, err = cb.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: out.CiphertextBlob, EncryptionContext: ec})
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException" {
+		t.Fatalf("bob Decrypt: %v", err)
+	}
+	if _, err := kms.NewFromConfig(st.Config).Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: out.CiphertextBlob, EncryptionContext: ec}); err != nil {
+		t.Fatalf("admin Decrypt: %v", err)
+	}
+	audit := st.KMS.Audit()
+	if len(audit) != 3 {
+		t.Fatalf("audit has %d calls: %+v", len(audit), audit)
+	}
+	want := []emrfstest.KMSCall{
+		{Operation: "GenerateDataKey", KeyID: keyID, Principal: emrfstest.UserARN("alice"), EncryptionContext: ec},
+		{Operation: "Decrypt", KeyID: keyID, Principal: emrfstest.UserARN("bob"), EncryptionContext: ec, Err: "AccessDeniedException"},
+		{Operation: "Decrypt", KeyID: keyID, Principal: emrfstest.AdminARN, EncryptionContext: ec},
+	}
+	for i, w := range want {
+		g := audit[i]
+		if g.Operation != w.Operation || g.KeyID != w.KeyID || g.Principal != w.Principal || g.Err != w.Err || g.EncryptionContext["path"] != "/a" {
+			t.Errorf("audit[%d] = %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+func TestKMSThrottleRetried(t *testing.T) {
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	c := kms.NewFromConfig(st.Config)
+	keyID := st.KMS.CreateKey("")
+	st.KMS.ThrottleNext(2)
+	if _, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &keyID}); err != nil {
+		t.Fatalf("two throttles should be retried away: %v", err)
+	}
+	st.KMS.ThrottleNext(3)
+	_, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &keyID})
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "ThrottlingException" {
+		t.Fatalf("three throttles exceed the 3 attempts: %v", err)
+	}
+	n := 0
+	for _, c := range st.KMS.Audit() {
+		if c.Err == "ThrottlingException" {
+			n++
+		}
+	}
+	if n != 5 {
+		t.Fatalf("%d throttled calls in audit, want 5", n)
+	}
+}
+
+func TestKMSBadSignature(t *testing.T) {
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	creds := st.AddUser("carol")
+	tests := []struct {
+		name  string
+		creds aws.Credentials
+		code  string
+	}{
+		{"wrong secret", aws.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey + "x"}, "InvalidSignatureException"},
+		{"unknown access key", aws.Credentials{AccessKeyID: "AKIAUNKNOWN", SecretAccessKey: "x"}, "UnrecognizedClientException"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := kms.NewFromConfig(st.ConfigFor(tc.creds))
+			_, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("alias/any")})
+			var api smithy.APIError
+			if !errors.As(err, &api) || api.ErrorCode() != tc.code {
+				t.Fatalf("err = %v, want %s", err, tc.code)
+			}
+			if strings.Contains(err.Error(), creds.SecretAccessKey) {
+				t.Fatal("error leaks the secret key")
+			}
+		})
+	}
+}

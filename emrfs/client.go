@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -127,6 +128,9 @@ type Client struct {
 	// copyThreshold is the largest object copied with one CopyObject;
 	// larger ones use UploadPartCopy. Tests lower it.
 	copyThreshold int64
+
+	// parts recycles part buffers (*[]byte of cap PartSize) across Writers.
+	parts sync.Pool
 }
 
 // New returns a Client that sends requests with client and takes per-bucket

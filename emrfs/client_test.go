@@ -25,7 +25,10 @@ const testBucket = "emrfs-test"
 
 // newTestS3 starts a gofakes3 server over HTTP and returns an SDK client
 // talking to it, with testBucket created.
-func newTestS3(tb testing.TB) *s3.Client {
+func newTestS3(tb testing.TB) *s3.Client { return newGofakes3(tb) }
+
+// newGofakes3 serves gofakes3 (s3mem) over HTTP on loopback.
+func newGofakes3(tb testing.TB) *s3.Client {
 	tb.Helper()
 	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
 	ts := httptest.NewServer(faker.Server())

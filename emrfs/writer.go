@@ -135,6 +135,9 @@ func (w *Writer) getBuf() ([]byte, error) {
 	}
 	if w.nbufs < cap(w.free) {
 		w.nbufs++
+		if p, ok := w.c.parts.Get().(*[]byte); ok && int64(cap(*p)) == w.partSize {
+			return (*p)[:0], nil
+		}
 		return make([]byte, 0, w.partSize), nil
 	}
 	select {
@@ -240,12 +243,29 @@ func (w *Writer) fail(op string, err error) error {
 	return w.result
 }
 
+// recycle returns the Writer's part buffers to the client's pool. All
+// uploads must have finished.
+func (w *Writer) recycle() {
+	if w.buf != nil {
+		w.free <- w.buf
+		w.buf = nil
+	}
+	for {
+		select {
+		case b := <-w.free:
+			w.c.parts.Put(&b)
+		default:
+			return
+		}
+	}
+}
+
 // abort stops background uploads and aborts the multipart upload, if any.
 // The abort request runs even if the caller's context is cancelled.
 func (w *Writer) abort() {
 	w.cancel(errAborted)
 	w.wg.Wait()
-	w.buf = nil
+	w.recycle()
 	if w.uploadID == "" {
 		return
 	}
@@ -303,7 +323,8 @@ func (w *Writer) Close() error {
 
 func (w *Writer) finish() {
 	w.done = true
-	w.buf = nil
+	w.wg.Wait()
+	w.recycle()
 	w.cancel(nil)
 }
 

@@ -1,0 +1,147 @@
+package cse
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/emrs3/emrs3/cse/internal/envelope"
+)
+
+// DecryptorOptions configure a Decryptor. The zero value applies the default
+// Policy.
+type DecryptorOptions struct {
+	// Policy decides which formats, content ciphers and wraps are read.
+	Policy Policy
+	// EncryptionContext, merged with ObjectInfo.EncryptionContext, is the
+	// context the caller expects; when not empty it must equal the stored
+	// kms+context context once reserved "aws:" keys are removed.
+	EncryptionContext map[string]string
+}
+
+// Decryptor reads envelopes and recovers content keys. It is safe for
+// concurrent use.
+type Decryptor struct {
+	p    MaterialsProvider
+	opts DecryptorOptions
+}
+
+// NewDecryptor returns a Decryptor that unwraps data keys with p.
+func NewDecryptor(p MaterialsProvider, optFns ...func(*DecryptorOptions)) *Decryptor {
+	d := &Decryptor{p: p}
+	for _, f := range optFns {
+		f(&d.opts)
+	}
+	d.opts.EncryptionContext = maps.Clone(d.opts.EncryptionContext)
+	return d
+}
+
+// Policy returns the decryptor's policy (for CheckRange).
+func (d *Decryptor) Policy() Policy { return d.opts.Policy }
+
+// Decrypt parses the envelope of an object from its user metadata meta
+// (keys with or without "x-amz-meta-", RFC 2047 values allowed) or, when
+// meta holds none, from instruction (the body of "<key>.instruction"; nil if
+// there is none), applies the policy and the downgrade and context checks,
+// and recovers the content key. The caller must Wipe the Content when done.
+//
+// Errors: *MalformedError (ErrNoEnvelope when there is no envelope at all),
+// *PolicyError, *DowngradeError, *ContextMismatchError, *KeyError
+// (ErrWrongKey), *CommitmentError, or the provider's own error.
+func (d *Decryptor) Decrypt(ctx context.Context, meta map[string]string, instruction []byte, obj ObjectInfo) (*Content, error) {
+	var instr map[string]string
+	if instruction != nil && NeedsInstructionFile(meta) {
+		var err error
+		if instr, err = envelope.ParseInstruction(instruction); err != nil {
+			return nil, err
+		}
+	}
+	env, err := envelope.Parse(meta, instr)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.opts.Policy.checkEnvelope(env); err != nil {
+		return nil, err
+	}
+	desc := env.MatDesc
+	if env.WrapAlg == WrapKMSContext {
+		stored := env.MatDesc
+		if env.Version == 3 {
+			stored = env.Context
+		}
+		if got := stored[envelope.V3ContextCEKAlg]; got != env.CEKAlg {
+			return nil, &DowngradeError{Stored: got, Envelope: env.CEKAlg}
+		}
+		want := cloneDesc(d.opts.EncryptionContext)
+		maps.Copy(want, obj.EncryptionContext)
+		if len(want) > 0 {
+			if err := compareContext(want, stored); err != nil {
+				return nil, err
+			}
+		}
+		desc = stored
+	}
+	m, err := d.p.DecryptMaterials(ctx, DecryptionRequest{
+		Bucket: obj.Bucket, Key: obj.Key,
+		Version:          env.Version,
+		ContentAlgorithm: env.CEKAlg,
+		WrapAlgorithm:    env.WrapAlg,
+		EncryptedKey:     env.EncryptedKey,
+		Description:      cloneDesc(desc),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errors.New("cse: materials provider returned no materials")
+	}
+	defer m.Wipe()
+	if len(m.Key) != envelope.DataKeySize {
+		return nil, wrongKey(env.WrapAlg, "", fmt.Errorf("data key is %d bytes, want %d", len(m.Key), envelope.DataKeySize))
+	}
+	c := &Content{Algorithm: algorithmOf(env.CEKAlg), PlaintextSize: env.PlaintextSize, Version: env.Version}
+	if env.Version == 3 {
+		dek, commitment, err := envelope.DeriveV3(m.Key, env.MessageID)
+		if err != nil {
+			return nil, err
+		}
+		if subtle.ConstantTimeCompare(commitment, env.Commitment) != 1 {
+			clear(dek)
+			return nil, &CommitmentError{}
+		}
+		c.Key = dek
+		c.IV = append([]byte(nil), envelope.V3ContentIV...)
+		c.AAD = append([]byte(nil), envelope.V3ContentAAD...)
+		return c, nil
+	}
+	c.Key = append([]byte(nil), m.Key...)
+	c.IV = env.IV
+	return c, nil
+}
+
+// compareContext checks want against stored with reserved keys removed.
+func compareContext(want, stored map[string]string) error {
+	var diff []string
+	for k, v := range want {
+		if sv, ok := stored[k]; !ok || sv != v {
+			diff = append(diff, k)
+		}
+	}
+	for k := range stored {
+		if strings.HasPrefix(strings.ToLower(k), envelope.ReservedPrefix) {
+			continue
+		}
+		if _, ok := want[k]; !ok {
+			diff = append(diff, k)
+		}
+	}
+	if len(diff) > 0 {
+		slices.Sort(diff)
+		return &ContextMismatchError{Keys: diff}
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package cse
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"maps"
+	"strings"
+	"testing"
+)
+
+type sealed struct {
+	env *Envelope
+	ct  []byte
+}
+
+func sealWith(t *testing.T, p MaterialsProvider, fn func(*EncryptorOptions), obj ObjectInfo, pt []byte) sealed {
+	t.Helper()
+	env, c, err := NewEncryptor(p, fn).Encrypt(context.Background(), obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Wipe()
+	return sealed{env, envSeal(t, c, pt)}
+}
+
+func flipB64(t *testing.T, s string, i int) string {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[i%len(b)] ^= 0x80
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// TestTamperMatrix alters one part of an envelope at a time and checks that
+// each alteration yields a typed error and never any plaintext.
+func TestTamperMatrix(t *testing.T) {
+	ctx := context.Background()
+	pt := []byte(strings.Repeat("secret payload ", 200))
+	kmsP := NewKMSProvider(newFakeKMS(testKMSKey), testKMSKey)
+	aesK, _ := NewAESKeyring(testKEK, nil)
+	obj := ObjectInfo{Bucket: "b", Key: "k"}
+	other := ObjectInfo{Bucket: "b", Key: "other"}
+	v2 := func(o *EncryptorOptions) {}
+	v3 := func(o *EncryptorOptions) { o.Policy.Commitment = RequireEncryptAllowDecrypt }
+	v2i := func(o *EncryptorOptions) { o.InstructionFile = true }
+	v3i := func(o *EncryptorOptions) { v3(o); o.InstructionFile = true }
+
+	var (
+		typeMalformed  *MalformedError
+		typePolicy     *PolicyError
+		typeDowngrade  *DowngradeError
+		typeKey        *KeyError
+		typeCommitment *CommitmentError
+		typeAuth       *AuthenticationError
+	)
+	type tamper struct {
+		name   string
+		p      MaterialsProvider
+		opts   func(*EncryptorOptions)
+		policy Policy
+		mutate func(s *sealed, victim, donor sealed)
+		wantAs any   // pointer to error type expected
+		wantIs error // optional errors.Is target
+	}
+	set := func(k, v string) func(s *sealed, _, _ sealed) {
+		return func(s *sealed, _, _ sealed) { s.env.Metadata[k] = v }
+	}
+	flip := func(k string, i int) func(s *sealed, _, _ sealed) {
+		return func(s *sealed, _, _ sealed) { s.env.Metadata[k] = flipB64(t, s.env.Metadata[k], i) }
+	}
+	legacy := Policy{LegacyUnauthenticated: true, LegacyWrapping: true}
+	tests := []tamper{
+		{name: "V2 IV flipped", p: kmsP, opts: v2, mutate: flip("x-amz-iv", 3), wantAs: &typeAuth, wantIs: ErrNotAuthentic},
+		{name: "V2 wrapped key flipped (KMS)", p: kmsP, opts: v2, mutate: flip("x-amz-key-v2", 40), wantAs: &typeKey, wantIs: ErrWrongKey},
+		{name: "V2 wrapped key flipped (AES/GCM)", p: aesK, opts: v2, mutate: flip("x-amz-key-v2", 20), wantAs: &typeKey, wantIs: ErrWrongKey},
+		{name: "V2 matdesc altered (KMS context)", p: kmsP, opts: v2,
+			mutate: set("x-amz-matdesc", `{"aws:x-amz-cek-alg":"AES/GCM/NoPadding","x":"y"}`), wantAs: &typeKey, wantIs: ErrWrongKey},
+		{name: "V2 matdesc not JSON", p: kmsP, opts: v2, mutate: set("x-amz-matdesc", `{"a":`), wantAs: &typeMalformed},
+		{name: "V2 cek-alg GCM->CBC, IV kept", p: kmsP, opts: v2, policy: legacy, mutate: set("x-amz-cek-alg", "AES/CBC/PKCS5Padding"), wantAs: &typeMalformed},
+		{name: "V2 cek-alg GCM->CBC with 16-byte IV, default policy", p: kmsP, opts: v2, mutate: func(s *sealed, _, _ sealed) {
+			s.env.Metadata["x-amz-cek-alg"] = "AES/CBC/PKCS5Padding"
+			delete(s.env.Metadata, "x-amz-tag-len")
+			s.env.Metadata["x-amz-iv"] = base64.StdEncoding.EncodeToString(make([]byte, 16))
+		}, wantAs: &typePolicy},
+		{name: "V2 cek-alg GCM->CBC with 16-byte IV, legacy policy (kms+context)", p: kmsP, opts: v2, policy: legacy, mutate: func(s *sealed, _, _ sealed) {
+			s.env.Metadata["x-amz-cek-alg"] = "AES/CBC/PKCS5Padding"
+			delete(s.env.Metadata, "x-amz-tag-len")
+			s.env.Metadata["x-amz-iv"] = base64.StdEncoding.EncodeToString(make([]byte, 16))
+		}, wantAs: &typeDowngrade},
+		{name: "V2 cek-alg GCM->CBC with 16-byte IV, legacy policy (AES/GCM wrap)", p: aesK, opts: v2, policy: legacy, mutate: func(s *sealed, _, _ sealed) {
+			s.env.Metadata["x-amz-cek-alg"] = "AES/CBC/PKCS5Padding"
+			delete(s.env.Metadata, "x-amz-tag-len")
+			s.env.Metadata["x-amz-iv"] = base64.StdEncoding.EncodeToString(make([]byte, 16))
+		}, wantAs: &typeKey, wantIs: ErrWrongKey},
+		{name: "V2 wrap kms+context->kms, default policy", p: kmsP, opts: v2, mutate: set("x-amz-wrap-alg", "kms"), wantAs: &typePolicy},
+		{name: "V2 wrap AES/GCM->AESWrap, legacy policy", p: aesK, opts: v2, policy: legacy, mutate: set("x-amz-wrap-alg", "AESWrap"), wantAs: &typeKey, wantIs: ErrWrongKey},
+		{name: "V2 wrap kms+context->AES/GCM", p: kmsP, opts: v2, mutate: set("x-amz-wrap-alg", "AES/GCM"), wantAs: &typeKey},
+		{name: "V2 wrap unknown", p: kmsP, opts: v2, mutate: set("x-amz-wrap-alg", "kms+ctx"), wantAs: &typeMalformed},
+		{name: "V2 tag length 96", p: kmsP, opts: v2, mutate: set("x-amz-tag-len", "96"), wantAs: &typeMalformed},
+		{name: "V2 instruction file of another object", p: kmsP, opts: v2i,
+			mutate: func(s *sealed, _, donor sealed) { s.env.Instruction = donor.env.Instruction }, wantAs: &typeAuth, wantIs: ErrNotAuthentic},
+		{name: "V2 instruction file wrapped key flipped", p: aesK, opts: v2i,
+			mutate: func(s *sealed, _, _ sealed) {
+				s.env.Instruction = bytes.Replace(s.env.Instruction, []byte(`"x-amz-key-v2":"`), []byte(`"x-amz-key-v2":"AAAA`), 1)
+			}, wantAs: &typeKey, wantIs: ErrWrongKey},
+		{name: "V2 ciphertext truncated", p: kmsP, opts: v2,
+			mutate: func(s *sealed, _, _ sealed) { s.ct = s.ct[:len(s.ct)-1] }, wantAs: &typeAuth, wantIs: ErrNotAuthentic},
+		{name: "V3 commitment flipped", p: kmsP, opts: v3, mutate: flip("x-amz-d", 5), wantAs: &typeCommitment},
+		{name: "V3 message id flipped", p: aesK, opts: v3, mutate: flip("x-amz-i", 5), wantAs: &typeCommitment},
+		{name: "V3 wrapped key flipped", p: kmsP, opts: v3, mutate: flip("x-amz-3", 30), wantAs: &typeKey, wantIs: ErrWrongKey},
+		{name: "V3 wrapped key of another object", p: aesK, opts: v3,
+			mutate: func(s *sealed, _, donor sealed) { s.env.Metadata["x-amz-3"] = donor.env.Metadata["x-amz-3"] }, wantAs: &typeCommitment},
+		{name: "V3 instruction file of another object", p: kmsP, opts: v3i,
+			mutate: func(s *sealed, _, donor sealed) { s.env.Instruction = donor.env.Instruction }, wantAs: &typeCommitment},
+		{name: "V3 context cek-alg changed", p: kmsP, opts: v3, mutate: set("x-amz-t", `{"aws:x-amz-cek-alg":"AES/GCM/NoPadding"}`), wantAs: &typeDowngrade},
+		{name: "V3 suite changed", p: kmsP, opts: v3, mutate: set("x-amz-c", "AES/GCM/NoPadding"), wantAs: &typeMalformed},
+		{name: "V3 wrap code changed", p: aesK, opts: v3, mutate: set("x-amz-w", "22"), wantAs: &typeKey},
+		{name: "V3 ciphertext bit flipped", p: kmsP, opts: v3,
+			mutate: func(s *sealed, _, _ sealed) { s.ct[7] ^= 1 }, wantAs: &typeAuth, wantIs: ErrNotAuthentic},
+		{name: "V3 read with V2 keys mixed in", p: kmsP, opts: v3, mutate: set("x-amz-key-v2", "AAAA"), wantAs: &typeMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			victim := sealWith(t, tt.p, tt.opts, obj, pt)
+			donor := sealWith(t, tt.p, tt.opts, other, pt)
+			s := sealed{&Envelope{Metadata: maps.Clone(victim.env.Metadata), Instruction: bytes.Clone(victim.env.Instruction)}, bytes.Clone(victim.ct)}
+			tt.mutate(&s, victim, donor)
+			dec := NewDecryptor(tt.p, func(o *DecryptorOptions) { o.Policy = tt.policy })
+			c, err := dec.Decrypt(context.Background(), s.env.Metadata, s.env.Instruction, obj)
+			var out []byte
+			if err == nil {
+				out, err = envOpen(c, s.ct)
+				c.Wipe()
+			}
+			if err == nil {
+				t.Fatal("tampered object decrypted")
+			}
+			if len(out) != 0 {
+				t.Fatalf("%d bytes of plaintext released", len(out))
+			}
+			if !errors.As(err, tt.wantAs) {
+				t.Fatalf("err = %T %v, want %T", err, err, tt.wantAs)
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Fatalf("err = %v, want errors.Is %v", err, tt.wantIs)
+			}
+			// Untampered, the same object reads back.
+			c, err = dec.Decrypt(ctx, victim.env.Metadata, victim.env.Instruction, obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := envOpen(c, victim.ct)
+			c.Wipe()
+			if err != nil || !bytes.Equal(got, pt) {
+				t.Fatalf("untampered: %v", err)
+			}
+		})
+	}
+}

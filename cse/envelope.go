@@ -1,0 +1,145 @@
+package cse
+
+import (
+	"github.com/emrs3/emrs3/cse/internal/envelope"
+)
+
+// InstructionSuffix is appended to an object's key to name its instruction
+// file: the object "<key>.instruction" whose body holds the envelope when the
+// envelope is not stored in the object's metadata.
+const InstructionSuffix = ".instruction"
+
+// InstructionMarker is the user-metadata key (without "x-amz-meta-") that the
+// AWS clients put, with an empty value, on instruction-file objects.
+const InstructionMarker = envelope.InstructionMarker
+
+// Algorithm is the content cipher of an object.
+type Algorithm int
+
+const (
+	// AlgGCM is AES-256/GCM/NoPadding with a 12-byte IV, no AAD and a
+	// 16-byte tag (format V2).
+	AlgGCM Algorithm = iota + 1
+	// AlgCBC is AES-256/CBC/PKCS5Padding (formats V1 and V2): legacy and
+	// unauthenticated, read only.
+	AlgCBC
+	// AlgCommitting is the key-committing suite 115,
+	// ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY (format V3): AES-256-GCM under
+	// an HKDF-derived key, IV 12 × 0x01 and AAD 0x00 0x73.
+	AlgCommitting
+)
+
+// String returns the name stored in x-amz-cek-alg / x-amz-c.
+func (a Algorithm) String() string {
+	switch a {
+	case AlgGCM:
+		return envelope.AlgGCM
+	case AlgCBC:
+		return envelope.AlgCBC
+	case AlgCommitting:
+		return envelope.AlgCommitting
+	}
+	return "Algorithm(invalid)"
+}
+
+func algorithmOf(name string) Algorithm {
+	switch name {
+	case envelope.AlgGCM:
+		return AlgGCM
+	case envelope.AlgCBC:
+		return AlgCBC
+	case envelope.AlgCommitting:
+		return AlgCommitting
+	}
+	return 0
+}
+
+// Content is what the streaming ciphers need to encrypt or decrypt one
+// object body. It holds the plaintext content key: call Wipe when done.
+type Content struct {
+	Algorithm Algorithm
+	// Key is the 32-byte AES key of the content (for AlgCommitting the
+	// derived key, not the data key).
+	Key []byte
+	// IV is 12 bytes for GCM and the committing suite, 16 for CBC.
+	IV []byte
+	// AAD is the GCM additional data: nil for AlgGCM, 0x00 0x73 for
+	// AlgCommitting.
+	AAD []byte
+	// PlaintextSize is x-amz-unencrypted-content-length, or -1 when the
+	// envelope does not say (derive it from the ciphertext length).
+	PlaintextSize int64
+	// Version is the envelope format: 1, 2 or 3.
+	Version int
+}
+
+// Wipe overwrites the content key with zeros.
+func (c *Content) Wipe() {
+	if c != nil {
+		clear(c.Key)
+	}
+}
+
+// Authenticated reports whether the content cipher authenticates the
+// plaintext (GCM and the committing suite do; CBC does not).
+func (c *Content) Authenticated() bool {
+	return c.Algorithm == AlgGCM || c.Algorithm == AlgCommitting
+}
+
+// Envelope is what an Encryptor produces for one object.
+type Envelope struct {
+	// Metadata is the object's user metadata, keys without the
+	// "x-amz-meta-" prefix, values already RFC 2047 encoded where needed.
+	// In instruction-file mode it holds only the keys that stay on the
+	// object.
+	Metadata map[string]string
+	// Instruction is the body of the "<key>.instruction" object, or nil
+	// when the envelope is in Metadata. Put it with the metadata
+	// InstructionMarker: "".
+	Instruction []byte
+}
+
+// ObjectInfo names the object being encrypted or decrypted.
+type ObjectInfo struct {
+	Bucket string
+	Key    string
+	// PlaintextSize is the plaintext length stored as
+	// x-amz-unencrypted-content-length when encrypting. 0 or negative
+	// means unknown: the key is then not written and readers derive the
+	// length from the ciphertext.
+	PlaintextSize int64
+	// EncryptionContext is this request's KMS encryption context, merged
+	// over the one in the options. On decryption, when the merged context
+	// is not empty it must equal the stored one (reserved "aws:" keys
+	// aside).
+	EncryptionContext map[string]string
+}
+
+// HasEnvelope reports whether meta, an object's user metadata (with or
+// without the "x-amz-meta-" prefix), holds a complete V1, V2 or V3 envelope.
+func HasEnvelope(meta map[string]string) bool {
+	m, err := envelope.Normalize(meta)
+	if err != nil {
+		return false
+	}
+	v, err := envelope.Detect(m)
+	return err == nil && v != 0
+}
+
+// NeedsInstructionFile reports whether the envelope of an object with user
+// metadata meta must be read from its "<key>.instruction" object: true when
+// meta holds no complete envelope. An object without any envelope (a
+// plaintext object) also answers true; if its instruction file does not
+// exist either, it is not encrypted — unless IsV3InstructionObject says the
+// file is required.
+func NeedsInstructionFile(meta map[string]string) bool {
+	return !HasEnvelope(meta)
+}
+
+// IsV3InstructionObject reports whether meta holds the V3 keys that stay on
+// the object when its envelope is in an instruction file; such an object
+// cannot be read without that file.
+func IsV3InstructionObject(meta map[string]string) bool {
+	m, err := envelope.Normalize(meta)
+	return err == nil && envelope.IsV3Partial(m)
+}

@@ -1,0 +1,110 @@
+package cse
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/emrs3/emrs3/cse/internal/envelope"
+)
+
+// MalformedError reports an envelope that cannot be used as stored; its Key
+// field names the metadata key at fault.
+type MalformedError = envelope.MalformedError
+
+// ContextError reports an encryption-context string that cannot be parsed.
+type ContextError = envelope.ContextError
+
+// ErrNoEnvelope is matched (errors.Is) by the error Decrypt returns for an
+// object whose metadata holds no envelope and for which no instruction file
+// was given: the object is not client-side encrypted, or its instruction file
+// must be fetched.
+var ErrNoEnvelope = envelope.ErrNoEnvelope
+
+// ErrWrongKey is matched (errors.Is) when the encrypted data key does not
+// decrypt with the provider's key: a different key wrote the object, or the
+// envelope was altered.
+var ErrWrongKey = errors.New("cse: the data key cannot be decrypted with this key")
+
+// KeyError reports a data key that could not be unwrapped. It matches
+// ErrWrongKey when the cause is the key or the ciphertext, as opposed to a
+// failed call to a key service.
+type KeyError struct {
+	WrapAlgorithm string // x-amz-wrap-alg of the envelope
+	KeyID         string // the KMS key or the provider's description, if known
+	Err           error
+	wrong         bool
+}
+
+func (e *KeyError) Error() string {
+	alg := e.WrapAlgorithm
+	if alg == "" {
+		alg = "V1 raw key encryption"
+	}
+	s := "cse: cannot decrypt the data key (" + alg + ")"
+	if e.KeyID != "" {
+		s += " with key " + e.KeyID
+	}
+	if e.wrong {
+		s += ": wrong key, or the envelope was altered"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the underlying error.
+func (e *KeyError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrWrongKey and the key was wrong.
+func (e *KeyError) Is(target error) bool { return target == ErrWrongKey && e.wrong }
+
+func wrongKey(wrap, keyID string, err error) error {
+	return &KeyError{WrapAlgorithm: wrap, KeyID: keyID, Err: err, wrong: true}
+}
+
+// PolicyError reports an object or request that the Policy refuses. Option
+// names the Policy field that allows it.
+type PolicyError struct {
+	Option string // e.g. "Policy.LegacyUnauthenticated"
+	What   string // what was refused
+}
+
+func (e *PolicyError) Error() string {
+	return fmt.Sprintf("cse: %s is refused by policy; set %s to allow it", e.What, e.Option)
+}
+
+// CommitmentError reports a V3 object whose stored key commitment does not
+// match the data key: the envelope was altered or belongs to another object.
+// No content key is released.
+type CommitmentError struct{}
+
+func (*CommitmentError) Error() string {
+	return "cse: key commitment mismatch: the data key does not match x-amz-d (envelope altered or taken from another object)"
+}
+
+// DowngradeError reports a kms+context envelope whose stored
+// "aws:x-amz-cek-alg" disagrees with its content algorithm, the mark of a
+// swap to a weaker cipher (GCM→CBC).
+type DowngradeError struct {
+	Stored   string // the value of aws:x-amz-cek-alg in the stored context
+	Envelope string // x-amz-cek-alg / x-amz-c
+}
+
+func (e *DowngradeError) Error() string {
+	if e.Stored == "" {
+		return fmt.Sprintf("cse: downgrade protection: the stored encryption context has no aws:x-amz-cek-alg, content algorithm is %q", e.Envelope)
+	}
+	return fmt.Sprintf("cse: downgrade protection: stored encryption context says aws:x-amz-cek-alg=%q but the envelope says %q", e.Stored, e.Envelope)
+}
+
+// ContextMismatchError reports a caller-supplied encryption context that
+// differs from the one stored with the object.
+type ContextMismatchError struct {
+	Keys []string // the keys that differ, sorted
+}
+
+func (e *ContextMismatchError) Error() string {
+	return "cse: the encryption context given differs from the stored one in keys [" + strings.Join(e.Keys, ", ") + "]"
+}

@@ -1,0 +1,176 @@
+package cse
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/emrs3/emrs3/cse/internal/keywrap"
+)
+
+// AESKeyring is a MaterialsProvider over a raw AES key-encryption key. It
+// writes the AES/GCM wrap and reads AES/GCM, the legacy AESWrap (RFC 3394)
+// and V1's AES/ECB/PKCS5Padding.
+type AESKeyring struct {
+	kek  []byte
+	desc map[string]string
+	rand io.Reader
+}
+
+var _ MaterialsProvider = (*AESKeyring)(nil)
+
+// NewAESKeyring returns a keyring over kek (16, 24 or 32 bytes; the AWS
+// clients use 32). desc is the materials description stored with every
+// object it encrypts. The key is copied.
+func NewAESKeyring(kek []byte, desc map[string]string) (*AESKeyring, error) {
+	switch len(kek) {
+	case 16, 24, 32:
+	default:
+		return nil, fmt.Errorf("cse: AES keyring: key is %d bytes, want 16, 24 or 32", len(kek))
+	}
+	return &AESKeyring{kek: append([]byte(nil), kek...), desc: cloneDesc(desc), rand: rand.Reader}, nil
+}
+
+// EncryptionMaterials generates a data key and wraps it with AES/GCM, the
+// content algorithm as AAD.
+func (k *AESKeyring) EncryptionMaterials(_ context.Context, req EncryptionRequest) (*Materials, error) {
+	if req.WrapAlgorithm != "" && req.WrapAlgorithm != WrapAESGCM {
+		return nil, fmt.Errorf("cse: AES keyring cannot write wrap algorithm %q", req.WrapAlgorithm)
+	}
+	cek, err := newDataKey(k.rand)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := keywrap.AESGCMWrap(k.rand, k.kek, cek, []byte(req.ContentAlgorithm))
+	if err != nil {
+		clear(cek)
+		return nil, err
+	}
+	return &Materials{Key: cek, Encrypted: enc, WrapAlgorithm: WrapAESGCM, Description: cloneDesc(k.desc)}, nil
+}
+
+// DecryptMaterials unwraps a data key wrapped with AES/GCM, AESWrap or V1
+// AES/ECB.
+func (k *AESKeyring) DecryptMaterials(_ context.Context, req DecryptionRequest) (*Materials, error) {
+	cek, err := unwrapSymmetric(k.kek, req)
+	if err != nil {
+		return nil, err
+	}
+	return &Materials{Key: cek, Encrypted: req.EncryptedKey, WrapAlgorithm: req.WrapAlgorithm, Description: req.Description}, nil
+}
+
+func unwrapSymmetric(kek []byte, req DecryptionRequest) ([]byte, error) {
+	var cek []byte
+	var err error
+	switch req.WrapAlgorithm {
+	case WrapAESGCM:
+		cek, err = keywrap.AESGCMUnwrap(kek, req.EncryptedKey, []byte(req.ContentAlgorithm))
+	case WrapAESWrap:
+		cek, err = keywrap.AESKeyUnwrap(kek, req.EncryptedKey)
+	case WrapV1:
+		cek, err = keywrap.AESECBDecrypt(kek, req.EncryptedKey)
+	default:
+		return nil, &KeyError{WrapAlgorithm: req.WrapAlgorithm, Err: errors.New("a symmetric key cannot unwrap this wrap algorithm")}
+	}
+	if err != nil {
+		return nil, unwrapErr(req.WrapAlgorithm, err)
+	}
+	return cek, nil
+}
+
+func unwrapErr(wrap string, err error) error {
+	if errors.Is(err, keywrap.ErrUnwrap) {
+		return wrongKey(wrap, "", err)
+	}
+	return &KeyError{WrapAlgorithm: wrap, Err: err}
+}
+
+// RSAKeyring is a MaterialsProvider over an RSA key pair. It writes the
+// RSA-OAEP-SHA1 wrap and reads RSA-OAEP-SHA1, the legacy
+// RSA/ECB/OAEPWithSHA-256AndMGF1Padding and V1's RSA/ECB/PKCS1Padding.
+type RSAKeyring struct {
+	pub  *rsa.PublicKey
+	priv *rsa.PrivateKey
+	desc map[string]string
+	rand io.Reader
+}
+
+var _ MaterialsProvider = (*RSAKeyring)(nil)
+
+// NewRSAKeyring returns a keyring that encrypts with the public half of priv
+// and decrypts with priv. desc is the materials description stored with
+// every object it encrypts.
+func NewRSAKeyring(priv *rsa.PrivateKey, desc map[string]string) (*RSAKeyring, error) {
+	if priv == nil {
+		return nil, errors.New("cse: RSA keyring: nil private key")
+	}
+	return &RSAKeyring{pub: &priv.PublicKey, priv: priv, desc: cloneDesc(desc), rand: rand.Reader}, nil
+}
+
+// NewRSAEncryptKeyring returns a keyring that can only encrypt, with pub.
+func NewRSAEncryptKeyring(pub *rsa.PublicKey, desc map[string]string) (*RSAKeyring, error) {
+	if pub == nil {
+		return nil, errors.New("cse: RSA keyring: nil public key")
+	}
+	return &RSAKeyring{pub: pub, desc: cloneDesc(desc), rand: rand.Reader}, nil
+}
+
+// EncryptionMaterials generates a data key and wraps it with RSA-OAEP-SHA1.
+func (k *RSAKeyring) EncryptionMaterials(_ context.Context, req EncryptionRequest) (*Materials, error) {
+	if req.WrapAlgorithm != "" && req.WrapAlgorithm != WrapRSAOAEPSHA1 {
+		return nil, fmt.Errorf("cse: RSA keyring cannot write wrap algorithm %q", req.WrapAlgorithm)
+	}
+	cek, err := newDataKey(k.rand)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := keywrap.RSAOAEPSHA1Wrap(k.rand, k.pub, cek, req.ContentAlgorithm)
+	if err != nil {
+		clear(cek)
+		return nil, err
+	}
+	return &Materials{Key: cek, Encrypted: enc, WrapAlgorithm: WrapRSAOAEPSHA1, Description: cloneDesc(k.desc)}, nil
+}
+
+// DecryptMaterials unwraps a data key wrapped with RSA-OAEP-SHA1, RSA
+// OAEP-SHA256 or V1 RSA/PKCS1.
+func (k *RSAKeyring) DecryptMaterials(_ context.Context, req DecryptionRequest) (*Materials, error) {
+	if k.priv == nil {
+		return nil, errors.New("cse: RSA keyring has no private key; it can only encrypt")
+	}
+	cek, err := unwrapRSA(k.priv, req)
+	if err != nil {
+		return nil, err
+	}
+	return &Materials{Key: cek, Encrypted: req.EncryptedKey, WrapAlgorithm: req.WrapAlgorithm, Description: req.Description}, nil
+}
+
+func unwrapRSA(priv *rsa.PrivateKey, req DecryptionRequest) ([]byte, error) {
+	var cek []byte
+	var err error
+	switch req.WrapAlgorithm {
+	case WrapRSAOAEPSHA1:
+		cek, err = keywrap.RSAOAEPSHA1Unwrap(priv, req.EncryptedKey, req.ContentAlgorithm)
+	case WrapRSAOAEPSHA256:
+		cek, err = keywrap.RSAOAEPSHA256Unwrap(priv, req.EncryptedKey)
+	case WrapV1:
+		cek, err = keywrap.RSAPKCS1Decrypt(priv, req.EncryptedKey)
+	default:
+		return nil, &KeyError{WrapAlgorithm: req.WrapAlgorithm, Err: errors.New("an RSA key cannot unwrap this wrap algorithm")}
+	}
+	if err != nil {
+		return nil, unwrapErr(req.WrapAlgorithm, err)
+	}
+	return cek, nil
+}
+
+func newDataKey(r io.Reader) ([]byte, error) {
+	k := make([]byte, 32)
+	if _, err := io.ReadFull(r, k); err != nil {
+		return nil, fmt.Errorf("cse: generating a data key: %w", err)
+	}
+	return k, nil
+}

@@ -1,0 +1,92 @@
+package cse
+
+import "github.com/emrs3/emrs3/cse/internal/envelope"
+
+// CommitmentPolicy decides whether the key-committing format V3 is written
+// and whether objects without key commitment are read.
+type CommitmentPolicy int
+
+const (
+	// ForbidEncryptAllowDecrypt writes V2 (readable by EMRFS and every
+	// client since 2020) and reads V1, V2 and V3. The default.
+	ForbidEncryptAllowDecrypt CommitmentPolicy = iota
+	// RequireEncryptAllowDecrypt writes V3 and reads V1, V2 and V3. Only
+	// S3EC Java/Go v4 and newer read what it writes; EMRFS does not.
+	RequireEncryptAllowDecrypt
+	// RequireEncryptRequireDecrypt writes V3 and reads only V3.
+	RequireEncryptRequireDecrypt
+)
+
+// String returns the AWS name of the policy.
+func (c CommitmentPolicy) String() string {
+	switch c {
+	case ForbidEncryptAllowDecrypt:
+		return "FORBID_ENCRYPT_ALLOW_DECRYPT"
+	case RequireEncryptAllowDecrypt:
+		return "REQUIRE_ENCRYPT_ALLOW_DECRYPT"
+	case RequireEncryptRequireDecrypt:
+		return "REQUIRE_ENCRYPT_REQUIRE_DECRYPT"
+	}
+	return "CommitmentPolicy(invalid)"
+}
+
+// Policy is what the Decryptor (and, for Commitment, the Encryptor)
+// accepts. The zero value is the safe default of the AWS clients: no legacy
+// unauthenticated content, no legacy wrapping, V2 written, V3 read.
+type Policy struct {
+	// LegacyUnauthenticated allows unauthenticated content: CBC objects
+	// (V1, and V2 as EMRFS writes by default with
+	// fs.s3.cse.cryptoMode=EncryptionOnly) and ranged reads of GCM
+	// objects. Like enableLegacyUnauthenticatedModes of the Java client.
+	LegacyUnauthenticated bool
+	// LegacyWrapping allows the legacy key wraps: kms (no aws:x-amz-cek-alg
+	// binding; EMRFS's default), AESWrap, RSA/ECB/OAEPWithSHA-256AndMGF1Padding
+	// and V1's raw AES/ECB and RSA/PKCS1. Like enableLegacyWrappingAlgorithms.
+	LegacyWrapping bool
+	// Commitment is the key-commitment policy.
+	Commitment CommitmentPolicy
+}
+
+// EMRFSCompatible returns the policy an EMRFS cluster reads with: legacy CBC
+// content and legacy wraps allowed, V2 written.
+func EMRFSCompatible() Policy {
+	return Policy{LegacyUnauthenticated: true, LegacyWrapping: true}
+}
+
+// CheckRange returns a *PolicyError unless the policy allows a ranged
+// (unauthenticated) read of content with algorithm a. CBC ranges need the
+// same option, as do GCM and committing ranges.
+func (p Policy) CheckRange(a Algorithm) error {
+	if p.LegacyUnauthenticated {
+		return nil
+	}
+	return &PolicyError{Option: "Policy.LegacyUnauthenticated", What: "a ranged (unauthenticated) read of " + a.String() + " content"}
+}
+
+func (p Policy) checkEnvelope(e *envelope.Envelope) error {
+	if p.Commitment == RequireEncryptRequireDecrypt && e.Version != 3 {
+		return &PolicyError{Option: "Policy.Commitment (RequireEncryptAllowDecrypt)",
+			What: "reading an object without key commitment (format V" + itoa(e.Version) + ")"}
+	}
+	if e.CEKAlg == envelope.AlgCBC && !p.LegacyUnauthenticated {
+		return &PolicyError{Option: "Policy.LegacyUnauthenticated", What: "legacy unauthenticated content AES/CBC/PKCS5Padding"}
+	}
+	if isLegacyWrap(e.WrapAlg) && !p.LegacyWrapping {
+		name := e.WrapAlg
+		if name == WrapV1 {
+			name = "V1 raw key encryption (AES/ECB or RSA/PKCS1)"
+		}
+		return &PolicyError{Option: "Policy.LegacyWrapping", What: "legacy key wrap " + name}
+	}
+	return nil
+}
+
+func isLegacyWrap(w string) bool {
+	switch w {
+	case WrapKMS, WrapAESWrap, WrapRSAOAEPSHA256, WrapV1:
+		return true
+	}
+	return false
+}
+
+func itoa(n int) string { return string(rune('0' + n%10)) }

@@ -1,0 +1,194 @@
+package emrfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// GetObjectAPI is the S3 GetObject operation.
+type GetObjectAPI interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// HeadObjectAPI is the S3 HeadObject operation.
+type HeadObjectAPI interface {
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+}
+
+// PutObjectAPI is the S3 PutObject operation.
+type PutObjectAPI interface {
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// CreateMultipartUploadAPI is the S3 CreateMultipartUpload operation.
+type CreateMultipartUploadAPI interface {
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+}
+
+// UploadPartAPI is the S3 UploadPart operation.
+type UploadPartAPI interface {
+	UploadPart(ctx context.Context, in *s3.UploadPartInput, optFns ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+}
+
+// CompleteMultipartUploadAPI is the S3 CompleteMultipartUpload operation.
+type CompleteMultipartUploadAPI interface {
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+}
+
+// AbortMultipartUploadAPI is the S3 AbortMultipartUpload operation.
+type AbortMultipartUploadAPI interface {
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
+
+// ListObjectsV2API is the S3 ListObjectsV2 operation.
+type ListObjectsV2API interface {
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+}
+
+// DeleteObjectAPI is the S3 DeleteObject operation.
+type DeleteObjectAPI interface {
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+}
+
+// CopyObjectAPI is the S3 CopyObject operation.
+type CopyObjectAPI interface {
+	CopyObject(ctx context.Context, in *s3.CopyObjectInput, optFns ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
+}
+
+// UploadPartCopyAPI is the S3 UploadPartCopy operation.
+type UploadPartCopyAPI interface {
+	UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput, optFns ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error)
+}
+
+// S3API is the set of S3 operations the client uses. *s3.Client satisfies it.
+type S3API interface {
+	GetObjectAPI
+	HeadObjectAPI
+	PutObjectAPI
+	CreateMultipartUploadAPI
+	UploadPartAPI
+	CompleteMultipartUploadAPI
+	AbortMultipartUploadAPI
+	ListObjectsV2API
+	DeleteObjectAPI
+	CopyObjectAPI
+	UploadPartCopyAPI
+}
+
+var _ S3API = (*s3.Client)(nil)
+
+const (
+	// MinPartSize is the smallest multipart part S3 accepts (5 MiB).
+	MinPartSize = 5 << 20
+	// DefaultPartSize is the default part size (8 MiB).
+	DefaultPartSize = 8 << 20
+	// DefaultConcurrency is the default number of parts uploaded at once.
+	DefaultConcurrency = 4
+	// maxParts is the S3 limit on parts in one multipart upload.
+	maxParts = 10000
+)
+
+// Options configure a Client.
+type Options struct {
+	// PartSize is the multipart part size in bytes; objects smaller than one
+	// part are written with a single PutObject. Default DefaultPartSize,
+	// minimum MinPartSize.
+	PartSize int64
+
+	// Concurrency is how many parts one Writer uploads at once. A Writer
+	// holds at most PartSize*(Concurrency+1) bytes in memory. Default
+	// DefaultConcurrency.
+	Concurrency int
+
+	// Credentials, when set, chooses the credentials of each request, for
+	// example from EMRFS role mappings. op is the S3 operation name
+	// ("GetObject", ...). Returning a nil provider and nil error keeps the
+	// S3 client's own credentials.
+	Credentials func(ctx context.Context, op, bucket, key string) (aws.CredentialsProvider, error)
+
+	// ReadRetries is how many times a GET broken mid-stream is resumed
+	// without progress before the read fails. Default 3.
+	ReadRetries int
+}
+
+// Client reads and writes S3 objects the way EMRFS does, applying the
+// per-bucket SSE (and, later, CSE) settings of a Config to every request.
+// It is safe for concurrent use.
+type Client struct {
+	s3   S3API
+	cfg  *Config
+	opts Options
+
+	// copyThreshold is the largest object copied with one CopyObject;
+	// larger ones use UploadPartCopy. Tests lower it.
+	copyThreshold int64
+
+	// parts recycles part buffers (*[]byte of cap PartSize) across Writers.
+	parts sync.Pool
+}
+
+// New returns a Client that sends requests with client and takes per-bucket
+// encryption settings from cfg (nil means NewConfig()).
+func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
+	if client == nil {
+		return nil, errors.New("emrfs: New: nil S3 client; pass an *s3.Client")
+	}
+	if cfg == nil {
+		cfg = NewConfig()
+	}
+	o := Options{PartSize: DefaultPartSize, Concurrency: DefaultConcurrency, ReadRetries: 3}
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if o.PartSize == 0 {
+		o.PartSize = DefaultPartSize
+	}
+	if o.PartSize < MinPartSize {
+		return nil, fmt.Errorf("emrfs: New: PartSize %d is below the S3 minimum; set Options.PartSize to at least %d (5 MiB)", o.PartSize, MinPartSize)
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.ReadRetries <= 0 {
+		o.ReadRetries = 3
+	}
+	return &Client{s3: client, cfg: cfg, opts: o, copyThreshold: maxCopyObjectSize}, nil
+}
+
+// target resolves a URI to its location and bucket settings.
+func (c *Client) target(op, uri string) (Location, *Bucket, error) {
+	loc, err := ParseURI(uri)
+	if err != nil {
+		return Location{}, nil, &fs.PathError{Op: op, Path: uri, Err: err}
+	}
+	b, err := c.cfg.Bucket(loc.Bucket)
+	if err != nil {
+		return Location{}, nil, &fs.PathError{Op: op, Path: uri, Err: err}
+	}
+	if b == nil {
+		b = &Bucket{Name: loc.Bucket}
+	}
+	return loc, b, nil
+}
+
+// reqOpts returns the per-request options for one S3 call: the credentials
+// chosen by Options.Credentials, if any.
+func (c *Client) reqOpts(ctx context.Context, op, bucket, key string) ([]func(*s3.Options), error) {
+	if c.opts.Credentials == nil {
+		return nil, nil
+	}
+	p, err := c.opts.Credentials(ctx, op, bucket, key)
+	if err != nil {
+		return nil, fmt.Errorf("emrfs: choosing credentials for %s s3://%s/%s: %w", op, bucket, key, err)
+	}
+	if p == nil {
+		return nil, nil
+	}
+	return []func(*s3.Options){func(o *s3.Options) { o.Credentials = p }}, nil
+}

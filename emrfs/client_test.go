@@ -1,0 +1,462 @@
+package emrfs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+const testBucket = "emrfs-test"
+
+// newTestS3 starts a gofakes3 server over HTTP and returns an SDK client
+// talking to it, with testBucket created.
+func newTestS3(tb testing.TB) *s3.Client { return newGofakes3(tb) }
+
+// newGofakes3 serves gofakes3 (s3mem) over HTTP on loopback.
+func newGofakes3(tb testing.TB) *s3.Client {
+	tb.Helper()
+	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
+	ts := httptest.NewServer(faker.Server())
+	tb.Cleanup(ts.Close)
+	cl := s3.New(s3.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(ts.URL),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+	})
+	if _, err := cl.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(testBucket)}); err != nil {
+		tb.Fatalf("CreateBucket: %v", err)
+	}
+	return cl
+}
+
+// faultS3 wraps a real S3 client to count calls and inject failures. The
+// data still goes to the server.
+type faultS3 struct {
+	S3API
+
+	calls sync.Map // op -> *atomic.Int64
+
+	failPart   int32         // UploadPart with this part number fails
+	partDelay  time.Duration // delay of each UploadPart
+	inFlight   atomic.Int64
+	maxInFight atomic.Int64
+	onPart     func(num int32)
+
+	cutAfter int64        // GET bodies break after this many bytes...
+	cuts     atomic.Int64 // ...this many times
+}
+
+func (f *faultS3) count(op string) int64 {
+	v, _ := f.calls.LoadOrStore(op, new(atomic.Int64))
+	return v.(*atomic.Int64).Load()
+}
+
+func (f *faultS3) inc(op string) {
+	v, _ := f.calls.LoadOrStore(op, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}
+
+func (f *faultS3) PutObject(ctx context.Context, in *s3.PutObjectInput, o ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	f.inc("PutObject")
+	return f.S3API.PutObject(ctx, in, o...)
+}
+
+func (f *faultS3) CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, o ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error) {
+	f.inc("CreateMultipartUpload")
+	return f.S3API.CreateMultipartUpload(ctx, in, o...)
+}
+
+func (f *faultS3) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, o ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
+	f.inc("AbortMultipartUpload")
+	return f.S3API.AbortMultipartUpload(ctx, in, o...)
+}
+
+func (f *faultS3) UploadPart(ctx context.Context, in *s3.UploadPartInput, o ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
+	f.inc("UploadPart")
+	n := f.inFlight.Add(1)
+	defer f.inFlight.Add(-1)
+	for {
+		m := f.maxInFight.Load()
+		if n <= m || f.maxInFight.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	if f.onPart != nil {
+		f.onPart(*in.PartNumber)
+	}
+	if f.partDelay > 0 {
+		select {
+		case <-time.After(f.partDelay):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if f.failPart != 0 && *in.PartNumber == f.failPart {
+		return nil, errors.New("injected UploadPart failure")
+	}
+	return f.S3API.UploadPart(ctx, in, o...)
+}
+
+func (f *faultS3) GetObject(ctx context.Context, in *s3.GetObjectInput, o ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	f.inc("GetObject")
+	out, err := f.S3API.GetObject(ctx, in, o...)
+	if err != nil || f.cutAfter <= 0 {
+		return out, err
+	}
+	if f.cuts.Add(-1) >= 0 {
+		out.Body = &brokenBody{rc: out.Body, left: f.cutAfter}
+	}
+	return out, nil
+}
+
+// brokenBody yields left bytes and then fails like a reset connection.
+type brokenBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *brokenBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errors.New("connection reset by peer (injected)")
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *brokenBody) Close() error { return b.rc.Close() }
+
+func randomBytes(n int, seed uint64) []byte {
+	var s [32]byte
+	s[0], s[1] = byte(seed), byte(seed>>8)
+	b := make([]byte, n)
+	_, _ = rand.NewChaCha8(s).Read(b)
+	return b
+}
+
+func newTestClient(tb testing.TB, api S3API, optFns ...func(*Options)) *Client {
+	tb.Helper()
+	optFns = append([]func(*Options){func(o *Options) { o.PartSize = MinPartSize; o.Concurrency = 3 }}, optFns...)
+	c, err := New(api, nil, optFns...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+func writeObject(tb testing.TB, c *Client, uri string, data []byte) {
+	tb.Helper()
+	w, err := c.Create(context.Background(), uri)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		tb.Fatalf("Write: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatalf("Close: %v", err)
+	}
+}
+
+func readObject(tb testing.TB, c *Client, uri string) []byte {
+	tb.Helper()
+	f, err := c.Open(context.Background(), uri)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		tb.Fatalf("ReadAll: %v", err)
+	}
+	return b
+}
+
+// assertNoUpload checks that key does not exist and no multipart upload is
+// left in the bucket.
+func assertNoUpload(tb testing.TB, api *s3.Client, key string) {
+	tb.Helper()
+	ctx := context.Background()
+	_, err := api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key)})
+	if err == nil {
+		tb.Errorf("object %s is visible after a failed upload", key)
+	}
+	out, err := api.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(testBucket)})
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "NoSuchUpload" {
+		return // gofakes3 answers so when the bucket never had an upload
+	}
+	if err != nil {
+		tb.Fatalf("ListMultipartUploads: %v", err)
+	}
+	if len(out.Uploads) != 0 {
+		tb.Errorf("%d multipart uploads left after failure", len(out.Uploads))
+	}
+}
+
+func TestNewOptions(t *testing.T) {
+	api := newTestS3(t)
+	if _, err := New(nil, nil); err == nil {
+		t.Error("New(nil) succeeded")
+	}
+	if _, err := New(api, nil, func(o *Options) { o.PartSize = 1 << 20 }); err == nil {
+		t.Error("PartSize below 5 MiB accepted")
+	}
+	c, err := New(api, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.opts.PartSize != DefaultPartSize || c.opts.Concurrency != DefaultConcurrency {
+		t.Errorf("defaults = %d/%d", c.opts.PartSize, c.opts.Concurrency)
+	}
+}
+
+func TestCreateOpenRoundTrip(t *testing.T) {
+	api := newTestS3(t)
+	fault := &faultS3{S3API: api}
+	c := newTestClient(t, fault)
+	sizes := []int{0, 1, 1000, MinPartSize - 1, MinPartSize, 2*MinPartSize + 12345}
+	for i, n := range sizes {
+		uri := "s3a://" + testBucket + "/rt/" + string(rune('a'+i))
+		data := randomBytes(n, uint64(n))
+		puts, mpus := fault.count("PutObject"), fault.count("CreateMultipartUpload")
+		// Write in odd-sized chunks to exercise part boundaries.
+		w, err := c.Create(context.Background(), uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for off := 0; off < len(data); {
+			k := min(len(data)-off, 777_777)
+			if _, err := w.Write(data[off : off+k]); err != nil {
+				t.Fatal(err)
+			}
+			off += k
+		}
+		if err := w.Close(); err != nil {
+			t.Fatalf("size %d: Close: %v", n, err)
+		}
+		multipart := n >= MinPartSize
+		if got := fault.count("CreateMultipartUpload") - mpus; (got == 1) != multipart {
+			t.Errorf("size %d: %d multipart uploads, want multipart=%v", n, got, multipart)
+		}
+		if got := fault.count("PutObject") - puts; (got == 1) == multipart {
+			t.Errorf("size %d: %d PutObject calls, want multipart=%v", n, got, multipart)
+		}
+		if got := readObject(t, c, uri); !bytes.Equal(got, data) {
+			t.Errorf("size %d: read back %d bytes, differ", n, len(got))
+		}
+		fi, err := c.Stat(context.Background(), uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() != int64(n) || fi.IsDir() || fi.ETag() == "" {
+			t.Errorf("Stat = size %d dir %v etag %q", fi.Size(), fi.IsDir(), fi.ETag())
+		}
+	}
+}
+
+func TestCreateMetadata(t *testing.T) {
+	api := newTestS3(t)
+	c := newTestClient(t, api)
+	uri := "s3://" + testBucket + "/meta"
+	w, err := c.Create(context.Background(), uri, func(o *CreateOptions) {
+		o.ContentType = "text/plain"
+		o.Metadata = map[string]string{"owner": "emrfs"}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(w, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := c.Stat(context.Background(), uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Metadata()["owner"] != "emrfs" {
+		t.Errorf("metadata = %v", fi.Metadata())
+	}
+	if err := w.Close(); !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("second Close = %v, want fs.ErrClosed", err)
+	}
+}
+
+func TestCreateConcurrentParts(t *testing.T) {
+	api := newTestS3(t)
+	fault := &faultS3{S3API: api, partDelay: 50 * time.Millisecond}
+	c := newTestClient(t, fault, func(o *Options) { o.Concurrency = 3 })
+	data := randomBytes(6*MinPartSize+1, 7)
+	uri := "s3://" + testBucket + "/concurrent"
+	writeObject(t, c, uri, data)
+	if got := fault.count("UploadPart"); got != 7 {
+		t.Errorf("UploadPart calls = %d, want 7", got)
+	}
+	if m := fault.maxInFight.Load(); m < 2 || m > 3 {
+		t.Errorf("max concurrent parts = %d, want 2..3", m)
+	}
+	if !bytes.Equal(readObject(t, c, uri), data) {
+		t.Error("multipart object differs")
+	}
+}
+
+func TestCreateAbortsOnPartFailure(t *testing.T) {
+	api := newTestS3(t)
+	fault := &faultS3{S3API: api, failPart: 2}
+	c := newTestClient(t, fault)
+	key := "fail/part"
+	w, err := c.Create(context.Background(), "s3://"+testBucket+"/"+key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(4*MinPartSize, 3)
+	_, werr := w.Write(data)
+	cerr := w.Close()
+	if cerr == nil {
+		t.Fatal("Close succeeded after a part failed")
+	}
+	var pe *fs.PathError
+	if !errors.As(cerr, &pe) || pe.Path != "s3://"+testBucket+"/"+key {
+		t.Errorf("Close error %v is not a *fs.PathError with the URI", cerr)
+	}
+	t.Logf("write err: %v; close err: %v", werr, cerr)
+	if fault.count("AbortMultipartUpload") != 1 {
+		t.Errorf("AbortMultipartUpload calls = %d, want 1", fault.count("AbortMultipartUpload"))
+	}
+	assertNoUpload(t, api, key)
+}
+
+func TestCreateExplicitAbort(t *testing.T) {
+	api := newTestS3(t)
+	c := newTestClient(t, api)
+	for _, n := range []int{10, 2*MinPartSize + 1} {
+		key := "abort/explicit"
+		w, err := c.Create(context.Background(), "s3://"+testBucket+"/"+key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(randomBytes(n, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Abort(); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err == nil {
+			t.Error("Close after Abort succeeded")
+		}
+		assertNoUpload(t, api, key)
+	}
+}
+
+func TestCreateContextCancel(t *testing.T) {
+	api := newTestS3(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fault := &faultS3{S3API: api, onPart: func(num int32) {
+		if num == 2 {
+			cancel()
+		}
+	}}
+	c := newTestClient(t, fault)
+	key := "cancel/upload"
+	w, err := c.Create(ctx, "s3://"+testBucket+"/"+key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(MinPartSize, 5)
+	var werr error
+	for i := 0; i < 6 && werr == nil; i++ {
+		_, werr = w.Write(data)
+	}
+	cerr := w.Close()
+	if !errors.Is(cerr, context.Canceled) {
+		t.Errorf("Close = %v, want context.Canceled", cerr)
+	}
+	if fault.count("AbortMultipartUpload") != 1 {
+		t.Errorf("AbortMultipartUpload calls = %d, want 1", fault.count("AbortMultipartUpload"))
+	}
+	assertNoUpload(t, api, key)
+}
+
+func TestCreateCancelledBeforeClose(t *testing.T) {
+	api := newTestS3(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := newTestClient(t, api)
+	w, err := c.Create(ctx, "s3://"+testBucket+"/cancel/small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("small")); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := w.Close(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Close = %v, want context.Canceled", err)
+	}
+	assertNoUpload(t, api, "cancel/small")
+}
+
+func TestPerRequestCredentials(t *testing.T) {
+	api := newTestS3(t)
+	var mu sync.Mutex
+	ops := map[string]int{}
+	var retrieved atomic.Int64
+	prov := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		retrieved.Add(1)
+		return aws.Credentials{AccessKeyID: "AKIDROLE", SecretAccessKey: "s", Source: "test"}, nil
+	})
+	c := newTestClient(t, api, func(o *Options) {
+		o.Credentials = func(ctx context.Context, op, bucket, key string) (aws.CredentialsProvider, error) {
+			mu.Lock()
+			ops[op]++
+			mu.Unlock()
+			if bucket != testBucket || key != "creds/x" {
+				t.Errorf("credentials asked for %s/%s", bucket, key)
+			}
+			return prov, nil
+		}
+	})
+	uri := "s3://" + testBucket + "/creds/x"
+	writeObject(t, c, uri, []byte("data"))
+	if string(readObject(t, c, uri)) != "data" {
+		t.Error("read back differs")
+	}
+	for _, op := range []string{"PutObject", "HeadObject", "GetObject"} {
+		if ops[op] == 0 {
+			t.Errorf("Credentials not consulted for %s (%v)", op, ops)
+		}
+	}
+	if retrieved.Load() == 0 {
+		t.Error("per-request credentials provider never used to sign")
+	}
+
+	failing := newTestClient(t, api, func(o *Options) {
+		o.Credentials = func(context.Context, string, string, string) (aws.CredentialsProvider, error) {
+			return nil, errors.New("no role mapping")
+		}
+	})
+	if _, err := failing.Open(context.Background(), uri); err == nil {
+		t.Error("Open succeeded although credentials could not be chosen")
+	}
+}

@@ -1,0 +1,232 @@
+package emrfs
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+)
+
+const (
+	// maxCopyObjectSize is the largest object one CopyObject may copy.
+	maxCopyObjectSize = 5 << 30
+	// maxPartSize is the largest part of a multipart upload.
+	maxPartSize = 5 << 30
+)
+
+// copySource returns the x-amz-copy-source value for bucket/key: the key
+// URL-encoded per path segment, '+' included.
+func copySource(bucket, key string) string {
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		segs[i] = strings.ReplaceAll(url.PathEscape(s), "+", "%2B")
+	}
+	return bucket + "/" + strings.Join(segs, "/")
+}
+
+// Copy copies the object at src to dst server-side, keeping its metadata
+// (so a CSE envelope stored in metadata travels with it) and applying the
+// destination bucket's SSE settings (and the source's SSE-C key to read
+// it). Objects over 5 GiB are copied with a multipart UploadPartCopy,
+// aborted on failure. The source's CSE instruction file, if any, is copied
+// first; a stale instruction file at the destination is removed when the
+// source has none. The source is pinned by its ETag: if it changes during
+// the copy, Copy fails.
+func (c *Client) Copy(ctx context.Context, src, dst string) error {
+	sloc, sb, err := c.target("copy", src)
+	if err != nil {
+		return err
+	}
+	dloc, db, err := c.target("copy", dst)
+	if err != nil {
+		return err
+	}
+	for _, l := range []Location{sloc, dloc} {
+		if l.Key == "" || strings.HasSuffix(l.Key, "/") {
+			return &fs.PathError{Op: "copy", Path: l.String(), Err: errIsDir}
+		}
+	}
+	head, err := c.head(ctx, sloc, sb)
+	if err != nil {
+		return pathError("copy", src, err)
+	}
+	if err := c.copyInstruction(ctx, sloc, sb, dloc, db); err != nil {
+		return pathError("copy", src, err)
+	}
+	size := aws.ToInt64(head.ContentLength)
+	if size <= c.copyThreshold {
+		err = c.copyObject(ctx, sloc, sb, dloc, db, aws.ToString(head.ETag))
+	} else {
+		err = c.multipartCopy(ctx, sloc, sb, dloc, db, head)
+	}
+	if err != nil {
+		return pathError("copy", src, err)
+	}
+	return nil
+}
+
+// copyInstruction copies src's instruction file to dst, or removes dst's
+// if src has none.
+func (c *Client) copyInstruction(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket) error {
+	si := Location{Scheme: sloc.Scheme, Bucket: sloc.Bucket, Key: sloc.Key + InstructionSuffix}
+	di := Location{Scheme: dloc.Scheme, Bucket: dloc.Bucket, Key: dloc.Key + InstructionSuffix}
+	head, err := c.head(ctx, si, sb)
+	if err != nil {
+		if isNotExist(err) {
+			return c.deleteKey(ctx, di.Bucket, di.Key)
+		}
+		return err
+	}
+	return c.copyObject(ctx, si, sb, di, db, aws.ToString(head.ETag))
+}
+
+func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, etag string) error {
+	ro, err := c.reqOpts(ctx, "CopyObject", dloc.Bucket, dloc.Key)
+	if err != nil {
+		return err
+	}
+	in := &s3.CopyObjectInput{
+		Bucket:            aws.String(dloc.Bucket),
+		Key:               aws.String(dloc.Key),
+		CopySource:        aws.String(copySource(sloc.Bucket, sloc.Key)),
+		MetadataDirective: types.MetadataDirectiveCopy,
+	}
+	if etag != "" {
+		in.CopySourceIfMatch = aws.String(etag)
+	}
+	db.SSE.CopyObject(in, sb.SSE)
+	_, err = c.s3.CopyObject(ctx, in, ro...)
+	return err
+}
+
+// copyPartSize returns the part size for a multipart copy of size bytes.
+func (c *Client) copyPartSize(size int64) int64 {
+	ps := c.opts.PartSize
+	if size/ps >= maxParts {
+		ps = (size + maxParts - 1) / maxParts
+	}
+	return min(ps, maxPartSize)
+}
+
+func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, head *s3.HeadObjectOutput) (err error) {
+	ro, err := c.reqOpts(ctx, "CreateMultipartUpload", dloc.Bucket, dloc.Key)
+	if err != nil {
+		return err
+	}
+	cin := &s3.CreateMultipartUploadInput{
+		Bucket:             aws.String(dloc.Bucket),
+		Key:                aws.String(dloc.Key),
+		Metadata:           head.Metadata,
+		ContentType:        head.ContentType,
+		ContentEncoding:    head.ContentEncoding,
+		ContentDisposition: head.ContentDisposition,
+		ContentLanguage:    head.ContentLanguage,
+		CacheControl:       head.CacheControl,
+	}
+	db.SSE.CreateMultipartUpload(cin)
+	cout, err := c.s3.CreateMultipartUpload(ctx, cin, ro...)
+	if err != nil {
+		return err
+	}
+	uploadID := cout.UploadId
+	defer func() {
+		if err != nil {
+			c.abortUpload(ctx, dloc, aws.ToString(uploadID))
+		}
+	}()
+
+	size := aws.ToInt64(head.ContentLength)
+	ps := c.copyPartSize(size)
+	var parts []types.CompletedPart
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.opts.Concurrency)
+	for num, off := int32(1), int64(0); off < size; num, off = num+1, off+ps {
+		end := min(off+ps, size) - 1
+		g.Go(func() error {
+			pro, err := c.reqOpts(gctx, "UploadPartCopy", dloc.Bucket, dloc.Key)
+			if err != nil {
+				return err
+			}
+			in := &s3.UploadPartCopyInput{
+				Bucket:            aws.String(dloc.Bucket),
+				Key:               aws.String(dloc.Key),
+				UploadId:          uploadID,
+				PartNumber:        aws.Int32(num),
+				CopySource:        aws.String(copySource(sloc.Bucket, sloc.Key)),
+				CopySourceRange:   aws.String(fmt.Sprintf("bytes=%d-%d", off, end)),
+				CopySourceIfMatch: head.ETag,
+			}
+			db.SSE.UploadPartCopy(in, sb.SSE)
+			out, err := c.s3.UploadPartCopy(gctx, in, pro...)
+			if err != nil {
+				return fmt.Errorf("part %d: %w", num, err)
+			}
+			if out.CopyPartResult == nil {
+				return fmt.Errorf("part %d: UploadPartCopy returned no result", num)
+			}
+			mu.Lock()
+			parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.CopyPartResult.ETag})
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	sort.Slice(parts, func(i, j int) bool { return *parts[i].PartNumber < *parts[j].PartNumber })
+	ro, err = c.reqOpts(ctx, "CompleteMultipartUpload", dloc.Bucket, dloc.Key)
+	if err != nil {
+		return err
+	}
+	_, err = c.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          aws.String(dloc.Bucket),
+		Key:             aws.String(dloc.Key),
+		UploadId:        uploadID,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	}, ro...)
+	return err
+}
+
+// abortUpload aborts a multipart upload, even if ctx is already cancelled.
+func (c *Client) abortUpload(ctx context.Context, loc Location, uploadID string) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	ro, err := c.reqOpts(actx, "AbortMultipartUpload", loc.Bucket, loc.Key)
+	if err != nil {
+		return
+	}
+	_, _ = c.s3.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+		Bucket:   aws.String(loc.Bucket),
+		Key:      aws.String(loc.Key),
+		UploadId: aws.String(uploadID),
+	}, ro...)
+}
+
+// Rename copies src to dst (see Copy) and then removes src and its
+// instruction file. It is not atomic: if the removal fails, both exist.
+func (c *Client) Rename(ctx context.Context, src, dst string) error {
+	sloc, err := ParseURI(src)
+	if err != nil {
+		return &fs.PathError{Op: "rename", Path: src, Err: err}
+	}
+	dloc, err := ParseURI(dst)
+	if err != nil {
+		return &fs.PathError{Op: "rename", Path: dst, Err: err}
+	}
+	if sloc.Bucket == dloc.Bucket && sloc.Key == dloc.Key {
+		return nil
+	}
+	if err := c.Copy(ctx, src, dst); err != nil {
+		return err
+	}
+	return c.Remove(ctx, src)
+}

@@ -1,0 +1,37 @@
+package emrfs
+
+import (
+	"context"
+	"io/fs"
+	"strings"
+)
+
+// CreateOptions configure one Create call.
+type CreateOptions struct {
+	// ContentType is the object's Content-Type; empty leaves S3's default.
+	ContentType string
+	// Metadata is user metadata stored as x-amz-meta-* headers.
+	Metadata map[string]string
+}
+
+// Create starts writing the object at uri and returns a Writer. Nothing is
+// visible at uri until Close returns nil: data smaller than one part
+// (Options.PartSize) is sent with a single PutObject at Close; larger data
+// becomes a multipart upload whose parts are uploaded concurrently while
+// writing, completed at Close. If any write or part upload fails, ctx is
+// cancelled, or Abort is called, the multipart upload is aborted and no
+// object is created (an existing object at uri is left as it was).
+func (c *Client) Create(ctx context.Context, uri string, optFns ...func(*CreateOptions)) (*Writer, error) {
+	loc, b, err := c.target("create", uri)
+	if err != nil {
+		return nil, err
+	}
+	if loc.Key == "" || strings.HasSuffix(loc.Key, "/") {
+		return nil, &fs.PathError{Op: "create", Path: uri, Err: errIsDir}
+	}
+	var o CreateOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	return newWriter(ctx, c, loc, b, o), nil
+}

@@ -1,0 +1,55 @@
+// Package emrfs reads and writes Amazon S3 objects the way Amazon EMRFS
+// (and Hadoop S3A) does, through s3://, s3a:// and s3n:// URIs, applying
+// the encryption settings a cluster's emrfs-site, core-site or EMR security
+// configuration gives each bucket.
+//
+// A [Client] wraps an S3 client (*s3.Client satisfies [S3API]) and a
+// [Config]:
+//
+//	c, err := emrfs.New(s3.NewFromConfig(awsCfg), cfg)
+//	w, err := c.Create(ctx, "s3://bucket/path/part-0000")
+//	_, err = w.Write(data)
+//	err = w.Close() // nothing is visible until Close returns nil
+//
+//	f, err := c.Open(ctx, "s3a://bucket/path/part-0000")
+//	defer f.Close() // f is an io.ReadSeekCloser and an io.ReaderAt
+//
+// [Client.Create] streams: data smaller than one part goes in a single
+// PutObject at Close, larger data in a multipart upload whose parts are sent
+// concurrently while writing, in memory bounded by PartSize×(Concurrency+1).
+// [Client.Open] reads with ranged GETs pinned to the object's ETag and
+// resumes a body broken mid-stream from the offset reached. [Client.Stat],
+// [Client.List], [Client.Remove], [Client.Copy] and [Client.Rename] cover
+// the rest of a file system, and [Client.FS] is an io/fs view (fs.StatFS,
+// fs.ReadDirFS) of a prefix.
+//
+// Errors are *fs.PathError values naming the URI; S3 "not found" errors
+// match fs.ErrNotExist and "access denied" errors fs.ErrPermission with
+// errors.Is, and the SDK's error stays reachable with errors.As.
+//
+// # Security
+//
+// The SSE settings of the bucket (SSE-S3, SSE-KMS, DSSE-KMS, SSE-C) are
+// applied to every request that needs them; SSE-C keys are sent on reads,
+// HEAD, parts and copies (as copy-source keys too) and never logged or
+// printed. A failed or cancelled upload is aborted (AbortMultipartUpload is
+// sent even after the caller's context is cancelled), so no partial object
+// becomes visible; a Writer's error is final. Reads pin the ETag seen by
+// Open with If-Match, so a File never mixes two versions of an object.
+// [Options.Credentials] chooses credentials per request (for EMRFS role
+// mappings); when it fails, the request is not sent with the client's own
+// credentials instead.
+//
+// # Compatibility
+//
+// Keys and URIs follow EMRFS/S3A: the s3, s3a and s3n schemes are
+// equivalent; "directories" are common prefixes under "/". List hides CSE
+// instruction files (<key>.instruction), "_$folder$" markers and directory
+// marker objects (keys ending in "/"); Remove, Copy and Rename move the
+// instruction file with its object. Copy keeps the object's metadata (and
+// so a CSE envelope stored there) and copies objects over 5 GiB with
+// UploadPartCopy. Rename is a copy then a delete, as in EMRFS, and is not
+// atomic. Multipart uploads carry CRC32 part checksums, as the AWS SDK's
+// transfer manager does. Remove of a missing key succeeds, as S3's
+// DeleteObject does.
+package emrfs

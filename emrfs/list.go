@@ -1,0 +1,130 @@
+package emrfs
+
+import (
+	"context"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// InstructionSuffix is the key suffix of a CSE instruction file
+// (<key>.instruction); List hides such objects and Remove, Copy and Rename
+// treat them as part of their object.
+const InstructionSuffix = ".instruction"
+
+// folderMarkerSuffix is the suffix of EMRFS/Hadoop "directory marker"
+// objects (dir_$folder$), which List hides.
+const folderMarkerSuffix = "_$folder$"
+
+// ListOptions configure List.
+type ListOptions struct {
+	// Recursive lists every key under the prefix. By default List uses the
+	// delimiter "/" and returns keys one level deep plus common prefixes,
+	// which are reported as directories.
+	Recursive bool
+	// PageSize is the MaxKeys of each ListObjectsV2 request (default: the
+	// S3 default of 1000).
+	PageSize int32
+}
+
+// List returns the objects and common prefixes whose keys begin with the
+// key of uri, used as a raw S3 prefix: list "s3://b/dir/" to see the
+// contents of a directory ("s3://b/dir" would also match "dir2/..."). Pages
+// are fetched lazily as the iterator advances. Instruction files
+// (*.instruction), "_$folder$" markers and directory marker objects (keys
+// ending in "/") are hidden; each common prefix is reported once. Iteration stops after the first
+// error, which is an *fs.PathError.
+func (c *Client) List(ctx context.Context, uri string, optFns ...func(*ListOptions)) iter.Seq2[*FileInfo, error] {
+	var o ListOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	return func(yield func(*FileInfo, error) bool) {
+		loc, _, err := c.target("list", uri)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(loc.Key)}
+		if !o.Recursive {
+			in.Delimiter = aws.String("/")
+		}
+		if o.PageSize > 0 {
+			in.MaxKeys = aws.Int32(o.PageSize)
+		}
+		seen := map[string]bool{} // common prefixes already reported
+		for {
+			ro, err := c.reqOpts(ctx, "ListObjectsV2", loc.Bucket, loc.Key)
+			if err != nil {
+				yield(nil, pathError("list", uri, err))
+				return
+			}
+			out, err := c.s3.ListObjectsV2(ctx, in, ro...)
+			if err != nil {
+				yield(nil, pathError("list", uri, err))
+				return
+			}
+			for _, fi := range pageInfos(loc, out) {
+				if fi.dir {
+					if seen[fi.uri] {
+						continue
+					}
+					seen[fi.uri] = true
+				}
+				if !yield(fi, nil) {
+					return
+				}
+			}
+			if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextContinuationToken) == "" {
+				return
+			}
+			in.ContinuationToken = out.NextContinuationToken
+		}
+	}
+}
+
+// hiddenKey reports whether List hides key: instruction files, folder
+// markers and "directory" keys ending in "/".
+func hiddenKey(key string) bool {
+	return strings.HasSuffix(key, InstructionSuffix) ||
+		strings.HasSuffix(key, folderMarkerSuffix) ||
+		strings.HasSuffix(key, "/")
+}
+
+// pageInfos merges the objects and common prefixes of one page in key
+// order, dropping hidden keys.
+func pageInfos(loc Location, out *s3.ListObjectsV2Output) []*FileInfo {
+	infos := make([]*FileInfo, 0, len(out.Contents)+len(out.CommonPrefixes))
+	i, j := 0, 0
+	for i < len(out.Contents) || j < len(out.CommonPrefixes) {
+		if j >= len(out.CommonPrefixes) || (i < len(out.Contents) && aws.ToString(out.Contents[i].Key) < aws.ToString(out.CommonPrefixes[j].Prefix)) {
+			obj := out.Contents[i]
+			i++
+			key := aws.ToString(obj.Key)
+			if hiddenKey(key) {
+				continue
+			}
+			infos = append(infos, &FileInfo{
+				uri:  Location{Scheme: loc.Scheme, Bucket: loc.Bucket, Key: key}.String(),
+				name: baseName(key),
+				size: aws.ToInt64(obj.Size),
+				// HTTP dates (HeadObject) have one-second resolution; list
+				// times are truncated to match.
+				modTime: aws.ToTime(obj.LastModified).Truncate(time.Second),
+				etag:    aws.ToString(obj.ETag),
+			})
+			continue
+		}
+		p := aws.ToString(out.CommonPrefixes[j].Prefix)
+		j++
+		infos = append(infos, &FileInfo{
+			uri:  Location{Scheme: loc.Scheme, Bucket: loc.Bucket, Key: p}.String(),
+			name: baseName(p),
+			dir:  true,
+		})
+	}
+	return infos
+}

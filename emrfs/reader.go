@@ -1,0 +1,229 @@
+package emrfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+var errIsDir = errors.New("is a directory (an S3 prefix), not an object; open a key without a trailing slash")
+
+// errShortBody reports a GET body that ended before the requested range.
+var errShortBody = errors.New("emrfs: object body ended early")
+
+// File is an S3 object open for reading. It implements io.ReadSeekCloser,
+// io.ReaderAt and fs.File. Read and Seek share one offset and must not be
+// called concurrently with each other; ReadAt is safe for concurrent use and
+// does not move the offset.
+//
+// Reads are ranged GETs. A body that breaks mid-stream is resumed with a new
+// ranged GET from the offset reached (If-Match the ETag), so no byte is lost
+// or duplicated.
+type File struct {
+	c    *Client
+	ctx  context.Context
+	loc  Location
+	b    *Bucket
+	info *FileInfo
+
+	closed atomic.Bool
+
+	mu   sync.Mutex // guards off and body
+	off  int64
+	body io.ReadCloser
+}
+
+var (
+	_ io.ReadSeekCloser = (*File)(nil)
+	_ io.ReaderAt       = (*File)(nil)
+	_ fs.File           = (*File)(nil)
+)
+
+// Stat returns the object's information as fetched by Open; the result is
+// a *FileInfo.
+func (f *File) Stat() (fs.FileInfo, error) { return f.info, nil }
+
+// Size returns the object's size in bytes.
+func (f *File) Size() int64 { return f.info.size }
+
+// get opens a GET of [off, end] (end < 0: to the end of the object).
+func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
+	ro, err := f.c.reqOpts(ctx, "GetObject", f.loc.Bucket, f.loc.Key)
+	if err != nil {
+		return nil, err
+	}
+	rng := fmt.Sprintf("bytes=%d-", off)
+	if end >= 0 {
+		rng = fmt.Sprintf("bytes=%d-%d", off, end)
+	}
+	in := &s3.GetObjectInput{
+		Bucket: aws.String(f.loc.Bucket),
+		Key:    aws.String(f.loc.Key),
+		Range:  aws.String(rng),
+	}
+	if f.info.etag != "" {
+		in.IfMatch = aws.String(f.info.etag)
+	}
+	f.b.SSE.GetObject(in)
+	out, err := f.c.s3.GetObject(ctx, in, ro...)
+	if err != nil {
+		return nil, err
+	}
+	return out.Body, nil
+}
+
+// Read reads from the current offset.
+func (f *File) Read(p []byte) (int, error) {
+	if f.closed.Load() {
+		return 0, &fs.PathError{Op: "read", Path: f.info.uri, Err: fs.ErrClosed}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.off >= f.info.size {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if rem := f.info.size - f.off; int64(len(p)) > rem {
+		p = p[:rem]
+	}
+	var lastErr error
+	for attempt := 0; attempt <= f.c.opts.ReadRetries; attempt++ {
+		if err := f.ctx.Err(); err != nil {
+			f.dropBody()
+			return 0, &fs.PathError{Op: "read", Path: f.info.uri, Err: err}
+		}
+		if f.body == nil {
+			body, err := f.get(f.ctx, f.off, -1)
+			if err != nil {
+				return 0, pathError("read", f.info.uri, err)
+			}
+			f.body = body
+		}
+		n, err := f.body.Read(p)
+		f.off += int64(n)
+		if err == nil {
+			return n, nil
+		}
+		// Any error (EOF included) ends this body; the next Read starts a
+		// new ranged GET from f.off.
+		f.dropBody()
+		if n > 0 {
+			return n, nil
+		}
+		if err == io.EOF {
+			err = errShortBody
+		}
+		lastErr = err
+	}
+	return 0, pathError("read", f.info.uri, lastErr)
+}
+
+func (f *File) dropBody() {
+	if f.body != nil {
+		_ = f.body.Close()
+		f.body = nil
+	}
+}
+
+// ReadAt reads len(p) bytes at off with one ranged GET (resumed if the body
+// breaks). It returns io.EOF when fewer bytes remain. Safe for concurrent use.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	if f.closed.Load() {
+		return 0, &fs.PathError{Op: "readat", Path: f.info.uri, Err: fs.ErrClosed}
+	}
+	if off < 0 {
+		return 0, &fs.PathError{Op: "readat", Path: f.info.uri, Err: errors.New("negative offset")}
+	}
+	if off >= f.info.size {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	want := p
+	if rem := f.info.size - off; int64(len(want)) > rem {
+		want = want[:rem]
+	}
+	total := 0
+	failures := 0
+	for total < len(want) {
+		if err := f.ctx.Err(); err != nil {
+			return total, &fs.PathError{Op: "readat", Path: f.info.uri, Err: err}
+		}
+		start := off + int64(total)
+		body, err := f.get(f.ctx, start, off+int64(len(want))-1)
+		if err != nil {
+			return total, pathError("readat", f.info.uri, err)
+		}
+		n, err := io.ReadFull(body, want[total:])
+		_ = body.Close()
+		total += n
+		if err == nil {
+			break
+		}
+		if n == 0 {
+			failures++
+			if failures > f.c.opts.ReadRetries {
+				if err == io.EOF || err == io.ErrUnexpectedEOF {
+					err = errShortBody
+				}
+				return total, pathError("readat", f.info.uri, err)
+			}
+		} else {
+			failures = 0
+		}
+	}
+	if total < len(p) {
+		return total, io.EOF
+	}
+	return total, nil
+}
+
+// Seek sets the offset for the next Read. Seeking past the end is allowed;
+// Read then returns io.EOF.
+func (f *File) Seek(offset int64, whence int) (int64, error) {
+	if f.closed.Load() {
+		return 0, &fs.PathError{Op: "seek", Path: f.info.uri, Err: fs.ErrClosed}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = f.off + offset
+	case io.SeekEnd:
+		abs = f.info.size + offset
+	default:
+		return 0, &fs.PathError{Op: "seek", Path: f.info.uri, Err: fmt.Errorf("invalid whence %d", whence)}
+	}
+	if abs < 0 {
+		return 0, &fs.PathError{Op: "seek", Path: f.info.uri, Err: errors.New("negative position")}
+	}
+	if abs != f.off {
+		f.dropBody()
+		f.off = abs
+	}
+	return abs, nil
+}
+
+// Close releases the open GET, if any. Later calls fail with fs.ErrClosed.
+func (f *File) Close() error {
+	if f.closed.Swap(true) {
+		return &fs.PathError{Op: "close", Path: f.info.uri, Err: fs.ErrClosed}
+	}
+	f.mu.Lock()
+	f.dropBody()
+	f.mu.Unlock()
+	return nil
+}

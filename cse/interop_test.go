@@ -210,7 +210,7 @@ func TestInteropS3CryptoWritesWeRead(t *testing.T) {
 }
 
 // TestInteropWeWriteS3CryptoReads: objects written here, read by s3crypto's
-// V2 decryption client.
+// V2 and V1 decryption clients.
 func TestInteropWeWriteS3CryptoReads(t *testing.T) {
 	e := newInterop(t)
 	kmsClient := kmsv1.New(e.sess)
@@ -228,6 +228,8 @@ func TestInteropWeWriteS3CryptoReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The V1 decryption client reads kms and kms+context envelopes too.
+	decV1 := s3crypto.NewDecryptionClient(e.sess)
 	p := NewKMSProvider(e.kms, e.keyID)
 	cases := []struct {
 		name string
@@ -251,6 +253,15 @@ func TestInteropWeWriteS3CryptoReads(t *testing.T) {
 			out.Body.Close()
 			if err != nil || !bytes.Equal(got, pt) {
 				t.Fatalf("%s, %d bytes: s3crypto read %d bytes, %v", tc.name, size, len(got), err)
+			}
+			out, err = decV1.GetObject(&s3v1.GetObjectInput{Bucket: awsv1.String(e.bucket), Key: awsv1.String(key)})
+			if err != nil {
+				t.Fatalf("%s, %d bytes: s3crypto V1 client GetObject: %v", tc.name, size, err)
+			}
+			got, err = io.ReadAll(out.Body)
+			out.Body.Close()
+			if err != nil || !bytes.Equal(got, pt) {
+				t.Fatalf("%s, %d bytes: s3crypto V1 client read %d bytes, %v", tc.name, size, len(got), err)
 			}
 			// And back here.
 			got, _, err = e.get(t, NewDecryptor(p, func(o *DecryptorOptions) { o.Policy.LegacyWrapping = true }), key, tc.ec)

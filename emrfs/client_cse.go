@@ -53,6 +53,10 @@ func (c *Client) cseFor(ctx context.Context, b *Bucket) (*cseState, error) {
 		return nil, fmt.Errorf("emrfs: CSE for bucket %s: %w", b.Name, err)
 	}
 	policy := cse.EMRFSCompatible()
+	if b.CSE.CryptoMode == CryptoModeStrictAuthenticatedEncryption {
+		// Java's strict mode: GCM only, no ranged (unauthenticated) reads.
+		policy.LegacyUnauthenticated = false
+	}
 	if c.opts.CSEPolicy != nil {
 		policy = *c.opts.CSEPolicy
 	}

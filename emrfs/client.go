@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/emrs3/emrs3/cse"
 )
 
 // GetObjectAPI is the S3 GetObject operation.
@@ -112,6 +114,24 @@ type Options struct {
 	// S3 client's own credentials.
 	Credentials func(ctx context.Context, op, bucket, key string) (aws.CredentialsProvider, error)
 
+	// KMS is the KMS client of CSE-KMS buckets (kms.NewFromConfig(awsCfg)).
+	// Required only when a bucket uses CSE-KMS.
+	KMS cse.KMSAPI
+
+	// MaterialsProviders maps a CSE provider name (CSE.Provider, e.g. a
+	// Java class name from fs.s3.cse.encryptionMaterialsProvider) to the
+	// provider to use; it wins over Registry and the built-in KMS provider.
+	MaterialsProviders map[string]cse.MaterialsProvider
+
+	// Registry builds custom CSE providers by name from the configuration
+	// properties; nil means cse.NewRegistry().
+	Registry *cse.Registry
+
+	// CSEPolicy is the policy CSE objects are written and read with; nil
+	// means cse.EMRFSCompatible() (reads what EMRFS writes, CBC and legacy
+	// wraps included, and allows ranged reads; writes V2 GCM).
+	CSEPolicy *cse.Policy
+
 	// ReadRetries is how many times a GET broken mid-stream is resumed
 	// without progress before the read fails. Default 3.
 	ReadRetries int
@@ -128,6 +148,8 @@ type Client struct {
 	// copyThreshold is the largest object copied with one CopyObject;
 	// larger ones use UploadPartCopy. Tests lower it.
 	copyThreshold int64
+
+	cse cseStates
 
 	// parts recycles part buffers (*[]byte of cap PartSize) across Writers.
 	parts sync.Pool

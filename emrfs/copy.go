@@ -3,6 +3,7 @@ package emrfs
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"sort"
@@ -38,7 +39,9 @@ func copySource(bucket, key string) string {
 // it). Objects over 5 GiB are copied with a multipart UploadPartCopy,
 // aborted on failure. The source's CSE instruction file, if any, is copied
 // first; a stale instruction file at the destination is removed when the
-// source has none. The source is pinned by its ETag: if it changes during
+// source has none. Between buckets whose client-side encryption differs
+// (one has none, or another provider, key or storage mode), the object is
+// re-encrypted by streaming its plaintext through Open and Create. The source is pinned by its ETag: if it changes during
 // the copy, Copy fails.
 func (c *Client) Copy(ctx context.Context, src, dst string) error {
 	sloc, sb, err := c.target("copy", src)
@@ -53,6 +56,12 @@ func (c *Client) Copy(ctx context.Context, src, dst string) error {
 		if l.Key == "" || strings.HasSuffix(l.Key, "/") {
 			return &fs.PathError{Op: "copy", Path: l.String(), Err: errIsDir}
 		}
+	}
+	if !sameCSE(sb.CSE, db.CSE) {
+		if err := c.streamCopy(ctx, src, dst); err != nil {
+			return pathError("copy", src, err)
+		}
+		return nil
 	}
 	head, err := c.head(ctx, sloc, sb)
 	if err != nil {
@@ -71,6 +80,25 @@ func (c *Client) Copy(ctx context.Context, src, dst string) error {
 		return pathError("copy", src, err)
 	}
 	return nil
+}
+
+// streamCopy re-encrypts src into dst by reading and writing the
+// plaintext (used between buckets with different CSE settings).
+func (c *Client) streamCopy(ctx context.Context, src, dst string) error {
+	f, err := c.Open(ctx, src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w, err := c.Create(ctx, dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, f); err != nil {
+		_ = w.Abort()
+		return err
+	}
+	return w.Close()
 }
 
 // copyInstruction copies src's instruction file to dst, or removes dst's

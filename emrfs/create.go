@@ -21,6 +21,14 @@ type CreateOptions struct {
 // writing, completed at Close. If any write or part upload fails, ctx is
 // cancelled, or Abort is called, the multipart upload is aborted and no
 // object is created (an existing object at uri is left as it was).
+//
+// For a bucket with client-side encryption, the data is encrypted with
+// AES-GCM under a fresh data key from the bucket's materials provider; the
+// envelope goes in the object's metadata or, with CSE.InstructionFile, in
+// <key>.instruction (written after the object). Parts are multiples of 16
+// bytes with the tag at the end of the last, as the AWS clients write
+// them. A single-PUT object records its plaintext size
+// (x-amz-unencrypted-content-length); a multipart one does not.
 func (c *Client) Create(ctx context.Context, uri string, optFns ...func(*CreateOptions)) (*Writer, error) {
 	loc, b, err := c.target("create", uri)
 	if err != nil {
@@ -33,5 +41,9 @@ func (c *Client) Create(ctx context.Context, uri string, optFns ...func(*CreateO
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	return newWriter(ctx, c, loc, b, o), nil
+	st, err := c.cseFor(ctx, b)
+	if err != nil {
+		return nil, pathError("create", uri, err)
+	}
+	return newWriter(ctx, c, loc, b, o, st), nil
 }

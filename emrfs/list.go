@@ -28,6 +28,10 @@ type ListOptions struct {
 	// PageSize is the MaxKeys of each ListObjectsV2 request (default: the
 	// S3 default of 1000).
 	PageSize int32
+	// PlaintextSizes reports the plaintext size of objects in a bucket with
+	// client-side encryption, at the cost of a Stat per object (see
+	// Client.Stat). By default sizes are the stored (ciphertext) sizes.
+	PlaintextSizes bool
 }
 
 // List returns the objects and common prefixes whose keys begin with the
@@ -43,11 +47,12 @@ func (c *Client) List(ctx context.Context, uri string, optFns ...func(*ListOptio
 		fn(&o)
 	}
 	return func(yield func(*FileInfo, error) bool) {
-		loc, _, err := c.target("list", uri)
+		loc, b, err := c.target("list", uri)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
+		plain := o.PlaintextSizes && b.CSE != nil
 		in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(loc.Key)}
 		if !o.Recursive {
 			in.Delimiter = aws.String("/")
@@ -73,6 +78,13 @@ func (c *Client) List(ctx context.Context, uri string, optFns ...func(*ListOptio
 						continue
 					}
 					seen[fi.uri] = true
+				} else if plain {
+					sfi, err := c.Stat(ctx, fi.uri)
+					if err != nil {
+						yield(nil, err)
+						return
+					}
+					fi.size = sfi.size
 				}
 				if !yield(fi, nil) {
 					return

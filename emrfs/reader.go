@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/emrs3/emrs3/cse"
 )
 
 var errIsDir = errors.New("is a directory (an S3 prefix), not an object; open a key without a trailing slash")
@@ -33,6 +35,12 @@ type File struct {
 	b    *Bucket
 	info *FileInfo
 
+	// CSE: content is nil for a plaintext object. ctSize is the stored
+	// (ciphertext) size; info.size the plaintext size.
+	content *cse.Content
+	ranged  bool
+	ctSize  int64
+
 	closed atomic.Bool
 
 	mu   sync.Mutex // guards off and body
@@ -53,20 +61,83 @@ func (f *File) Stat() (fs.FileInfo, error) { return f.info, nil }
 // Size returns the object's size in bytes.
 func (f *File) Size() int64 { return f.info.size }
 
-// get opens a GET of [off, end] (end < 0: to the end of the object).
+// get returns the plaintext of [off, end] (end < 0: to the end of the
+// object), read with one GET.
 func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
+	if end < 0 {
+		end = f.info.size - 1
+	}
+	if f.content == nil {
+		return f.getRaw(ctx, off, end)
+	}
+	n := end - off + 1
+	if !f.ranged {
+		// Authenticated: read the whole object through the decrypter and
+		// drop the first off bytes.
+		body, err := f.getRaw(ctx, -1, -1)
+		if err != nil {
+			return nil, err
+		}
+		dr, err := f.content.NewDecryptReader(body)
+		if err != nil {
+			body.Close()
+			return nil, err
+		}
+		if _, err := io.CopyN(io.Discard, dr, off); err != nil {
+			dr.Close()
+			body.Close()
+			return nil, err
+		}
+		return &multiCloser{Reader: io.LimitReader(dr, n), closers: []io.Closer{dr, body}}, nil
+	}
+	var r cse.Range
+	var err error
+	if f.content.Algorithm == cse.AlgCBC {
+		r, err = cse.CBCRange(off, n, f.ctSize)
+	} else {
+		r, err = cse.GCMRange(off, n, f.ctSize)
+	}
+	if err != nil {
+		return nil, err
+	}
+	body, err := f.getRaw(ctx, r.Offset, r.Offset+r.Length-1)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := cse.NewRangeReader(body, f.content.Key, f.content.IV, r)
+	if err != nil {
+		body.Close()
+		return nil, err
+	}
+	return &multiCloser{Reader: io.LimitReader(pr, n), closers: []io.Closer{body}}, nil
+}
+
+// multiCloser is a reader whose Close closes several things.
+type multiCloser struct {
+	io.Reader
+	closers []io.Closer
+}
+
+func (m *multiCloser) Close() error {
+	var errs []error
+	for _, c := range m.closers {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// getRaw GETs the stored bytes [off, end]; off < 0 reads the whole object.
+func (f *File) getRaw(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	ro, err := f.c.reqOpts(ctx, "GetObject", f.loc.Bucket, f.loc.Key)
 	if err != nil {
 		return nil, err
 	}
-	rng := fmt.Sprintf("bytes=%d-", off)
-	if end >= 0 {
-		rng = fmt.Sprintf("bytes=%d-%d", off, end)
-	}
 	in := &s3.GetObjectInput{
 		Bucket: aws.String(f.loc.Bucket),
 		Key:    aws.String(f.loc.Key),
-		Range:  aws.String(rng),
+	}
+	if off >= 0 {
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, end))
 	}
 	if f.info.etag != "" {
 		in.IfMatch = aws.String(f.info.etag)
@@ -225,5 +296,6 @@ func (f *File) Close() error {
 	f.mu.Lock()
 	f.dropBody()
 	f.mu.Unlock()
+	f.content.Wipe()
 	return nil
 }

@@ -90,7 +90,10 @@ func (c *Client) head(ctx context.Context, loc Location, b *Bucket) (*s3.HeadObj
 
 // Stat returns information about the object at uri. If no object has that
 // key but keys exist under "key/", Stat describes a directory. The bucket
-// root (s3://bucket/) is always a directory. Errors are *fs.PathError; a
+// root (s3://bucket/) is always a directory. For a bucket with client-side
+// encryption the size is the plaintext size: the envelope's
+// x-amz-unencrypted-content-length, else derived from the ciphertext size
+// (GCM) or its last blocks (CBC) after recovering the key. Errors are *fs.PathError; a
 // missing object matches fs.ErrNotExist.
 func (c *Client) Stat(ctx context.Context, uri string) (*FileInfo, error) {
 	loc, b, err := c.target("stat", uri)
@@ -103,7 +106,15 @@ func (c *Client) Stat(ctx context.Context, uri string) (*FileInfo, error) {
 	if !strings.HasSuffix(loc.Key, "/") {
 		out, err := c.head(ctx, loc, b)
 		if err == nil {
-			return fileInfoFromHead(loc, out), nil
+			fi := fileInfoFromHead(loc, out)
+			st, err := c.cseFor(ctx, b)
+			if err == nil && st != nil {
+				fi.size, err = c.cseStatSize(ctx, st, loc, b, out)
+			}
+			if err != nil {
+				return nil, pathError("stat", uri, err)
+			}
+			return fi, nil
 		}
 		if !isNotExist(err) {
 			return nil, pathError("stat", uri, err)

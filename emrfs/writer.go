@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/emrs3/emrs3/cse"
 )
 
 // errAborted is the error of a Writer after Abort.
@@ -52,17 +54,59 @@ type Writer struct {
 
 	done   bool  // closed or aborted
 	result error // what Close returns once done
+
+	// CSE (nil when the bucket has none): the envelope and content key are
+	// created at the first part or at Close, and parts are encrypted in
+	// order before they are uploaded.
+	cse     *cseState
+	env     *cse.Envelope
+	content *cse.Content
+	enc     *cse.MultipartEncryptor
+	bufCap  int64
 }
 
-func newWriter(ctx context.Context, c *Client, loc Location, b *Bucket, o CreateOptions) *Writer {
+func newWriter(ctx context.Context, c *Client, loc Location, b *Bucket, o CreateOptions, st *cseState) *Writer {
 	wctx, cancel := context.WithCancelCause(ctx)
-	return &Writer{
+	w := &Writer{
 		c: c, uri: loc.String(), loc: loc, b: b, opts: o,
 		parent: ctx, ctx: wctx, cancel: cancel,
 		partSize: c.opts.PartSize,
 		free:     make(chan []byte, c.opts.Concurrency+1),
 		sem:      make(chan struct{}, c.opts.Concurrency),
+		cse:      st,
 	}
+	w.bufCap = w.partSize
+	if st != nil {
+		// Every part but the last is a multiple of the AES block; the last
+		// gets the 16-byte GCM tag appended in place.
+		w.partSize &^= 15
+		w.bufCap = w.partSize + 16
+	}
+	return w
+}
+
+// startCSE creates the envelope and content key of the object, of
+// plaintext size size (0 when unknown).
+func (w *Writer) startCSE(size int64) error {
+	env, content, err := w.cse.enc.Encrypt(w.ctx, cse.ObjectInfo{Bucket: w.loc.Bucket, Key: w.loc.Key, PlaintextSize: size})
+	if err != nil {
+		return err
+	}
+	enc, err := cse.NewMultipartEncryptor(content.Key, content.IV, content.AAD)
+	if err != nil {
+		content.Wipe()
+		return err
+	}
+	w.env, w.content, w.enc = env, content, enc
+	return nil
+}
+
+// metadata returns the user metadata merged with the CSE envelope's.
+func (w *Writer) metadata() map[string]string {
+	if w.env == nil {
+		return w.opts.Metadata
+	}
+	return mergeMaps(w.opts.Metadata, w.env.Metadata)
 }
 
 func (w *Writer) setErr(err error) {
@@ -94,6 +138,13 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	written := 0
 	for len(p) > 0 {
+		// A full part is sent only when more data follows, so that the
+		// last part is never empty and small objects take one PUT.
+		if int64(len(w.buf)) == w.partSize {
+			if err := w.flushPart(false); err != nil {
+				return written, w.fail("write", err)
+			}
+		}
 		if w.buf == nil {
 			buf, err := w.getBuf()
 			if err != nil {
@@ -105,11 +156,6 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.buf = append(w.buf, p[:k]...)
 		p = p[k:]
 		written += int(k)
-		if int64(len(w.buf)) == w.partSize {
-			if err := w.flushPart(); err != nil {
-				return written, w.fail("write", err)
-			}
-		}
 	}
 	return written, nil
 }
@@ -135,10 +181,10 @@ func (w *Writer) getBuf() ([]byte, error) {
 	}
 	if w.nbufs < cap(w.free) {
 		w.nbufs++
-		if p, ok := w.c.parts.Get().(*[]byte); ok && int64(cap(*p)) == w.partSize {
+		if p, ok := w.c.parts.Get().(*[]byte); ok && int64(cap(*p)) == w.bufCap {
 			return (*p)[:0], nil
 		}
-		return make([]byte, 0, w.partSize), nil
+		return make([]byte, 0, w.bufCap), nil
 	}
 	select {
 	case b := <-w.free:
@@ -148,12 +194,25 @@ func (w *Writer) getBuf() ([]byte, error) {
 	}
 }
 
-// flushPart starts the upload of w.buf as the next part.
-func (w *Writer) flushPart() error {
+// flushPart starts the upload of w.buf as the next part; last says it is
+// the final part (CSE appends the tag to it).
+func (w *Writer) flushPart(last bool) error {
+	if w.cse != nil && w.enc == nil {
+		if err := w.startCSE(0); err != nil {
+			return err
+		}
+	}
 	if w.uploadID == "" {
 		if err := w.createUpload(); err != nil {
 			return err
 		}
+	}
+	if w.enc != nil {
+		ct, err := w.enc.EncryptPart(w.buf, last)
+		if err != nil {
+			return err
+		}
+		w.buf = ct
 	}
 	if w.partNum >= maxParts {
 		return fmt.Errorf("emrfs: object exceeds %d parts of %d bytes; set a larger Options.PartSize", maxParts, w.partSize)
@@ -188,7 +247,7 @@ func (w *Writer) createUpload() error {
 	in := &s3.CreateMultipartUploadInput{
 		Bucket:            aws.String(w.loc.Bucket),
 		Key:               aws.String(w.loc.Key),
-		Metadata:          w.opts.Metadata,
+		Metadata:          w.metadata(),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	}
 	if w.opts.ContentType != "" {
@@ -266,6 +325,7 @@ func (w *Writer) abort() {
 	w.cancel(errAborted)
 	w.wg.Wait()
 	w.recycle()
+	w.content.Wipe()
 	if w.uploadID == "" {
 		return
 	}
@@ -302,20 +362,25 @@ func (w *Writer) Close() error {
 		if err := w.putObject(); err != nil {
 			return w.fail("close", err)
 		}
-		w.finish()
-		return nil
-	}
-	if len(w.buf) > 0 {
-		if err := w.flushPart(); err != nil {
+	} else {
+		if err := w.flushPart(true); err != nil {
+			return w.fail("close", err)
+		}
+		w.wg.Wait()
+		if err := w.check(); err != nil {
+			return w.fail("close", err)
+		}
+		if err := w.complete(); err != nil {
 			return w.fail("close", err)
 		}
 	}
-	w.wg.Wait()
-	if err := w.check(); err != nil {
-		return w.fail("close", err)
-	}
-	if err := w.complete(); err != nil {
-		return w.fail("close", err)
+	if w.env != nil && w.env.Instruction != nil {
+		// As the AWS clients do: the object, then its instruction file.
+		if err := w.c.putInstruction(w.ctx, w.loc, w.b, w.env.Instruction); err != nil {
+			w.finish()
+			w.result = pathError("close", w.uri, fmt.Errorf("object written but its instruction file was not (the object is unreadable until it is rewritten): %w", err))
+			return w.result
+		}
 	}
 	w.finish()
 	return nil
@@ -325,6 +390,7 @@ func (w *Writer) finish() {
 	w.done = true
 	w.wg.Wait()
 	w.recycle()
+	w.content.Wipe()
 	w.cancel(nil)
 }
 
@@ -333,12 +399,22 @@ func (w *Writer) putObject() error {
 	if err != nil {
 		return err
 	}
+	body := w.buf
+	if w.cse != nil {
+		if err := w.startCSE(int64(len(body))); err != nil {
+			return err
+		}
+		if body, err = w.enc.EncryptPart(body, true); err != nil {
+			return err
+		}
+		w.buf = body
+	}
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(w.loc.Bucket),
 		Key:           aws.String(w.loc.Key),
-		Body:          bytes.NewReader(w.buf),
-		ContentLength: aws.Int64(int64(len(w.buf))),
-		Metadata:      w.opts.Metadata,
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))),
+		Metadata:      w.metadata(),
 	}
 	if w.opts.ContentType != "" {
 		in.ContentType = aws.String(w.opts.ContentType)

@@ -1,0 +1,272 @@
+package emrfs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/emrs3/emrs3/cse"
+)
+
+// ErrNotEncrypted is matched (errors.Is) when a bucket is configured for
+// client-side encryption and an object has no envelope (neither in its
+// metadata nor in an instruction file).
+var ErrNotEncrypted = errors.New("emrfs: object is not client-side encrypted; set fs.s3a.encryption.cse.v1.compatibility.enabled=true (CSE.Compatibility) to read unencrypted objects from a CSE bucket")
+
+// metaUnencryptedLength is the envelope metadata key holding the plaintext
+// size.
+const metaUnencryptedLength = "x-amz-unencrypted-content-length"
+
+// cseState is the CSE machinery of one bucket.
+type cseState struct {
+	cfg *CSE
+	enc *cse.Encryptor
+	dec *cse.Decryptor
+}
+
+// cseStates caches cseState by bucket name.
+type cseStates struct {
+	mu sync.Mutex
+	m  map[string]*cseState
+}
+
+// cseFor returns the Encryptor/Decryptor of bucket b, or nil when b has no
+// CSE. Providers are built once per bucket.
+func (c *Client) cseFor(ctx context.Context, b *Bucket) (*cseState, error) {
+	if b.CSE == nil {
+		return nil, nil
+	}
+	c.cse.mu.Lock()
+	defer c.cse.mu.Unlock()
+	if st, ok := c.cse.m[b.Name]; ok {
+		return st, nil
+	}
+	p, err := c.provider(ctx, b.CSE)
+	if err != nil {
+		return nil, fmt.Errorf("emrfs: CSE for bucket %s: %w", b.Name, err)
+	}
+	policy := cse.EMRFSCompatible()
+	if b.CSE.CryptoMode == CryptoModeStrictAuthenticatedEncryption {
+		// Java's strict mode: GCM only, no ranged (unauthenticated) reads.
+		policy.LegacyUnauthenticated = false
+	}
+	if c.opts.CSEPolicy != nil {
+		policy = *c.opts.CSEPolicy
+	}
+	ctxPairs := b.CSE.EncryptionContext
+	if !b.CSE.IsKMS() || b.CSE.MaterialsDescription != nil {
+		ctxPairs = mergeMaps(b.CSE.EncryptionContext, b.CSE.MaterialsDescription)
+	}
+	st := &cseState{
+		cfg: b.CSE,
+		enc: cse.NewEncryptor(p, func(o *cse.EncryptorOptions) {
+			o.Policy = policy
+			o.InstructionFile = b.CSE.InstructionFile
+			o.LegacyKMSWrap = b.CSE.IsKMS() && !b.CSE.V2 && !b.CSE.S3A
+			o.EncryptionContext = ctxPairs
+		}),
+		dec: cse.NewDecryptor(p, func(o *cse.DecryptorOptions) {
+			o.Policy = policy
+			if !b.CSE.MaterialsDescriptionEnabled {
+				o.EncryptionContext = ctxPairs
+			}
+		}),
+	}
+	if c.cse.m == nil {
+		c.cse.m = map[string]*cseState{}
+	}
+	c.cse.m[b.Name] = st
+	return st, nil
+}
+
+func mergeMaps(a, b map[string]string) map[string]string {
+	if len(a) == 0 && len(b) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(a)+len(b))
+	for k, v := range a {
+		m[k] = v
+	}
+	for k, v := range b {
+		m[k] = v
+	}
+	return m
+}
+
+// provider builds the materials provider a bucket's CSE settings name.
+func (c *Client) provider(ctx context.Context, s *CSE) (cse.MaterialsProvider, error) {
+	if p, ok := c.opts.MaterialsProviders[s.Provider]; ok {
+		return p, nil
+	}
+	if s.IsKMS() {
+		if c.opts.KMS == nil {
+			return nil, errors.New("CSE-KMS needs a KMS client: set Options.KMS (kms.NewFromConfig(awsCfg))")
+		}
+		return cse.NewKMSProvider(c.opts.KMS, s.KMSKeyID), nil
+	}
+	reg := c.opts.Registry
+	if reg == nil {
+		reg = cse.NewRegistry()
+	}
+	props := map[string]string{}
+	for _, k := range c.cfg.props.Keys() {
+		if v, ok := c.cfg.props.Get(k); ok {
+			props[k] = v
+		}
+	}
+	return reg.New(ctx, s.Provider, cse.ProviderConfig{Properties: props, KMS: c.opts.KMS})
+}
+
+// getInstruction returns the body of <key>.instruction, or nil if there is
+// none.
+func (c *Client) getInstruction(ctx context.Context, loc Location, b *Bucket) ([]byte, error) {
+	key := loc.Key + InstructionSuffix
+	ro, err := c.reqOpts(ctx, "GetObject", loc.Bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	in := &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(key)}
+	b.SSE.GetObject(in)
+	out, err := c.s3.GetObject(ctx, in, ro...)
+	if err != nil {
+		if isNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(out.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// putInstruction writes <key>.instruction with the marker metadata.
+func (c *Client) putInstruction(ctx context.Context, loc Location, b *Bucket, body []byte) error {
+	key := loc.Key + InstructionSuffix
+	ro, err := c.reqOpts(ctx, "PutObject", loc.Bucket, key)
+	if err != nil {
+		return err
+	}
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(loc.Bucket),
+		Key:           aws.String(key),
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))),
+		Metadata:      map[string]string{cse.InstructionMarker: ""},
+	}
+	b.SSE.PutObject(in)
+	_, err = c.s3.PutObject(ctx, in, ro...)
+	return err
+}
+
+// cseObject is what reading a CSE object needs.
+type cseObject struct {
+	content *cse.Content // nil: a plaintext object (compatibility mode)
+	size    int64        // plaintext size
+	ranged  bool         // ranged reads allowed by the policy
+}
+
+// openCSE reads the envelope of the object described by head and recovers
+// its content key and plaintext size.
+func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Bucket, head *s3.HeadObjectOutput) (*cseObject, error) {
+	meta := head.Metadata
+	ctSize := aws.ToInt64(head.ContentLength)
+	var instr []byte
+	if cse.NeedsInstructionFile(meta) {
+		var err error
+		if instr, err = c.getInstruction(ctx, loc, b); err != nil {
+			return nil, err
+		}
+		if instr == nil && !cse.IsV3InstructionObject(meta) {
+			if st.cfg.Compatibility {
+				return &cseObject{size: ctSize, ranged: true}, nil
+			}
+			return nil, ErrNotEncrypted
+		}
+	}
+	content, err := st.dec.Decrypt(ctx, meta, instr, cse.ObjectInfo{Bucket: loc.Bucket, Key: loc.Key})
+	if err != nil {
+		return nil, err
+	}
+	obj := &cseObject{content: content, ranged: st.dec.Policy().CheckRange(content.Algorithm) == nil}
+	switch {
+	case content.PlaintextSize >= 0:
+		obj.size = content.PlaintextSize
+	case content.Algorithm == cse.AlgCBC:
+		obj.size, err = c.cbcSize(ctx, loc, b, head, content)
+	default:
+		obj.size, err = cse.GCMPlaintextSize(ctSize)
+	}
+	if err != nil {
+		content.Wipe()
+		return nil, err
+	}
+	return obj, nil
+}
+
+// cbcSize finds the plaintext size of a CBC object from its last 32 bytes.
+func (c *Client) cbcSize(ctx context.Context, loc Location, b *Bucket, head *s3.HeadObjectOutput, content *cse.Content) (int64, error) {
+	n := aws.ToInt64(head.ContentLength)
+	if n < 16 || n%16 != 0 {
+		return 0, fmt.Errorf("emrfs: CBC object of %d bytes is not a whole number of blocks", n)
+	}
+	tailLen := min(n, 32)
+	ro, err := c.reqOpts(ctx, "GetObject", loc.Bucket, loc.Key)
+	if err != nil {
+		return 0, err
+	}
+	in := &s3.GetObjectInput{
+		Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key),
+		Range:   aws.String(fmt.Sprintf("bytes=%d-%d", n-tailLen, n-1)),
+		IfMatch: head.ETag,
+	}
+	b.SSE.GetObject(in)
+	out, err := c.s3.GetObject(ctx, in, ro...)
+	if err != nil {
+		return 0, err
+	}
+	defer out.Body.Close()
+	tail := make([]byte, tailLen)
+	if _, err := io.ReadFull(out.Body, tail); err != nil {
+		return 0, err
+	}
+	return cse.CBCPlaintextSize(n, tail, content.Key, content.IV)
+}
+
+// cseStatSize returns the plaintext size of a CSE object for Stat: the
+// envelope's x-amz-unencrypted-content-length when present, else found as
+// Open does.
+func (c *Client) cseStatSize(ctx context.Context, st *cseState, loc Location, b *Bucket, head *s3.HeadObjectOutput) (int64, error) {
+	if v, ok := head.Metadata[metaUnencryptedLength]; ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			return n, nil
+		}
+	}
+	obj, err := c.openCSE(ctx, st, loc, b, head)
+	if errors.Is(err, ErrNotEncrypted) {
+		return aws.ToInt64(head.ContentLength), nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	obj.content.Wipe()
+	return obj.size, nil
+}
+
+// sameCSE reports whether objects can be copied server-side between buckets
+// with CSE settings a and b (the envelope and instruction file stay valid).
+func sameCSE(a, b *CSE) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Provider == b.Provider && a.KMSKeyID == b.KMSKeyID && a.InstructionFile == b.InstructionFile
+}

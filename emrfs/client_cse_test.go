@@ -1,0 +1,318 @@
+package emrfs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/emrs3/emrs3/cse"
+	"github.com/emrs3/emrs3/emrfs/emrfstest"
+)
+
+// cseEnv is a gofakes3 S3 plus the emrfstest KMS emulator, both over HTTP.
+type cseEnv struct {
+	api   *s3.Client
+	fault *faultS3
+	kms   *kms.Client
+	keyID string
+}
+
+func newCSEEnv(t *testing.T) *cseEnv {
+	t.Helper()
+	st := emrfstest.Start(t)
+	api := newTestS3(t)
+	if _, err := api.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("plain-bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	return &cseEnv{
+		api:   api,
+		fault: &faultS3{S3API: api},
+		kms:   kms.NewFromConfig(st.Config),
+		keyID: st.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault),
+	}
+}
+
+// client returns a client whose testBucket uses CSE-KMS configured with
+// props (key → value; "KEY" is replaced by the KMS key id).
+func (e *cseEnv) client(t *testing.T, props map[string]string, optFns ...func(*Options)) *Client {
+	t.Helper()
+	cfg := NewConfig()
+	for k, v := range props {
+		if v == "KEY" {
+			v = e.keyID
+		}
+		cfg.Set(k, v)
+	}
+	optFns = append([]func(*Options){func(o *Options) {
+		o.PartSize, o.Concurrency, o.KMS = MinPartSize, 2, e.kms
+	}}, optFns...)
+	c, err := New(e.fault, cfg, optFns...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+var (
+	s3aCSE = map[string]string{
+		"fs.s3a.bucket." + testBucket + ".encryption.algorithm": "CSE-KMS",
+		"fs.s3a.bucket." + testBucket + ".encryption.key":       "KEY",
+	}
+	emrfsCSEInstruction = map[string]string{
+		"fs.s3.cse.enabled":                       "true",
+		"fs.s3.cse.encryptionMaterialsProvider":   KMSMaterialsProvider,
+		"fs.s3.cse.kms.keyId":                     "KEY",
+		"fs.s3.cse.encryptionV2.enabled":          "true",
+		"fs.s3.cse.cryptoStorageMode":             "InstructionFile",
+		"fs.s3.bucket.plain-bucket.cse.enabled":   "false",
+		"fs.s3.cse.cryptoMode":                    "AuthenticatedEncryption",
+		"fs.s3.bucket.plain-bucket.cse.kms.keyId": "",
+	}
+)
+
+func rawObject(t *testing.T, api *s3.Client, key string) (*s3.GetObjectOutput, []byte) {
+	t.Helper()
+	out, err := api.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, b
+}
+
+func TestCSERoundTrip(t *testing.T) {
+	e := newCSEEnv(t)
+	for _, mode := range []struct {
+		name  string
+		props map[string]string
+	}{{"s3a-metadata", s3aCSE}, {"emrfs-instruction-file", emrfsCSEInstruction}} {
+		t.Run(mode.name, func(t *testing.T) {
+			c := e.client(t, mode.props)
+			instruction := mode.props["fs.s3.cse.cryptoStorageMode"] == "InstructionFile"
+			for _, n := range []int{0, 1, 1000, MinPartSize + 100, 2 * MinPartSize} {
+				key := "cse/" + mode.name + "/" + string(rune('a'+n%26)) + string(rune('0'+n%7))
+				uri := "s3://" + testBucket + "/" + key
+				data := randomBytes(n, uint64(n)+5)
+				e.fault.mu.Lock()
+				e.fault.partLens = nil
+				e.fault.mu.Unlock()
+				writeObject(t, c, uri, data)
+
+				// Stored: ciphertext with the GCM tag, envelope where configured.
+				out, raw := rawObject(t, e.api, key)
+				if len(raw) != n+16 || (n > 16 && bytes.Equal(raw[:16], data[:16])) {
+					t.Fatalf("size %d: stored %d bytes, want ciphertext of %d", n, len(raw), n+16)
+				}
+				if got := cse.HasEnvelope(out.Metadata); got == instruction {
+					t.Errorf("size %d: envelope in metadata = %v, instruction mode %v", n, got, instruction)
+				}
+				_, ierr := e.api.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key + ".instruction")})
+				if (ierr == nil) != instruction {
+					t.Errorf("size %d: instruction file exists = %v", n, ierr == nil)
+				}
+				// Multipart: every part but the last a multiple of 16.
+				e.fault.mu.Lock()
+				lens := e.fault.partLens
+				e.fault.mu.Unlock()
+				for num, l := range lens {
+					if int(num) < len(lens) && l%16 != 0 {
+						t.Errorf("size %d: part %d has %d bytes", n, num, l)
+					}
+				}
+				if n > MinPartSize && len(lens) != 2 {
+					t.Errorf("size %d: %d parts", n, len(lens))
+				}
+
+				// The cse package decrypts the stored object on its own.
+				var instr []byte
+				if instruction {
+					_, instr = rawObject(t, e.api, key+".instruction")
+				}
+				dec := cse.NewDecryptor(cse.NewKMSProvider(e.kms, e.keyID))
+				content, err := dec.Decrypt(context.Background(), out.Metadata, instr, cse.ObjectInfo{Bucket: testBucket, Key: key})
+				if err != nil {
+					t.Fatalf("size %d: cse.Decrypt: %v", n, err)
+				}
+				dr, err := content.NewDecryptReader(bytes.NewReader(raw))
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain, err := io.ReadAll(dr)
+				content.Wipe()
+				if err != nil || !bytes.Equal(plain, data) {
+					t.Fatalf("size %d: independent decrypt: %v", n, err)
+				}
+
+				// Open, Stat, ReadAt, List return plaintext and its size.
+				if got := readObject(t, c, uri); !bytes.Equal(got, data) {
+					t.Errorf("size %d: Open read %d bytes, differ", n, len(got))
+				}
+				fi, err := c.Stat(context.Background(), uri)
+				if err != nil || fi.Size() != int64(n) {
+					t.Errorf("size %d: Stat = %v, %v", n, fi, err)
+				}
+				if n > 100 {
+					f, err := c.Open(context.Background(), uri)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, off := range []int64{0, 15, 16, 17, int64(n) - 50} {
+						p := make([]byte, 33)
+						if _, err := f.ReadAt(p, off); err != nil {
+							t.Fatalf("size %d: ReadAt(%d): %v", n, off, err)
+						}
+						if !bytes.Equal(p, data[off:off+33]) {
+							t.Errorf("size %d: ReadAt(%d) differs", n, off)
+						}
+					}
+					f.Close()
+				}
+				for fi, err := range c.List(context.Background(), uri, func(o *ListOptions) { o.PlaintextSizes = true }) {
+					if err != nil || fi.Size() != int64(n) {
+						t.Errorf("size %d: List with plaintext sizes = %v, %v", n, fi, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestCSEPlaintextObject(t *testing.T) {
+	e := newCSEEnv(t)
+	putRaw(t, e.api, "cse/plain", "not encrypted")
+	uri := "s3://" + testBucket + "/cse/plain"
+	c := e.client(t, s3aCSE)
+	if _, err := c.Open(context.Background(), uri); !errors.Is(err, ErrNotEncrypted) {
+		t.Errorf("Open of a plaintext object = %v, want ErrNotEncrypted", err)
+	}
+	props := map[string]string{"fs.s3a.encryption.cse.v1.compatibility.enabled": "true"}
+	for k, v := range s3aCSE {
+		props[k] = v
+	}
+	compat := e.client(t, props)
+	if got := string(readObject(t, compat, uri)); got != "not encrypted" {
+		t.Errorf("compatibility read = %q", got)
+	}
+}
+
+func TestCSEResumeAndAuthenticatedReads(t *testing.T) {
+	e := newCSEEnv(t)
+	data := randomBytes(200_000, 9)
+	uri := "s3://" + testBucket + "/cse/resume"
+	writeObject(t, e.client(t, s3aCSE), uri, data)
+
+	// Ranged (default EMRFS policy): a broken body resumes mid-block.
+	e.fault.cutAfter = 33_333
+	e.fault.cuts.Store(4)
+	if got := readObject(t, e.client(t, s3aCSE), uri); !bytes.Equal(got, data) {
+		t.Error("resumed CSE read differs")
+	}
+	e.fault.cutAfter = 0
+
+	// Authenticated policy: whole-object GETs through the GCM decrypter.
+	strict := e.client(t, s3aCSE, func(o *Options) { o.CSEPolicy = &cse.Policy{} })
+	gets := e.fault.count("GetObject")
+	f, err := strict.Open(context.Background(), uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p := make([]byte, 100)
+	if _, err := f.ReadAt(p, 150_000); err != nil || !bytes.Equal(p, data[150_000:150_100]) {
+		t.Errorf("authenticated ReadAt: %v", err)
+	}
+	if got := e.fault.count("GetObject") - gets; got != 1 {
+		t.Errorf("authenticated ReadAt made %d GETs", got)
+	}
+
+	// Tampered ciphertext fails authentication instead of returning data.
+	_, raw := rawObject(t, e.api, "cse/resume")
+	head, _ := e.api.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("cse/resume")})
+	raw[10] ^= 1
+	if _, err := e.api.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("cse/tampered"), Body: bytes.NewReader(raw), Metadata: head.Metadata}); err != nil {
+		t.Fatal(err)
+	}
+	tf, err := strict.Open(context.Background(), "s3://"+testBucket+"/cse/tampered")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tf.Close()
+	if _, err := io.ReadAll(tf); !errors.Is(err, cse.ErrNotAuthentic) {
+		t.Errorf("tampered read = %v, want cse.ErrNotAuthentic", err)
+	}
+}
+
+func TestCSECopyRemove(t *testing.T) {
+	e := newCSEEnv(t)
+	c := e.client(t, emrfsCSEInstruction)
+	ctx := context.Background()
+	src := "s3://" + testBucket + "/cse/cp/src"
+	writeObject(t, c, src, []byte("secret data"))
+
+	// Same settings: server-side copy with its instruction file.
+	dst := "s3://" + testBucket + "/cse/cp/dst"
+	if err := c.Copy(ctx, src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readObject(t, c, dst)); got != "secret data" {
+		t.Errorf("copy = %q", got)
+	}
+	// The instruction file is hidden from List.
+	var names []string
+	for fi, err := range c.List(ctx, "s3://"+testBucket+"/cse/cp/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, fi.Name())
+	}
+	if len(names) != 2 {
+		t.Errorf("List = %v, want dst and src only", names)
+	}
+
+	// To a bucket without CSE: re-encrypted (here: decrypted) by streaming.
+	plain := "s3://plain-bucket/copied"
+	if err := c.Copy(ctx, src, plain); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("plain-bucket"), Key: aws.String("copied")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if string(b) != "secret data" {
+		t.Errorf("streamed copy stored %q", b)
+	}
+
+	if err := c.Remove(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"cse/cp/dst", "cse/cp/dst.instruction"} {
+		if _, err := e.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String(k)}); err == nil {
+			t.Errorf("%s left after Remove", k)
+		}
+	}
+	if _, err := c.Stat(ctx, dst); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Stat after Remove = %v", err)
+	}
+}
+
+func TestCSENeedsKMS(t *testing.T) {
+	e := newCSEEnv(t)
+	c := e.client(t, s3aCSE, func(o *Options) { o.KMS = nil })
+	if _, err := c.Create(context.Background(), "s3://"+testBucket+"/x"); err == nil {
+		t.Error("Create on a CSE-KMS bucket without a KMS client succeeded")
+	}
+}

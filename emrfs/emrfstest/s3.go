@@ -59,7 +59,7 @@ type s3Grant struct {
 
 func newS3(st *Stack) *S3 {
 	backend := s3mem.New()
-	f := gofakes3.New(backend,
+	f := gofakes3.New(s3Backend{backend},
 		gofakes3.WithLogger(gofakes3.DiscardLog()),
 		gofakes3.WithTimeSkewLimit(0), // the SigV4 verifier checks the clock
 	)
@@ -127,7 +127,7 @@ func splitPath(p string) (bucket, key string) {
 }
 
 // logRequest appends r to the request log and returns its index.
-func (s *S3) logRequest(r *http.Request, principal string, _ *sigv4.Error) int {
+func (s *S3) logRequest(r *http.Request, principal string) int {
 	bucket, key := splitPath(r.URL.Path)
 	h := r.Header.Clone()
 	h.Del("Authorization")
@@ -148,7 +148,7 @@ func (s *S3) setStatus(i, status int) {
 }
 
 func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.Result) {
-	idx := s.logRequest(r, c.arn, nil)
+	idx := s.logRequest(r, c.arn)
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		if sw.status == 0 {
@@ -187,6 +187,8 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 		writeS3Error(sw, e.status, e.code, e.msg, r.URL.Path)
 		return
 	}
+
+	s.prepareCopy(r)
 
 	var out http.ResponseWriter = sw
 	if getObject {

@@ -278,14 +278,26 @@ func FuzzParseAuthorization(f *testing.F) {
 }
 
 func FuzzDecodeChunked(f *testing.F) {
-	m := ChunkMode{Trailer: true}
-	f.Add(EncodeChunked([]byte("hello world"), 4, m, [][2]string{{"x-amz-checksum-crc32", "abc"}}), true)
-	f.Add([]byte("5\r\nhello\r\n0\r\n\r\n"), false)
-	f.Fuzz(func(t *testing.T, body []byte, trailer bool) {
+	key := SigningKey(exampleSecret, "20130524", "us-east-1", "s3")
+	signed := ChunkMode{Signed: true, Trailer: true, Key: key, Date: "20130524T000000Z", Scope: "20130524/us-east-1/s3/aws4_request", Seed: strings.Repeat("ab", 32)}
+	f.Add(EncodeChunked([]byte("hello world"), 4, ChunkMode{Trailer: true}, [][2]string{{"x-amz-checksum-crc32", "abc"}}), false, true)
+	f.Add(EncodeChunked([]byte("hello world"), 4, signed, [][2]string{{"x-amz-checksum-crc32", "abc"}}), true, true)
+	f.Add([]byte("5\r\nhello\r\n0\r\n\r\n"), false, false)
+	f.Fuzz(func(t *testing.T, body []byte, sign, trailer bool) {
 		mode := ChunkMode{Trailer: trailer}
+		if sign {
+			mode = signed
+			mode.Trailer = trailer
+		}
 		out, _, err := DecodeChunked(body, mode)
 		if err == nil && len(out) > len(body) {
 			t.Fatalf("decoded %d bytes from %d", len(out), len(body))
+		}
+		if err == nil && sign {
+			// A verified signed body re-encodes to the same chunk contents.
+			if _, _, err := DecodeChunked(EncodeChunked(out, max(len(out), 1), mode, nil), mode); err != nil {
+				t.Fatalf("re-encoded body rejected: %v", err)
+			}
 		}
 	})
 }

@@ -44,8 +44,9 @@ type S3Request struct {
 	// Principal is the caller: a user ARN, the role ARN for assumed-role
 	// credentials, or "" when authentication failed.
 	Principal string
-	// Header is the request header as received, without Authorization and
-	// X-Amz-Security-Token.
+	// Header is the request header as received, without secrets:
+	// Authorization, X-Amz-Security-Token and SSE-C keys are removed (the
+	// SSE-C key MD5 headers stay).
 	Header http.Header
 	// Status is the HTTP status of the response (0 if the connection was
 	// cut by BreakNextGet before a status was written).
@@ -132,6 +133,8 @@ func (s *S3) logRequest(r *http.Request, principal string) int {
 	h := r.Header.Clone()
 	h.Del("Authorization")
 	h.Del("X-Amz-Security-Token")
+	h.Del(hdrSSECKey)
+	h.Del(hdrCopySSECKey)
 	req := S3Request{Method: r.Method, Bucket: bucket, Key: key, Query: r.URL.Query(), Principal: principal, Header: h}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -167,14 +170,16 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 			return
 		}
 	}
-	sanitizeHeaders(r.Header)
-
 	bucket, key := splitPath(r.URL.Path)
 	isObject := bucket != "" && key != ""
 	getObject := r.Method == http.MethodGet && isObject && !isSubresource(r.URL.Query())
-	var sseErr error
+	readObject := getObject || r.Method == http.MethodHead && isObject
+	writeObject := isObject && (r.Method == http.MethodPut && !r.URL.Query().Has("partNumber") || r.Method == http.MethodPost && r.URL.Query().Has("uploads"))
+	sseErr := s.checkSSEC(r, bucket, key, writeObject, readObject)
+	sanitizeHeaders(r.Header)
 	switch {
-	case isObject && (r.Method == http.MethodPut && !r.URL.Query().Has("partNumber") || r.Method == http.MethodPost && r.URL.Query().Has("uploads")):
+	case sseErr != nil:
+	case writeObject:
 		sseErr = s.sseKMSWrite(r, c, bucket, key)
 	case getObject:
 		sseErr = s.sseKMSRead(c, bucket, key)

@@ -48,8 +48,9 @@
 // payload hash, UNSIGNED-PAYLOAD, and the aws-chunked
 // STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER) and
 // STREAMING-UNSIGNED-PAYLOAD-TRAILER bodies (Options.TLS makes the v2
-// client use the latter). SigV4a, presigned URLs, virtual-hosted
-// addressing and browser POST uploads are not emulated. KMS speaks the AWS
+// client use the latter), and presigned URLs (query authentication).
+// SigV4a, virtual-hosted addressing and browser POST uploads are not
+// emulated. KMS speaks the AWS
 // JSON 1.1 protocol, STS the Query protocol, with the real error shapes,
 // so SDK clients return their typed errors (for example
 // *types.NotFoundException).

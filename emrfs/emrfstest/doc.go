@@ -21,6 +21,15 @@
 // [STS.Calls]) and can inject faults ([KMS.ThrottleNext], [STS.FailNext],
 // [S3.BreakNextGet]) so tests can assert on the traffic a client produced.
 //
+// S3 behaves like S3 where encryption is concerned: SSE-KMS writes and
+// reads are authorized against the KMS emulator as the caller (and appear
+// in its audit log), SSE-C objects can only be read with their key, and
+// metadata is replaced, not merged, on overwrite and on copy.
+//
+// [Backends] returns the in-process stack plus, when the EMRS3_MINIO_*
+// variables set by .ci/services are present, a real MinIO server, so one
+// conformance suite can run against both.
+//
 // # Security
 //
 // This package is for tests only. Key material lives in process memory,
@@ -34,8 +43,15 @@
 //
 // Region is fixed to us-east-1 and the account to 111122223333. S3 is
 // served by gofakes3 (s3mem backend) with path-style addressing only; use
-// [Stack.S3Options] (UsePathStyle). SigV4a, presigned URLs and browser POST
-// uploads are not emulated. KMS speaks the AWS JSON 1.1 protocol, STS the
-// Query protocol, with the real error shapes, so SDK clients return their
-// typed errors (for example *types.NotFoundException).
+// [Stack.S3Options] (UsePathStyle). Signatures are accepted in the forms
+// aws-sdk-go-v2 and aws-sdk-go v1 send: header authorization with a hex
+// payload hash, UNSIGNED-PAYLOAD, and the aws-chunked
+// STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER) and
+// STREAMING-UNSIGNED-PAYLOAD-TRAILER bodies (Options.TLS makes the v2
+// client use the latter), and presigned URLs (query authentication).
+// SigV4a, virtual-hosted addressing and browser POST uploads are not
+// emulated. KMS speaks the AWS
+// JSON 1.1 protocol, STS the Query protocol, with the real error shapes,
+// so SDK clients return their typed errors (for example
+// *types.NotFoundException).
 package emrfstest

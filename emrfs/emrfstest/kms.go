@@ -46,6 +46,8 @@ type KMSCall struct {
 	EncryptionContext map[string]string
 	// Err is the error code returned, "" on success.
 	Err string
+	// Time is when the call was answered, by the stack's clock.
+	Time time.Time
 }
 
 type kmsKey struct {

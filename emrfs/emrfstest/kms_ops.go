@@ -121,6 +121,7 @@ func (k *KMS) serve(w http.ResponseWriter, r *http.Request, c caller) {
 }
 
 func (k *KMS) record(c KMSCall) {
+	c.Time = k.st.opts.Now()
 	k.mu.Lock()
 	k.audit = append(k.audit, c)
 	k.mu.Unlock()

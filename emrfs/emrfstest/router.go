@@ -29,9 +29,9 @@ func (s *Stack) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if !errors.As(err, &e) {
 			e = &sigv4.Error{Kind: sigv4.KindMalformed, Msg: err.Error()}
 		}
-		writeAuthError(w, svc, e)
+		status := writeAuthError(w, svc, e)
 		if svc == "s3" {
-			s.S3.logRequest(r, "", e)
+			s.S3.setStatus(s.S3.logRequest(r, ""), status)
 		}
 		return
 	}
@@ -105,7 +105,8 @@ var authErrors = map[string]map[sigv4.Kind]authErr{
 	},
 }
 
-func writeAuthError(w http.ResponseWriter, svc string, e *sigv4.Error) {
+// writeAuthError writes e in svc's dialect and returns the HTTP status.
+func writeAuthError(w http.ResponseWriter, svc string, e *sigv4.Error) int {
 	table, ok := authErrors[svc]
 	if !ok {
 		table, svc = authErrors["s3"], "s3"
@@ -122,6 +123,7 @@ func writeAuthError(w http.ResponseWriter, svc string, e *sigv4.Error) {
 	default:
 		writeS3Error(w, ae.status, ae.code, e.Error(), "")
 	}
+	return ae.status
 }
 
 // writeKMSError writes the AWS JSON 1.1 error shape.

@@ -44,8 +44,9 @@ type S3Request struct {
 	// Principal is the caller: a user ARN, the role ARN for assumed-role
 	// credentials, or "" when authentication failed.
 	Principal string
-	// Header is the request header as received, without Authorization and
-	// X-Amz-Security-Token.
+	// Header is the request header as received, without secrets:
+	// Authorization, X-Amz-Security-Token and SSE-C keys are removed (the
+	// SSE-C key MD5 headers stay).
 	Header http.Header
 	// Status is the HTTP status of the response (0 if the connection was
 	// cut by BreakNextGet before a status was written).
@@ -59,7 +60,7 @@ type s3Grant struct {
 
 func newS3(st *Stack) *S3 {
 	backend := s3mem.New()
-	f := gofakes3.New(backend,
+	f := gofakes3.New(s3Backend{backend},
 		gofakes3.WithLogger(gofakes3.DiscardLog()),
 		gofakes3.WithTimeSkewLimit(0), // the SigV4 verifier checks the clock
 	)
@@ -127,11 +128,13 @@ func splitPath(p string) (bucket, key string) {
 }
 
 // logRequest appends r to the request log and returns its index.
-func (s *S3) logRequest(r *http.Request, principal string, _ *sigv4.Error) int {
+func (s *S3) logRequest(r *http.Request, principal string) int {
 	bucket, key := splitPath(r.URL.Path)
 	h := r.Header.Clone()
 	h.Del("Authorization")
 	h.Del("X-Amz-Security-Token")
+	h.Del(hdrSSECKey)
+	h.Del(hdrCopySSECKey)
 	req := S3Request{Method: r.Method, Bucket: bucket, Key: key, Query: r.URL.Query(), Principal: principal, Header: h}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -148,7 +151,7 @@ func (s *S3) setStatus(i, status int) {
 }
 
 func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.Result) {
-	idx := s.logRequest(r, c.arn, nil)
+	idx := s.logRequest(r, c.arn)
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		if sw.status == 0 {
@@ -167,14 +170,16 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 			return
 		}
 	}
-	sanitizeHeaders(r.Header)
-
 	bucket, key := splitPath(r.URL.Path)
 	isObject := bucket != "" && key != ""
 	getObject := r.Method == http.MethodGet && isObject && !isSubresource(r.URL.Query())
-	var sseErr error
+	readObject := getObject || r.Method == http.MethodHead && isObject
+	writeObject := isObject && (r.Method == http.MethodPut && !r.URL.Query().Has("partNumber") || r.Method == http.MethodPost && r.URL.Query().Has("uploads"))
+	sseErr := s.checkSSEC(r, bucket, key, writeObject, readObject)
+	sanitizeHeaders(r.Header)
 	switch {
-	case isObject && (r.Method == http.MethodPut && !r.URL.Query().Has("partNumber") || r.Method == http.MethodPost && r.URL.Query().Has("uploads")):
+	case sseErr != nil:
+	case writeObject:
 		sseErr = s.sseKMSWrite(r, c, bucket, key)
 	case getObject:
 		sseErr = s.sseKMSRead(c, bucket, key)
@@ -187,6 +192,8 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 		writeS3Error(sw, e.status, e.code, e.msg, r.URL.Path)
 		return
 	}
+
+	s.prepareCopy(r)
 
 	var out http.ResponseWriter = sw
 	if getObject {

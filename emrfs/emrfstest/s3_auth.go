@@ -80,11 +80,7 @@ func (s *S3) authorize(r *http.Request, c caller) error {
 		return deny(action, bucket+"/"+key)
 	}
 	if src := r.Header.Get("X-Amz-Copy-Source"); src != "" && r.Method == http.MethodPut {
-		if dec, err := url.PathUnescape(src); err == nil {
-			src = dec
-		}
-		src, _, _ = strings.Cut(src, "?versionId=")
-		sb, sk := splitPath("/" + strings.TrimPrefix(src, "/"))
+		sb, sk := copySource(src)
 		if !covers(sb, sk, false) {
 			return deny("read", sb+"/"+sk)
 		}
@@ -121,4 +117,15 @@ func deleteKeys(r *http.Request) ([]string, error) {
 		keys[i] = o.Key
 	}
 	return keys, nil
+}
+
+// copySource returns the bucket and key of an X-Amz-Copy-Source value
+// ("bucket/key", URL-encoded, optionally with a leading "/" and
+// "?versionId=").
+func copySource(src string) (bucket, key string) {
+	src, _, _ = strings.Cut(src, "?versionId=")
+	if dec, err := url.PathUnescape(src); err == nil {
+		src = dec
+	}
+	return splitPath("/" + strings.TrimPrefix(src, "/"))
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -348,6 +349,15 @@ func TestS3AuthFailures(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("anonymous GET: %s", resp.Status)
 	}
+	var logged []string
+	for _, r := range st.S3.Requests() {
+		if r.Principal == "" {
+			logged = append(logged, fmt.Sprint(r.Method, " ", r.Key, " ", r.Status))
+		}
+	}
+	if strings.Join(logged, ",") != "PUT k 403,PUT k 403,GET k 403" {
+		t.Fatalf("unauthenticated requests logged as %q", logged)
+	}
 }
 
 // Over HTTPS the v2 client streams aws-chunked bodies with trailing
@@ -389,5 +399,68 @@ func TestS3TLSChunkedTrailer(t *testing.T) {
 	var api smithy.APIError
 	if !errors.As(err, &api) || api.ErrorCode() != "BadDigest" {
 		t.Fatalf("wrong checksum: %v", err)
+	}
+}
+
+func TestS3CopyMetadataRules(t *testing.T) {
+	ctx := context.Background()
+	_, c := newS3(t)
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String("bucket"), Key: aws.String("src"), Body: strings.NewReader("x"),
+		Metadata: map[string]string{"old": "1", "keep": "2"}, ServerSideEncryption: s3types.ServerSideEncryptionAes256,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		in       s3.CopyObjectInput
+		wantMeta map[string]string
+		wantSSE  s3types.ServerSideEncryption
+	}{
+		{"copy directive", s3.CopyObjectInput{}, map[string]string{"old": "1", "keep": "2"}, ""},
+		{"replace directive", s3.CopyObjectInput{MetadataDirective: s3types.MetadataDirectiveReplace, Metadata: map[string]string{"new": "3"}}, map[string]string{"new": "3"}, ""},
+		{"new sse", s3.CopyObjectInput{ServerSideEncryption: s3types.ServerSideEncryptionAes256}, map[string]string{"old": "1", "keep": "2"}, s3types.ServerSideEncryptionAes256},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			in.Bucket, in.Key, in.CopySource = aws.String("bucket"), aws.String("dst"), aws.String("bucket/src")
+			if _, err := c.CopyObject(ctx, &in); err != nil {
+				t.Fatal(err)
+			}
+			h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("bucket"), Key: aws.String("dst")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(h.Metadata) != len(tc.wantMeta) || h.ServerSideEncryption != tc.wantSSE {
+				t.Fatalf("metadata %v SSE %q, want %v %q", h.Metadata, h.ServerSideEncryption, tc.wantMeta, tc.wantSSE)
+			}
+			for k, v := range tc.wantMeta {
+				if h.Metadata[k] != v {
+					t.Fatalf("metadata %v, want %v", h.Metadata, tc.wantMeta)
+				}
+			}
+		})
+	}
+}
+
+func TestS3OverwriteReplacesMetadata(t *testing.T) {
+	ctx := context.Background()
+	_, c := newS3(t)
+	put := func(meta map[string]string) {
+		t.Helper()
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bucket"), Key: aws.String("k"), Body: strings.NewReader("x"), Metadata: meta}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(map[string]string{"x-amz-key-v2": "wrapped", "x-amz-iv": "iv"})
+	put(map[string]string{"plain": "1"})
+	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("bucket"), Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Metadata) != 1 || h.Metadata["plain"] != "1" {
+		t.Fatalf("metadata after overwrite %v, want only plain=1", h.Metadata)
 	}
 }

@@ -55,8 +55,11 @@ type Stack struct {
 	// tests stay fast.
 	Config aws.Config
 
-	S3  *S3
+	// S3 is the S3 emulator: grants, request log, fault injection.
+	S3 *S3
+	// KMS is the KMS emulator: keys, audit log, throttling.
 	KMS *KMS
+	// STS is the STS emulator: roles, issued credentials, call log.
 	STS *STS
 
 	// HTTPClient is the client Config uses; with Options.TLS it trusts the

@@ -36,6 +36,7 @@ type STSCall struct {
 	DurationSeconds int    // as requested, 0 when absent
 	AccessKeyID     string // issued temporary key, "" on failure
 	Err             string // error code, "" on success
+	Time            time.Time
 }
 
 var roleSessionName = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
@@ -116,6 +117,7 @@ func (s *STS) serve(w http.ResponseWriter, r *http.Request, c caller) {
 	if e != nil {
 		call.Err = e.code
 	}
+	call.Time = s.st.opts.Now()
 	s.mu.Lock()
 	s.calls = append(s.calls, call)
 	s.mu.Unlock()

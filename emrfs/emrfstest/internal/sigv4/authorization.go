@@ -1,7 +1,10 @@
 package sigv4
 
 import (
+	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Algorithm is the only signing algorithm accepted.
@@ -86,4 +89,30 @@ func isHex(s string, n int) bool {
 		}
 	}
 	return true
+}
+
+// maxPresignExpiry is the longest validity SigV4 allows a presigned URL.
+const maxPresignExpiry = 7 * 24 * time.Hour
+
+// ParsePresigned parses the SigV4 query parameters of a presigned URL.
+func ParsePresigned(q url.Values) (*Authorization, time.Duration, error) {
+	if alg := q.Get("X-Amz-Algorithm"); alg != Algorithm {
+		return nil, 0, errorf(KindUnsupported, "algorithm %q is not supported, sign with %s", alg, Algorithm)
+	}
+	h := Algorithm + " Credential=" + q.Get("X-Amz-Credential") + ", SignedHeaders=" + q.Get("X-Amz-SignedHeaders") + ", Signature=" + q.Get("X-Amz-Signature")
+	if strings.ContainsAny(q.Get("X-Amz-Credential")+q.Get("X-Amz-SignedHeaders")+q.Get("X-Amz-Signature"), ", ") {
+		return nil, 0, errorf(KindMalformed, "presigned parameters must not contain ',' or spaces")
+	}
+	a, err := ParseAuthorization(h)
+	if err != nil {
+		return nil, 0, err
+	}
+	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
+	if err != nil || secs < 1 || time.Duration(secs)*time.Second > maxPresignExpiry {
+		return nil, 0, errorf(KindMalformed, "X-Amz-Expires %q must be 1..604800 seconds", q.Get("X-Amz-Expires"))
+	}
+	if q.Get("X-Amz-Date") == "" {
+		return nil, 0, errorf(KindMalformed, "X-Amz-Date query parameter is missing")
+	}
+	return a, time.Duration(secs) * time.Second, nil
 }

@@ -1,7 +1,8 @@
 // Package sigv4 verifies AWS Signature Version 4 requests the way AWS
-// services do: header authorization, the S3 payload forms (hex SHA-256,
-// UNSIGNED-PAYLOAD) and the aws-chunked streaming forms, whose chunks it
-// decodes and whose chunk and trailer signatures it checks.
+// services do: header authorization and presigned URLs, the S3 payload
+// forms (hex SHA-256, UNSIGNED-PAYLOAD) and the aws-chunked streaming
+// forms, whose chunks it decodes and whose chunk and trailer signatures it
+// checks.
 //
 // It is the server half used by the emrfstest emulators; it never signs
 // requests for clients except in tests.

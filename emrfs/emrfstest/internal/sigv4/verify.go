@@ -68,23 +68,30 @@ type Result struct {
 // Content-Length set to the decoded length), so handlers can read it as a
 // plain body.
 func (v *Verifier) Verify(r *http.Request) (*Result, error) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		if r.URL.Query().Get("X-Amz-Algorithm") != "" {
-			return nil, errorf(KindUnsupported, "presigned (query string) authentication is not supported by this emulator")
+	var a *Authorization
+	var ds, token string
+	var expires time.Duration // presigned URLs only
+	presigned := false
+	if h := r.Header.Get("Authorization"); h != "" {
+		var err error
+		if a, err = ParseAuthorization(h); err != nil {
+			return nil, err
 		}
-		return nil, errorf(KindMissing, "request is not signed; sign it with SigV4 header authentication")
-	}
-	a, err := ParseAuthorization(h)
-	if err != nil {
-		return nil, err
+		ds, token = r.Header.Get(headerDate), r.Header.Get(headerSecurityToken)
+		if ds == "" {
+			return nil, errorf(KindMalformed, "X-Amz-Date header is missing")
+		}
+	} else if q := r.URL.Query(); q.Has("X-Amz-Algorithm") {
+		var err error
+		if a, expires, err = ParsePresigned(q); err != nil {
+			return nil, err
+		}
+		ds, token, presigned = q.Get("X-Amz-Date"), q.Get("X-Amz-Security-Token"), true
+	} else {
+		return nil, errorf(KindMissing, "request is not signed; sign it with SigV4")
 	}
 	if a.Region != v.Region {
 		return nil, errorf(KindMalformed, "credential scope region %q is wrong; expecting %q", a.Region, v.Region)
-	}
-	ds := r.Header.Get(headerDate)
-	if ds == "" {
-		return nil, errorf(KindMalformed, "X-Amz-Date header is missing")
 	}
 	t, err := time.Parse(timeFormat, ds)
 	if err != nil {
@@ -102,7 +109,11 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 		skew = defaultMaxSkew
 	}
 	n := now()
-	if d := n.Sub(t); d > skew || d < -skew {
+	if presigned {
+		if n.Before(t.Add(-skew)) || n.After(t.Add(expires)) {
+			return nil, errorf(KindExpired, "presigned URL signed at %s for %s is not valid at %s", t.Format(time.RFC3339), expires, n.UTC().Format(time.RFC3339))
+		}
+	} else if d := n.Sub(t); d > skew || d < -skew {
 		return nil, errorf(KindSkew, "request time %s differs from server time %s by more than %s", t.Format(time.RFC3339), n.UTC().Format(time.RFC3339), skew)
 	}
 	if !contains(a.SignedHeaders, "host") {
@@ -113,8 +124,7 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 		return nil, errorf(KindUnknownKey, "access key id %q is not registered", a.AccessKeyID)
 	}
 	if cred.SessionToken != "" {
-		tok := r.Header.Get(headerSecurityToken)
-		if subtle.ConstantTimeCompare([]byte(tok), []byte(cred.SessionToken)) != 1 {
+		if subtle.ConstantTimeCompare([]byte(token), []byte(cred.SessionToken)) != 1 {
 			return nil, errorf(KindBadToken, "temporary access key %q needs its session token in X-Amz-Security-Token", a.AccessKeyID)
 		}
 	}
@@ -127,6 +137,9 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 		return nil, err
 	}
 	payloadHash := r.Header.Get(headerContentSHA256)
+	if presigned && payloadHash == "" && a.Service == "s3" {
+		payloadHash = UnsignedPayload
+	}
 	switch {
 	case payloadHash == "":
 		sum := sha256.Sum256(body)
@@ -143,6 +156,9 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 
 	key := SigningKey(cred.SecretAccessKey, a.Date, a.Region, a.Service)
 	creq := CanonicalRequest(r, a.Service, a.SignedHeaders, payloadHash)
+	if presigned {
+		creq = canonicalRequest(r, a.Service, a.SignedHeaders, payloadHash, true)
+	}
 	sts := StringToSign(ds, a.Scope(), creq)
 	want := hex.EncodeToString(hmacSHA256(key, []byte(sts)))
 	if subtle.ConstantTimeCompare([]byte(want), []byte(a.Signature)) != 1 {
@@ -230,12 +246,16 @@ func StringToSign(amzDate, scope, canonicalRequest string) string {
 // S3 paths are used as sent; other services' paths are escaped once more,
 // as their clients sign them.
 func CanonicalRequest(r *http.Request, service string, signedHeaders []string, payloadHash string) string {
+	return canonicalRequest(r, service, signedHeaders, payloadHash, false)
+}
+
+func canonicalRequest(r *http.Request, service string, signedHeaders []string, payloadHash string, presigned bool) string {
 	var b strings.Builder
 	b.WriteString(r.Method)
 	b.WriteByte('\n')
 	b.WriteString(canonicalPath(r, service))
 	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(r))
+	b.WriteString(canonicalQuery(r, presigned))
 	b.WriteByte('\n')
 	for _, name := range signedHeaders {
 		b.WriteString(name)
@@ -285,12 +305,15 @@ func escapePath(p string) string {
 	return b.String()
 }
 
-func canonicalQuery(r *http.Request) string {
+func canonicalQuery(r *http.Request, presigned bool) string {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		// An unparsable query cannot have been signed by an SDK; an empty
-		// canonical query makes the signature check fail.
+		// An unparsable query cannot have been signed by an SDK; an
+		// impossible canonical query makes the signature check fail.
 		return "\x00invalid"
+	}
+	if presigned {
+		q.Del("X-Amz-Signature")
 	}
 	for k, vs := range q {
 		sort.Strings(vs)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -278,14 +279,63 @@ func FuzzParseAuthorization(f *testing.F) {
 }
 
 func FuzzDecodeChunked(f *testing.F) {
-	m := ChunkMode{Trailer: true}
-	f.Add(EncodeChunked([]byte("hello world"), 4, m, [][2]string{{"x-amz-checksum-crc32", "abc"}}), true)
-	f.Add([]byte("5\r\nhello\r\n0\r\n\r\n"), false)
-	f.Fuzz(func(t *testing.T, body []byte, trailer bool) {
+	key := SigningKey(exampleSecret, "20130524", "us-east-1", "s3")
+	signed := ChunkMode{Signed: true, Trailer: true, Key: key, Date: "20130524T000000Z", Scope: "20130524/us-east-1/s3/aws4_request", Seed: strings.Repeat("ab", 32)}
+	f.Add(EncodeChunked([]byte("hello world"), 4, ChunkMode{Trailer: true}, [][2]string{{"x-amz-checksum-crc32", "abc"}}), false, true)
+	f.Add(EncodeChunked([]byte("hello world"), 4, signed, [][2]string{{"x-amz-checksum-crc32", "abc"}}), true, true)
+	f.Add([]byte("5\r\nhello\r\n0\r\n\r\n"), false, false)
+	f.Fuzz(func(t *testing.T, body []byte, sign, trailer bool) {
 		mode := ChunkMode{Trailer: trailer}
+		if sign {
+			mode = signed
+			mode.Trailer = trailer
+		}
 		out, _, err := DecodeChunked(body, mode)
 		if err == nil && len(out) > len(body) {
 			t.Fatalf("decoded %d bytes from %d", len(out), len(body))
+		}
+		if err == nil && sign {
+			// A verified signed body re-encodes to the same chunk contents.
+			if _, _, err := DecodeChunked(EncodeChunked(out, max(len(out), 1), mode, nil), mode); err != nil {
+				t.Fatalf("re-encoded body rejected: %v", err)
+			}
+		}
+	})
+}
+
+// The presigned GET example of the Amazon S3 SigV4 documentation.
+func TestVerifyAWSDocumentationPresigned(t *testing.T) {
+	const target = "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature="
+	const sig = "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+	req := func(sig string) *http.Request {
+		r := httptest.NewRequest("GET", target+sig, nil)
+		r.Host = "examplebucket.s3.amazonaws.com"
+		return r
+	}
+	v := exampleVerifier()
+	if _, err := v.Verify(req(sig)); err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(sig, "a", "b", 1)
+	if _, err := v.Verify(req(bad)); !errors.Is(err, &Error{Kind: KindSignature}) {
+		t.Fatalf("tampered: %v", err)
+	}
+	v.Now = func() time.Time { return exampleTime.Add(24*time.Hour + time.Second) }
+	if _, err := v.Verify(req(sig)); !errors.Is(err, &Error{Kind: KindExpired}) {
+		t.Fatalf("after X-Amz-Expires: %v", err)
+	}
+}
+
+func FuzzParsePresigned(f *testing.F) {
+	f.Add("AWS4-HMAC-SHA256", "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request", "host", "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404", "86400", "20130524T000000Z")
+	f.Fuzz(func(t *testing.T, alg, cred, signed, sig, expires, date string) {
+		q := url.Values{"X-Amz-Algorithm": {alg}, "X-Amz-Credential": {cred}, "X-Amz-SignedHeaders": {signed}, "X-Amz-Signature": {sig}, "X-Amz-Expires": {expires}, "X-Amz-Date": {date}}
+		a, d, err := ParsePresigned(q)
+		if err != nil {
+			return
+		}
+		if d <= 0 || d > maxPresignExpiry || a.AccessKeyID == "" || len(a.Signature) != 64 {
+			t.Fatalf("accepted %+v, %s", a, d)
 		}
 	})
 }

@@ -1,0 +1,84 @@
+package emrfstest
+
+import (
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// dropHeader carries, from the S3 middleware to s3Backend.CopyObject, the
+// metadata keys of the copy source that the copy must not inherit.
+const dropHeader = "X-Amz-Emrfstest-Drop"
+
+// s3Backend is s3mem with S3's metadata rules. s3mem merges the metadata
+// of an overwritten object into the new one, and gofakes3 merges the
+// source's metadata into a copy; S3 replaces metadata on every write,
+// keeps a source's metadata only with the COPY directive, and never
+// inherits server-side encryption settings.
+type s3Backend struct{ *s3mem.Backend }
+
+// PutObject replaces an existing object instead of merging its metadata.
+// Conditional writes (If-Match, If-None-Match) keep s3mem's behaviour so
+// that their conditions are checked against the existing object.
+func (b s3Backend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
+	if conditions == nil {
+		if old, err := b.Backend.HeadObject(bucket, key); err == nil && old != nil {
+			for k := range old.Metadata {
+				if _, ok := meta[k]; !ok {
+					// Only a delete stops s3mem from merging k back in.
+					if _, err := b.Backend.DeleteObject(bucket, key); err != nil {
+						return gofakes3.PutObjectResult{}, err
+					}
+					break
+				}
+			}
+		}
+	}
+	return b.Backend.PutObject(bucket, key, meta, input, size, conditions)
+}
+
+func (b s3Backend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string) (gofakes3.CopyObjectResult, error) {
+	if drop := meta[dropHeader]; drop != "" {
+		for k := range strings.SplitSeq(drop, ",") {
+			delete(meta, k)
+		}
+	}
+	for k := range meta {
+		if k == dropHeader || strings.HasPrefix(k, "X-Amz-Copy-Source") || k == "X-Amz-Metadata-Directive" {
+			delete(meta, k)
+		}
+	}
+	return gofakes3.CopyObject(b, srcBucket, srcKey, dstBucket, dstKey, meta)
+}
+
+// prepareCopy marks the source metadata a CopyObject request must drop.
+func (s *S3) prepareCopy(r *http.Request) {
+	r.Header.Del(dropHeader)
+	src := r.Header.Get("X-Amz-Copy-Source")
+	if src == "" || r.Method != http.MethodPut {
+		return
+	}
+	sb, sk := copySource(src)
+	obj, err := s.backend.HeadObject(sb, sk)
+	if err != nil || obj == nil {
+		return
+	}
+	replace := strings.EqualFold(r.Header.Get("X-Amz-Metadata-Directive"), "REPLACE")
+	var drop []string
+	for k := range obj.Metadata {
+		if _, inRequest := r.Header[k]; inRequest {
+			continue
+		}
+		sse := strings.HasPrefix(k, "X-Amz-Server-Side-Encryption")
+		userMeta := strings.HasPrefix(k, "X-Amz-Meta-") || k == "Content-Type" || k == "Content-Encoding" || k == "Content-Disposition"
+		if sse || (replace && userMeta) {
+			drop = append(drop, k)
+		}
+	}
+	if len(drop) > 0 {
+		r.Header.Set(dropHeader, strings.Join(drop, ","))
+	}
+}

@@ -34,6 +34,9 @@ type Decryptor struct {
 func NewDecryptor(p MaterialsProvider, optFns ...func(*DecryptorOptions)) *Decryptor {
 	d := &Decryptor{p: p}
 	for _, f := range optFns {
+		if f == nil {
+			continue
+		}
 		f(&d.opts)
 	}
 	d.opts.EncryptionContext = maps.Clone(d.opts.EncryptionContext)

@@ -41,6 +41,9 @@ type Encryptor struct {
 func NewEncryptor(p MaterialsProvider, optFns ...func(*EncryptorOptions)) *Encryptor {
 	e := &Encryptor{p: p}
 	for _, f := range optFns {
+		if f == nil {
+			continue
+		}
 		f(&e.opts)
 	}
 	e.opts.EncryptionContext = maps.Clone(e.opts.EncryptionContext)

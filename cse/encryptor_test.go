@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/emrs3/emrs3/cse/internal/envelope"
+	"github.com/emrs3/emrs3/cse/internal/keywrap"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -176,4 +177,32 @@ func mapsEqual(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// The raw wraps bind the JCE cipher name, AES/GCM/NoPadding, for the
+// committing suite too (the AWS Java client's AlgorithmSuite.cipherName()).
+func TestV3RawWrapBindsCipherName(t *testing.T) {
+	ctx := context.Background()
+	aesK, _ := NewAESKeyring(testKEK, nil)
+	rsaK, _ := NewRSAKeyring(testRSA(t), nil)
+	for _, p := range []MaterialsProvider{aesK, rsaK} {
+		env, c, err := NewEncryptor(p, func(o *EncryptorOptions) { o.Policy.Commitment = RequireEncryptAllowDecrypt }).Encrypt(ctx, ObjectInfo{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Wipe()
+		e, err := envelope.Parse(env.Metadata, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cek []byte
+		if p == MaterialsProvider(aesK) {
+			cek, err = keywrap.AESGCMUnwrap(testKEK, e.EncryptedKey, []byte("AES/GCM/NoPadding"))
+		} else {
+			cek, err = keywrap.RSAOAEPSHA1Unwrap(testRSA(t), e.EncryptedKey, "AES/GCM/NoPadding")
+		}
+		if err != nil || len(cek) != 32 {
+			t.Fatalf("%T: unwrap with AES/GCM/NoPadding binding: %v", p, err)
+		}
+	}
 }

@@ -36,6 +36,7 @@ type KeyError struct {
 	wrong         bool
 }
 
+// Error describes the problem and what to change.
 func (e *KeyError) Error() string {
 	alg := e.WrapAlgorithm
 	if alg == "" {
@@ -71,6 +72,7 @@ type PolicyError struct {
 	What   string // what was refused
 }
 
+// Error describes the problem and what to change.
 func (e *PolicyError) Error() string {
 	return fmt.Sprintf("cse: %s is refused by policy; set %s to allow it", e.What, e.Option)
 }
@@ -80,6 +82,7 @@ func (e *PolicyError) Error() string {
 // No content key is released.
 type CommitmentError struct{}
 
+// Error describes the problem and what to change.
 func (*CommitmentError) Error() string {
 	return "cse: key commitment mismatch: the data key does not match x-amz-d (envelope altered or taken from another object)"
 }
@@ -92,6 +95,7 @@ type DowngradeError struct {
 	Envelope string // x-amz-cek-alg / x-amz-c
 }
 
+// Error describes the problem and what to change.
 func (e *DowngradeError) Error() string {
 	if e.Stored == "" {
 		return fmt.Sprintf("cse: downgrade protection: the stored encryption context has no aws:x-amz-cek-alg, content algorithm is %q", e.Envelope)
@@ -105,6 +109,7 @@ type ContextMismatchError struct {
 	Keys []string // the keys that differ, sorted
 }
 
+// Error describes the problem and what to change.
 func (e *ContextMismatchError) Error() string {
 	return "cse: the encryption context given differs from the stored one in keys [" + strings.Join(e.Keys, ", ") + "]"
 }

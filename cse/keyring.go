@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/emrs3/emrs3/cse/internal/envelope"
 	"github.com/emrs3/emrs3/cse/internal/keywrap"
 )
 
@@ -44,7 +45,7 @@ func (k *AESKeyring) EncryptionMaterials(_ context.Context, req EncryptionReques
 	if err != nil {
 		return nil, err
 	}
-	enc, err := keywrap.AESGCMWrap(k.rand, k.kek, cek, []byte(req.ContentAlgorithm))
+	enc, err := keywrap.AESGCMWrap(k.rand, k.kek, cek, []byte(cipherName(req.ContentAlgorithm)))
 	if err != nil {
 		clear(cek)
 		return nil, err
@@ -67,7 +68,7 @@ func unwrapSymmetric(kek []byte, req DecryptionRequest) ([]byte, error) {
 	var err error
 	switch req.WrapAlgorithm {
 	case WrapAESGCM:
-		cek, err = keywrap.AESGCMUnwrap(kek, req.EncryptedKey, []byte(req.ContentAlgorithm))
+		cek, err = keywrap.AESGCMUnwrap(kek, req.EncryptedKey, []byte(cipherName(req.ContentAlgorithm)))
 	case WrapAESWrap:
 		cek, err = keywrap.AESKeyUnwrap(kek, req.EncryptedKey)
 	case WrapV1:
@@ -127,7 +128,7 @@ func (k *RSAKeyring) EncryptionMaterials(_ context.Context, req EncryptionReques
 	if err != nil {
 		return nil, err
 	}
-	enc, err := keywrap.RSAOAEPSHA1Wrap(k.rand, k.pub, cek, req.ContentAlgorithm)
+	enc, err := keywrap.RSAOAEPSHA1Wrap(k.rand, k.pub, cek, cipherName(req.ContentAlgorithm))
 	if err != nil {
 		clear(cek)
 		return nil, err
@@ -153,7 +154,7 @@ func unwrapRSA(priv *rsa.PrivateKey, req DecryptionRequest) ([]byte, error) {
 	var err error
 	switch req.WrapAlgorithm {
 	case WrapRSAOAEPSHA1:
-		cek, err = keywrap.RSAOAEPSHA1Unwrap(priv, req.EncryptedKey, req.ContentAlgorithm)
+		cek, err = keywrap.RSAOAEPSHA1Unwrap(priv, req.EncryptedKey, cipherName(req.ContentAlgorithm))
 	case WrapRSAOAEPSHA256:
 		cek, err = keywrap.RSAOAEPSHA256Unwrap(priv, req.EncryptedKey)
 	case WrapV1:
@@ -173,4 +174,15 @@ func newDataKey(r io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("cse: generating a data key: %w", err)
 	}
 	return k, nil
+}
+
+// cipherName is the name the raw wraps bind into the wrapped key (the AAD of
+// AES/GCM, the suffix of the RSA-OAEP-SHA1 pseudo-key): the JCE cipher name
+// of the content algorithm, which is AES/GCM/NoPadding for the committing
+// suite 115 as well (as the AWS Java client's AlgorithmSuite.cipherName()).
+func cipherName(contentAlg string) string {
+	if contentAlg == envelope.AlgCommitting {
+		return envelope.AlgGCM
+	}
+	return contentAlg
 }

@@ -57,6 +57,9 @@ var _ MaterialsProvider = (*KMSProvider)(nil)
 func NewKMSProvider(client KMSAPI, keyID string, optFns ...func(*KMSOptions)) *KMSProvider {
 	p := &KMSProvider{client: client, keyID: keyID, checked: map[string]bool{}}
 	for _, f := range optFns {
+		if f == nil {
+			continue
+		}
 		f(&p.opts)
 	}
 	p.opts.EncryptionContext = maps.Clone(p.opts.EncryptionContext)
@@ -72,6 +75,7 @@ type KeyCheckError struct {
 	Reason string // e.g. `KeySpec is RSA_2048, want SYMMETRIC_DEFAULT`
 }
 
+// Error describes the problem and what to change.
 func (e *KeyCheckError) Error() string {
 	return fmt.Sprintf("cse: KMS key %s cannot protect data keys: %s (only an Enabled SYMMETRIC_DEFAULT key with KeyUsage ENCRYPT_DECRYPT can)", e.KeyID, e.Reason)
 }

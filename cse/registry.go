@@ -83,6 +83,9 @@ func (r *Registry) New(ctx context.Context, name string, cfg ProviderConfig) (Ma
 
 // NewKMSProviderFromConfig is the ProviderFactory of the KMS provider: the
 // key comes from fs.s3.cse.kms.keyId (EMRFS) or fs.s3a.encryption.key (S3A).
+// Like EMRFS (whose KMS Decrypt calls name no key), the provider decrypts
+// objects written under any KMS key the caller may use (KMSOptions.AnyKey);
+// new objects are written under the configured key.
 func NewKMSProviderFromConfig(_ context.Context, cfg ProviderConfig) (MaterialsProvider, error) {
 	key := strings.TrimSpace(cfg.Properties["fs.s3.cse.kms.keyId"])
 	if key == "" {
@@ -94,5 +97,5 @@ func NewKMSProviderFromConfig(_ context.Context, cfg ProviderConfig) (MaterialsP
 	if cfg.KMS == nil {
 		return nil, errors.New("cse: the KMS materials provider needs a KMS client (ProviderConfig.KMS)")
 	}
-	return NewKMSProvider(cfg.KMS, key), nil
+	return NewKMSProvider(cfg.KMS, key, func(o *KMSOptions) { o.AnyKey = true }), nil
 }

@@ -16,8 +16,8 @@ func TestRegistry(t *testing.T) {
 			t.Fatal(err)
 		}
 		kp, ok := p.(*KMSProvider)
-		if !ok || kp.KeyID() != testKMSKey {
-			t.Fatalf("%s built %T", name, p)
+		if !ok || kp.KeyID() != testKMSKey || !kp.opts.AnyKey {
+			t.Fatalf("%s built %T %+v", name, p, p)
 		}
 	}
 	if _, err := r.New(ctx, EMRFSKMSProvider, ProviderConfig{KMS: f}); err == nil || !strings.Contains(err.Error(), "fs.s3.cse.kms.keyId cannot be empty") {

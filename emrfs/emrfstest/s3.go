@@ -1,18 +1,306 @@
 package emrfstest
 
 import (
+	"errors"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/emrs3/emrs3/emrfs/emrfstest/internal/sigv4"
 )
 
-// S3 is the Amazon S3 emulator of a Stack.
-type S3 struct{ st *Stack }
+// S3 is the Amazon S3 emulator of a Stack: gofakes3 with the in-memory
+// s3mem backend behind SigV4 verification, per-principal grants, a request
+// log and fault injection. Addressing is path-style only.
+//
+// SSE-KMS is checked against the stack's KMS as S3 does it: writes with
+// x-amz-server-side-encryption: aws:kms resolve the named key (or the AWS
+// managed alias/aws/s3) as the caller and record a GenerateDataKey call;
+// GetObject of such an object records a Decrypt call. Denied, unknown or
+// disabled keys fail the S3 request with AccessDenied, KMS.NotFoundException
+// or KMS.DisabledException. The bytes are stored unencrypted.
+type S3 struct {
+	st      *Stack
+	handler http.Handler
+	backend *s3mem.Backend
 
-func newS3(st *Stack) *S3 { return &S3{st: st} }
-
-func (s *S3) serve(w http.ResponseWriter, _ *http.Request, _ caller, _ *sigv4.Result) {
-	writeS3Error(w, http.StatusNotImplemented, "NotImplemented", "S3 is not emulated yet", "")
+	mu         sync.Mutex
+	grants     map[string][]s3Grant // by principal or role ARN
+	requests   []S3Request
+	breakAfter int64 // -1: none pending
 }
 
-func (s *S3) logRequest(*http.Request, string, *sigv4.Error) {}
+// S3Request is one request the S3 emulator received.
+type S3Request struct {
+	Method string
+	Bucket string // "" for service-level requests
+	Key    string // "" for bucket-level requests
+	Query  url.Values
+	// Principal is the caller: a user ARN, the role ARN for assumed-role
+	// credentials, or "" when authentication failed.
+	Principal string
+	// Header is the request header as received, without Authorization and
+	// X-Amz-Security-Token.
+	Header http.Header
+	// Status is the HTTP status of the response (0 if the connection was
+	// cut by BreakNextGet before a status was written).
+	Status int
+}
+
+type s3Grant struct {
+	bucket, prefix string
+	write          bool
+}
+
+func newS3(st *Stack) *S3 {
+	backend := s3mem.New()
+	f := gofakes3.New(backend,
+		gofakes3.WithLogger(gofakes3.DiscardLog()),
+		gofakes3.WithTimeSkewLimit(0), // the SigV4 verifier checks the clock
+	)
+	return &S3{st: st, handler: f.Server(), backend: backend, grants: map[string][]s3Grant{}, breakAfter: -1}
+}
+
+// Grant allows principalOrRoleARN to read (and, with write, to write and
+// delete) keys of bucket starting with prefix ("" = the whole bucket).
+// Listing is allowed when the requested prefix lies inside a grant; bucket
+// creation and deletion need a write grant on the whole bucket.
+//
+// A principal without grants has full access; once any grant exists for
+// it, it is limited to its grants and gets AccessDenied otherwise. For
+// assumed-role credentials the role ARN is the principal. The admin always
+// has full access.
+func (s *S3) Grant(principalOrRoleARN, bucket, prefix string, write bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.grants[principalOrRoleARN] = append(s.grants[principalOrRoleARN], s3Grant{bucket: bucket, prefix: prefix, write: write})
+}
+
+// Requests returns a copy of every request received so far, oldest first.
+func (s *S3) Requests() []S3Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]S3Request, len(s.requests))
+	for i, r := range s.requests {
+		r.Query = cloneValues(r.Query)
+		r.Header = r.Header.Clone()
+		out[i] = r
+	}
+	return out
+}
+
+// ResetRequests clears the request log.
+func (s *S3) ResetRequests() {
+	s.mu.Lock()
+	s.requests = nil
+	s.mu.Unlock()
+}
+
+// BreakNextGet makes the next GetObject response stop after afterBytes
+// bytes of body: the headers (with the full Content-Length) and the first
+// afterBytes bytes are sent, then the connection is closed. The fault is
+// used up by the next GetObject even if the object is shorter.
+func (s *S3) BreakNextGet(afterBytes int64) {
+	s.mu.Lock()
+	s.breakAfter = max(afterBytes, 0)
+	s.mu.Unlock()
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// splitPath returns the bucket and key of a path-style request.
+func splitPath(p string) (bucket, key string) {
+	p = strings.TrimPrefix(p, "/")
+	bucket, key, _ = strings.Cut(p, "/")
+	return bucket, key
+}
+
+// logRequest appends r to the request log and returns its index.
+func (s *S3) logRequest(r *http.Request, principal string, _ *sigv4.Error) int {
+	bucket, key := splitPath(r.URL.Path)
+	h := r.Header.Clone()
+	h.Del("Authorization")
+	h.Del("X-Amz-Security-Token")
+	req := S3Request{Method: r.Method, Bucket: bucket, Key: key, Query: r.URL.Query(), Principal: principal, Header: h}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, req)
+	return len(s.requests) - 1
+}
+
+func (s *S3) setStatus(i, status int) {
+	s.mu.Lock()
+	if i >= 0 && i < len(s.requests) {
+		s.requests[i].Status = status
+	}
+	s.mu.Unlock()
+}
+
+func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.Result) {
+	idx := s.logRequest(r, c.arn, nil)
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if sw.status == 0 {
+			sw.status = http.StatusOK // handler returned without writing
+		}
+		s.setStatus(idx, sw.status)
+	}()
+
+	if err := s.authorize(r, c); err != nil {
+		writeS3Error(sw, http.StatusForbidden, "AccessDenied", err.Error(), r.URL.Path)
+		return
+	}
+	if r.Method == http.MethodPut {
+		if code, msg := verifyChecksums(r, res.Trailers); code != "" {
+			writeS3Error(sw, http.StatusBadRequest, code, msg, r.URL.Path)
+			return
+		}
+	}
+	sanitizeHeaders(r.Header)
+
+	bucket, key := splitPath(r.URL.Path)
+	isObject := bucket != "" && key != ""
+	getObject := r.Method == http.MethodGet && isObject && !isSubresource(r.URL.Query())
+	var sseErr error
+	switch {
+	case isObject && (r.Method == http.MethodPut && !r.URL.Query().Has("partNumber") || r.Method == http.MethodPost && r.URL.Query().Has("uploads")):
+		sseErr = s.sseKMSWrite(r, c, bucket, key)
+	case getObject:
+		sseErr = s.sseKMSRead(c, bucket, key)
+	}
+	if sseErr != nil {
+		var e *s3Error
+		if !errors.As(sseErr, &e) {
+			e = &s3Error{http.StatusInternalServerError, "InternalError", sseErr.Error()}
+		}
+		writeS3Error(sw, e.status, e.code, e.msg, r.URL.Path)
+		return
+	}
+
+	var out http.ResponseWriter = sw
+	if getObject {
+		s.mu.Lock()
+		n := s.breakAfter
+		s.breakAfter = -1
+		s.mu.Unlock()
+		if n >= 0 {
+			out = &breakingWriter{ResponseWriter: sw, remaining: n}
+		}
+	}
+	s.handler.ServeHTTP(out, r)
+}
+
+// isSubresource reports whether a GET on a key addresses something other
+// than the object data (ACL, tagging, parts of an upload...).
+func isSubresource(q url.Values) bool {
+	for _, k := range []string{"acl", "tagging", "uploadId", "attributes", "legal-hold", "retention", "torrent"} {
+		if q.Has(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// sanitizeHeaders drops request headers that gofakes3 would otherwise store
+// as object metadata and echo on GET (it keeps every X-Amz-* header):
+// signing and transport headers, checksums, and SSE-C key material.
+func sanitizeHeaders(h http.Header) {
+	for k := range h {
+		lk := strings.ToLower(k)
+		switch {
+		case lk == "x-amz-content-sha256", lk == "x-amz-date", lk == "x-amz-security-token",
+			lk == "x-amz-decoded-content-length", lk == "x-amz-trailer", lk == "x-amz-user-agent",
+			lk == "x-amz-sdk-checksum-algorithm", lk == "x-amz-checksum-algorithm", lk == "x-amz-checksum-type",
+			strings.HasPrefix(lk, "x-amz-checksum-"),
+			strings.HasPrefix(lk, "amz-sdk-"),
+			strings.HasSuffix(lk, "-customer-key"):
+			h.Del(k)
+		}
+	}
+}
+
+// statusWriter records the response status.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+var errBrokenConnection = errors.New("emrfstest: connection cut by BreakNextGet")
+
+// breakingWriter passes remaining body bytes through, then closes the
+// connection under the response.
+type breakingWriter struct {
+	http.ResponseWriter
+	remaining int64
+	broken    bool
+	status    int
+}
+
+func (b *breakingWriter) WriteHeader(code int) {
+	if b.broken {
+		return // the handler reports the write error; the connection is gone
+	}
+	b.status = code
+	b.ResponseWriter.WriteHeader(code)
+}
+
+func (b *breakingWriter) Write(p []byte) (int, error) {
+	if b.broken {
+		return 0, errBrokenConnection
+	}
+	if b.status != 0 && b.status != http.StatusOK && b.status != http.StatusPartialContent {
+		return b.ResponseWriter.Write(p) // errors are not cut
+	}
+	if int64(len(p)) < b.remaining {
+		n, err := b.ResponseWriter.Write(p)
+		b.remaining -= int64(n)
+		return n, err
+	}
+	n, _ := b.ResponseWriter.Write(p[:b.remaining])
+	b.broken = true
+	b.cut()
+	return n, errBrokenConnection
+}
+
+func (b *breakingWriter) cut() {
+	rc := http.NewResponseController(b.ResponseWriter)
+	_ = rc.Flush()
+	conn, buf, err := rc.Hijack()
+	if err != nil {
+		return
+	}
+	_ = buf.Flush()
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}
+
+func (b *breakingWriter) Unwrap() http.ResponseWriter { return b.ResponseWriter }

@@ -3,10 +3,9 @@ package emrfstest
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -37,11 +36,16 @@ type Options struct {
 	// Now is the clock used for signature skew checks and credential
 	// expiry. Nil means time.Now.
 	Now func() time.Time
+	// TLS serves HTTPS with a self-signed certificate instead of HTTP.
+	// Config and HTTPClient trust it. Over HTTPS the aws-sdk-go-v2 S3
+	// client sends aws-chunked bodies with trailing checksums.
+	TLS bool
 }
 
 // Stack is a running S3 + KMS + STS emulator on one loopback endpoint.
 type Stack struct {
-	// URL is the endpoint, http://127.0.0.1:port.
+	// URL is the endpoint, http://127.0.0.1:port (https:// with
+	// Options.TLS).
 	URL string
 	// Region is always "us-east-1".
 	Region string
@@ -55,11 +59,13 @@ type Stack struct {
 	KMS *KMS
 	STS *STS
 
+	// HTTPClient is the client Config uses; with Options.TLS it trusts the
+	// stack's certificate. Pass it to other SDKs (aws-sdk-go v1).
+	HTTPClient *http.Client
+
 	opts     Options
-	srv      *http.Server
-	ln       net.Listener
+	srv      *httptest.Server
 	verifier *sigv4.Verifier
-	done     chan struct{}
 
 	mu    sync.Mutex
 	creds map[string]identity // by access key id
@@ -94,6 +100,9 @@ func Start(tb testing.TB, optFns ...func(*Options)) *Stack {
 // New starts a stack listening on 127.0.0.1 and returns once it accepts
 // connections. Call Close to stop it.
 func New(ctx context.Context, optFns ...func(*Options)) (*Stack, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("emrfstest: %w", err)
+	}
 	var o Options
 	for _, fn := range optFns {
 		fn(&o)
@@ -101,42 +110,33 @@ func New(ctx context.Context, optFns ...func(*Options)) (*Stack, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("emrfstest: listen on loopback: %w", err)
-	}
 	s := &Stack{
-		URL:    "http://" + ln.Addr().String(),
 		Region: Region,
 		opts:   o,
-		ln:     ln,
-		done:   make(chan struct{}),
 		creds:  map[string]identity{},
 		users:  map[string]bool{},
 	}
 	s.verifier = &sigv4.Verifier{Region: Region, Now: o.Now, Lookup: s.lookup}
-	admin := s.register(AdminARN, "", "AKIA", time.Time{})
-	s.Config = s.ConfigFor(admin)
 	s.KMS = newKMS(s)
 	s.S3 = newS3(s)
 	s.STS = newSTS(s)
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		defer close(s.done)
-		_ = s.srv.Serve(ln)
-	}()
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	if o.TLS {
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
+	s.URL = s.srv.URL
+	s.HTTPClient = s.srv.Client()
+	admin := s.register(AdminARN, "", "AKIA", time.Time{})
+	s.Config = s.ConfigFor(admin)
 	return s, nil
 }
 
-// Close stops the server and drops all state.
+// Close stops the server, waiting for requests in flight.
 func (s *Stack) Close() error {
-	err := s.srv.Close()
-	<-s.done
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
+	s.srv.Close()
+	return nil
 }
 
 // S3Options configures an aws-sdk-go-v2 S3 client for the stack:
@@ -174,6 +174,7 @@ func (s *Stack) ConfigFor(creds aws.Credentials) aws.Config {
 	cfg := aws.Config{
 		Region:       Region,
 		BaseEndpoint: aws.String(s.URL),
+		HTTPClient:   s.HTTPClient,
 		Credentials:  credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken),
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {

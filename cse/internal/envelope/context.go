@@ -14,6 +14,7 @@ type ContextError struct {
 	Reason string
 }
 
+// Error describes the problem and what to change.
 func (e *ContextError) Error() string {
 	if e.Offset >= 0 {
 		return fmt.Sprintf("cse: encryption context %q: at byte %d: %s", e.Input, e.Offset, e.Reason)

@@ -151,6 +151,9 @@ func Parse(meta, instr map[string]string) (*Envelope, error) {
 		return parseFields(m, srcMeta, v)
 	}
 	if instr == nil {
+		if IsV3Partial(m) {
+			return nil, malformed(srcMeta, V3Key, "missing: this V3 object keeps its wrapped key in its instruction file (<key>.instruction); fetch it and pass it in", nil)
+		}
 		return nil, malformed(srcMeta, "", "no envelope in the object metadata and no instruction file given", ErrNoEnvelope)
 	}
 	in, err := Normalize(instr)
@@ -193,7 +196,9 @@ func Parse(meta, instr map[string]string) (*Envelope, error) {
 func parseFields(m map[string]string, src string, version int) (*Envelope, error) {
 	e := &Envelope{Version: version, PlaintextSize: -1}
 	var err error
-	if s, ok := m[UnencryptedLength]; ok {
+	// Writers such as aws-sdk-go s3crypto store absent numbers as "" in
+	// instruction files.
+	if s, ok := m[UnencryptedLength]; ok && strings.TrimSpace(s) != "" {
 		n, perr := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if perr != nil || n < 0 {
 			return nil, malformed(src, UnencryptedLength, fmt.Sprintf("%q is not a non-negative decimal", s), nil)
@@ -229,7 +234,7 @@ func parseFields(m map[string]string, src string, version int) (*Envelope, error
 		if e.MatDesc, err = matdesc(m, src, MatDesc); err != nil {
 			return nil, err
 		}
-		if s, ok := m[TagLen]; ok {
+		if s, ok := m[TagLen]; ok && strings.TrimSpace(s) != "" {
 			if e.CEKAlg != AlgGCM {
 				return nil, malformed(src, TagLen, "present for CBC content", nil)
 			}

@@ -156,6 +156,23 @@ func TestParseInstructionNumbers(t *testing.T) {
 	}
 }
 
+// aws-sdk-go s3crypto writes "" for absent numbers in instruction files.
+func TestParseInstructionEmptyNumbers(t *testing.T) {
+	body := `{"x-amz-iv":"` + b64s(iv16) + `","x-amz-key-v2":"` + b64s(key32) + `","x-amz-matdesc":"{\"kms_cmk_id\":\"k\"}",` +
+		`"x-amz-wrap-alg":"kms","x-amz-cek-alg":"AES/CBC/PKCS5Padding","x-amz-tag-len":"","x-amz-unencrypted-content-length":""}`
+	instr, err := ParseInstruction([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Parse(map[string]string{}, instr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.TagBits != 0 || e.PlaintextSize != -1 || e.CEKAlg != AlgCBC {
+		t.Fatalf("got %+v", e)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -181,6 +198,7 @@ func TestParseErrors(t *testing.T) {
 		{"V3 short commitment", with(v3Meta(), "x-amz-d", b64s(id28[:27])), nil, V3Commitment},
 		{"V3 short message id", with(v3Meta(), "x-amz-i", b64s(id28[:20])), nil, V3MessageID},
 		{"bad RFC 2047", with(v2GCMMeta(), "x-amz-matdesc", "=?UTF-8?X?abc?="), nil, MatDesc},
+		{"V3 object without its instruction file", with(v3Meta(), "x-amz-3", "<delete>", "x-amz-w", "<delete>", "x-amz-t", "<delete>"), nil, V3Key},
 		{"file without envelope", map[string]string{}, map[string]string{"x-amz-iv": b64s(iv12)}, ""},
 		{"V3 file without object keys", map[string]string{}, with(v3Meta()), V3Commitment},
 		{"V3 file from another object", with(v3Meta(), "x-amz-3", "<delete>", "x-amz-w", "<delete>", "x-amz-t", "<delete>"),

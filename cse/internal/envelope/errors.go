@@ -19,6 +19,7 @@ type MalformedError struct {
 	Err    error // underlying decoding error, if any
 }
 
+// Error describes the problem and what to change.
 func (e *MalformedError) Error() string {
 	src := e.Source
 	if src == "" {
@@ -37,6 +38,7 @@ func (e *MalformedError) Error() string {
 	return msg
 }
 
+// Unwrap returns the decoding error, if any.
 func (e *MalformedError) Unwrap() error { return e.Err }
 
 func malformed(src, key, reason string, err error) *MalformedError {

@@ -1,0 +1,74 @@
+package emrfstest
+
+import (
+	"os"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Environment variables that point tests at a MinIO server (set by
+// .ci/services).
+const (
+	EnvMinIOEndpoint  = "EMRS3_MINIO_ENDPOINT"
+	EnvMinIOAccessKey = "EMRS3_MINIO_ACCESS_KEY"
+	EnvMinIOSecretKey = "EMRS3_MINIO_SECRET_KEY"
+	EnvMinIOKMSKey    = "EMRS3_MINIO_KMS_KEY"
+)
+
+// Backend is an S3 implementation a conformance test can run against.
+type Backend struct {
+	// Name is "emrfstest" for the in-process stack, "minio" for MinIO.
+	Name string
+	// Config holds credentials, region and BaseEndpoint for the backend.
+	Config aws.Config
+	// S3Options configures an S3 client for the backend (path style).
+	S3Options func(*s3.Options)
+	// SSEKMSKeyID is a KMS key id usable for SSE-KMS on this backend.
+	SSEKMSKeyID string
+}
+
+// Backends returns the in-process stack (started for tb, with a fresh
+// symmetric KMS key as SSEKMSKeyID) and, when the EMRS3_MINIO_* variables
+// are set, the MinIO server they describe. The in-process S3 records SSE
+// headers but does not encrypt; MinIO really encrypts.
+func Backends(tb testing.TB) []Backend {
+	tb.Helper()
+	st := Start(tb)
+	out := []Backend{{
+		Name:        "emrfstest",
+		Config:      st.Config,
+		S3Options:   st.S3Options,
+		SSEKMSKeyID: st.KMS.CreateKey(types.KeySpecSymmetricDefault),
+	}}
+	if b, ok := MinIOBackend(); ok {
+		out = append(out, b)
+	}
+	return out
+}
+
+// MinIOBackend returns the MinIO backend described by the EMRS3_MINIO_*
+// environment variables, or false if EMRS3_MINIO_ENDPOINT is unset.
+func MinIOBackend() (Backend, bool) {
+	endpoint := os.Getenv(EnvMinIOEndpoint)
+	if endpoint == "" {
+		return Backend{}, false
+	}
+	cfg := aws.Config{
+		Region:       Region,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider(os.Getenv(EnvMinIOAccessKey), os.Getenv(EnvMinIOSecretKey), ""),
+	}
+	return Backend{
+		Name:   "minio",
+		Config: cfg,
+		S3Options: func(o *s3.Options) {
+			o.UsePathStyle = true
+			o.BaseEndpoint = aws.String(endpoint)
+		},
+		SSEKMSKeyID: os.Getenv(EnvMinIOKMSKey),
+	}, true
+}

@@ -1,0 +1,124 @@
+package emrfstest
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// authorize checks c's grants for the S3 operation r.
+func (s *S3) authorize(r *http.Request, c caller) error {
+	if c.isAdmin() {
+		return nil
+	}
+	s.mu.Lock()
+	grants := append([]s3Grant(nil), s.grants[c.arn]...)
+	s.mu.Unlock()
+	if len(grants) == 0 {
+		return nil
+	}
+	bucket, key := splitPath(r.URL.Path)
+	q := r.URL.Query()
+	deny := func(action, res string) error {
+		return fmt.Errorf("%s is not allowed to %s arn:aws:s3:::%s (no S3.Grant covers it)", c.arn, action, res)
+	}
+	covers := func(b, k string, write bool) bool {
+		for _, g := range grants {
+			if g.bucket == b && strings.HasPrefix(k, g.prefix) && (g.write || !write) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case bucket == "":
+		return nil // ListBuckets
+	case key == "":
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			if q.Has("uploads") || r.Method == http.MethodGet && !q.Has("location") && !q.Has("versioning") && !q.Has("acl") && !q.Has("policy") {
+				if !covers(bucket, q.Get("prefix"), false) {
+					return deny("list", bucket+"/"+q.Get("prefix"))
+				}
+				return nil
+			}
+			for _, g := range grants {
+				if g.bucket == bucket {
+					return nil
+				}
+			}
+			return deny("read", bucket)
+		case http.MethodPost:
+			if q.Has("delete") {
+				keys, err := deleteKeys(r)
+				if err != nil {
+					return err
+				}
+				for _, k := range keys {
+					if !covers(bucket, k, true) {
+						return deny("delete", bucket+"/"+k)
+					}
+				}
+				return nil
+			}
+		}
+		if !covers(bucket, "", true) || !wholeBucket(grants, bucket) {
+			return deny("manage bucket", bucket)
+		}
+		return nil
+	}
+	write := r.Method != http.MethodGet && r.Method != http.MethodHead
+	if !covers(bucket, key, write) {
+		action := "read"
+		if write {
+			action = "write"
+		}
+		return deny(action, bucket+"/"+key)
+	}
+	if src := r.Header.Get("X-Amz-Copy-Source"); src != "" && r.Method == http.MethodPut {
+		if dec, err := url.PathUnescape(src); err == nil {
+			src = dec
+		}
+		src, _, _ = strings.Cut(src, "?versionId=")
+		sb, sk := splitPath("/" + strings.TrimPrefix(src, "/"))
+		if !covers(sb, sk, false) {
+			return deny("read", sb+"/"+sk)
+		}
+	}
+	return nil
+}
+
+func wholeBucket(grants []s3Grant, bucket string) bool {
+	for _, g := range grants {
+		if g.bucket == bucket && g.prefix == "" && g.write {
+			return true
+		}
+	}
+	return false
+}
+
+// deleteKeys reads the keys of a DeleteObjects request and restores the body.
+func deleteKeys(r *http.Request) ([]string, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var req struct {
+		Objects []struct {
+			Key string
+		} `xml:"Object"`
+	}
+	if err := xml.Unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("DeleteObjects body is not valid XML: %v", err)
+	}
+	keys := make([]string, len(req.Objects))
+	for i, o := range req.Objects {
+		keys[i] = o.Key
+	}
+	return keys, nil
+}

@@ -1,0 +1,115 @@
+//lint:file-ignore SA1019 s3crypto interop tests need aws-sdk-go v1, which is deprecated
+
+package emrfstest_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"testing"
+
+	v1aws "github.com/aws/aws-sdk-go/aws"
+	v1creds "github.com/aws/aws-sdk-go/aws/credentials"
+	v1session "github.com/aws/aws-sdk-go/aws/session"
+	v1kms "github.com/aws/aws-sdk-go/service/kms"
+	v1s3 "github.com/aws/aws-sdk-go/service/s3"
+	"github.com/aws/aws-sdk-go/service/s3/s3crypto"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/emrs3/emrs3/emrfs/emrfstest"
+)
+
+func v1Session(t *testing.T, st *emrfstest.Stack) *v1session.Session {
+	t.Helper()
+	c, err := st.Config.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := v1session.NewSession(&v1aws.Config{
+		Region: v1aws.String(st.Region), Endpoint: v1aws.String(st.URL), S3ForcePathStyle: v1aws.Bool(true),
+		Credentials: v1creds.NewStaticCredentials(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
+		HTTPClient:  st.HTTPClient,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess
+}
+
+func TestSDKv1KMS(t *testing.T) {
+	st := emrfstest.Start(t)
+	keyID := st.KMS.CreateKey(types.KeySpecSymmetricDefault)
+	c := v1kms.New(v1Session(t, st))
+	ec := map[string]*string{"a": v1aws.String("b")}
+	gdk, err := c.GenerateDataKey(&v1kms.GenerateDataKeyInput{KeyId: &keyID, KeySpec: v1aws.String("AES_256"), EncryptionContext: ec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := c.Decrypt(&v1kms.DecryptInput{CiphertextBlob: gdk.CiphertextBlob, EncryptionContext: ec})
+	if err != nil || !bytes.Equal(dec.Plaintext, gdk.Plaintext) {
+		t.Fatalf("v1 Decrypt: %v", err)
+	}
+	_, err = c.Decrypt(&v1kms.DecryptInput{CiphertextBlob: gdk.CiphertextBlob})
+	if _, ok := err.(*v1kms.InvalidCiphertextException); !ok {
+		t.Fatalf("v1 Decrypt without context: %T %v", err, err)
+	}
+}
+
+// The AWS S3 Encryption Client (v1 s3crypto, as EMRFS interop uses) runs
+// unchanged against the stack.
+func TestSDKv1S3Crypto(t *testing.T) {
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	keyID := st.KMS.CreateKey(types.KeySpecSymmetricDefault)
+	sess := v1Session(t, st)
+	kmsc := v1kms.New(sess)
+	if _, err := v1s3.New(sess).CreateBucket(&v1s3.CreateBucketInput{Bucket: v1aws.String("bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := s3crypto.NewEncryptionClientV2(sess, s3crypto.AESGCMContentCipherBuilderV2(s3crypto.NewKMSContextKeyGenerator(kmsc, keyID, s3crypto.MaterialDescription{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(t, 100_000)
+	if _, err := enc.PutObject(&v1s3.PutObjectInput{Bucket: v1aws.String("bucket"), Key: v1aws.String("cse"), Body: bytes.NewReader(data)}); err != nil {
+		t.Fatal(err)
+	}
+	cr := s3crypto.NewCryptoRegistry()
+	if err := s3crypto.RegisterAESGCMContentCipher(cr); err != nil {
+		t.Fatal(err)
+	}
+	if err := s3crypto.RegisterKMSContextWrapWithAnyCMK(cr, kmsc); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := s3crypto.NewDecryptionClientV2(sess, cr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := dec.GetObject(&v1s3.GetObjectInput{Bucket: v1aws.String("bucket"), Key: v1aws.String("cse")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(out.Body)
+	out.Body.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("decrypted %d bytes: %v", len(got), err)
+	}
+	// The stored object is the envelope: ciphertext plus the wrapped key.
+	raw, err := s3.NewFromConfig(st.Config, st.S3Options).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bucket"), Key: aws.String("cse")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawBytes, _ := io.ReadAll(raw.Body)
+	raw.Body.Close()
+	if len(rawBytes) != len(data)+16 || raw.Metadata["x-amz-wrap-alg"] != "kms+context" || raw.Metadata["x-amz-cek-alg"] != "AES/GCM/NoPadding" {
+		t.Fatalf("stored object: %d bytes, metadata %v", len(rawBytes), raw.Metadata)
+	}
+	audit := st.KMS.Audit()
+	if len(audit) != 2 || audit[0].Operation != "GenerateDataKey" || audit[1].Operation != "Decrypt" ||
+		audit[1].EncryptionContext["aws:x-amz-cek-alg"] != "AES/GCM/NoPadding" {
+		t.Fatalf("KMS audit %+v", audit)
+	}
+}

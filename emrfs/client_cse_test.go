@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"testing"
+	"testing/fstest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -23,6 +24,7 @@ type cseEnv struct {
 	fault *faultS3
 	kms   *kms.Client
 	keyID string
+	stack *emrfstest.Stack
 }
 
 func newCSEEnv(t *testing.T) *cseEnv {
@@ -37,6 +39,7 @@ func newCSEEnv(t *testing.T) *cseEnv {
 		fault: &faultS3{S3API: api},
 		kms:   kms.NewFromConfig(st.Config),
 		keyID: st.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault),
+		stack: st,
 	}
 }
 
@@ -314,5 +317,87 @@ func TestCSENeedsKMS(t *testing.T) {
 	c := e.client(t, s3aCSE, func(o *Options) { o.KMS = nil })
 	if _, err := c.Create(context.Background(), "s3://"+testBucket+"/x"); err == nil {
 		t.Error("Create on a CSE-KMS bucket without a KMS client succeeded")
+	}
+}
+
+func withProps(base map[string]string, kv ...string) map[string]string {
+	m := map[string]string{}
+	for k, v := range base {
+		m[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+func TestCSEEMRFSOptions(t *testing.T) {
+	e := newCSEEnv(t)
+	ctx := context.Background()
+	metaMode := withProps(emrfsCSEInstruction, "fs.s3.cse.cryptoStorageMode", "ObjectMetadata",
+		"fs.s3.multipart.cse.add.unencrypted.length", "true",
+		"fs.s3.cse.materialsDescription.enabled", "true")
+	c := e.client(t, metaMode)
+	data := randomBytes(MinPartSize+33, 4)
+	uri := "s3://" + testBucket + "/cse/opts/big"
+	writeObject(t, c, uri, data)
+	out, _ := rawObject(t, e.api, "cse/opts/big")
+	if got := out.Metadata["x-amz-unencrypted-content-length"]; got != "5242913" {
+		t.Errorf("multipart object's x-amz-unencrypted-content-length = %q", got)
+	}
+	if !bytes.Equal(readObject(t, c, uri), data) {
+		t.Error("read back differs")
+	}
+	var sawPath bool
+	for _, call := range e.stack.KMS.Audit() {
+		if call.Operation == "GenerateDataKey" && call.EncryptionContext["Path"] == "s3://"+testBucket+"/cse/opts/big" {
+			sawPath = true
+		}
+	}
+	if !sawPath {
+		t.Errorf("no GenerateDataKey with Path in the context: %+v", e.stack.KMS.Audit())
+	}
+
+	// KMS throttling is retried by the SDK's KMS client.
+	e.stack.KMS.ThrottleNext(2)
+	writeObject(t, c, "s3://"+testBucket+"/cse/opts/throttled", []byte("x"))
+	if got := string(readObject(t, c, "s3://"+testBucket+"/cse/opts/throttled")); got != "x" {
+		t.Errorf("after throttling: %q", got)
+	}
+	throttled := 0
+	for _, call := range e.stack.KMS.Audit() {
+		if call.Err == "ThrottlingException" {
+			throttled++
+		}
+	}
+	if throttled != 2 {
+		t.Errorf("%d throttled KMS calls, want 2 (retried)", throttled)
+	}
+
+	// Strict authenticated mode refuses ranged reads: ReadAt authenticates.
+	strict := e.client(t, withProps(metaMode, "fs.s3.cse.cryptoMode", "StrictAuthenticatedEncryption"))
+	f, err := strict.Open(ctx, uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.ranged {
+		t.Error("StrictAuthenticatedEncryption allows ranged reads")
+	}
+}
+
+func TestCSEFS(t *testing.T) {
+	e := newCSEEnv(t)
+	c := e.client(t, s3aCSE)
+	for _, k := range []string{"a.txt", "d/b.txt", "d/e/c.txt"} {
+		writeObject(t, c, "s3://"+testBucket+"/fs/"+k, []byte("plaintext of "+k))
+	}
+	fsys := c.FS(context.Background(), testBucket, "fs")
+	if err := fstest.TestFS(fsys, "a.txt", "d/b.txt", "d/e/c.txt"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := fs.ReadFile(fsys, "d/e/c.txt")
+	if err != nil || string(b) != "plaintext of d/e/c.txt" {
+		t.Errorf("ReadFile = %q, %v", b, err)
 	}
 }

@@ -19,13 +19,30 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/emrs3/emrs3/emrfs/emrfstest"
 )
 
 const testBucket = "emrfs-test"
 
-// newTestS3 starts a gofakes3 server over HTTP and returns an SDK client
-// talking to it, with testBucket created.
-func newTestS3(tb testing.TB) *s3.Client { return newGofakes3(tb) }
+// newTestS3 starts the emrfstest stack (gofakes3 behind SigV4
+// verification, over HTTP on loopback) and returns an SDK client of its
+// admin talking to it, with testBucket created.
+func newTestS3(tb testing.TB) *s3.Client {
+	tb.Helper()
+	api, _ := newTestStack(tb)
+	return api
+}
+
+func newTestStack(tb testing.TB) (*s3.Client, *emrfstest.Stack) {
+	tb.Helper()
+	st := emrfstest.Start(tb)
+	api := s3.NewFromConfig(st.Config, st.S3Options)
+	if _, err := api.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(testBucket)}); err != nil {
+		tb.Fatalf("CreateBucket: %v", err)
+	}
+	return api, st
+}
 
 // newGofakes3 serves gofakes3 (s3mem) over HTTP on loopback.
 func newGofakes3(tb testing.TB) *s3.Client {
@@ -427,26 +444,29 @@ func TestCreateCancelledBeforeClose(t *testing.T) {
 }
 
 func TestPerRequestCredentials(t *testing.T) {
-	api := newTestS3(t)
+	api, st := newTestStack(t)
+	role := st.AddUser("mapped-role")
+	st.S3.Grant(emrfstest.UserARN("mapped-role"), testBucket, "creds/", true)
+	denied := st.AddUser("other-prefix")
+	st.S3.Grant(emrfstest.UserARN("other-prefix"), testBucket, "other/", true)
 	var mu sync.Mutex
 	ops := map[string]int{}
-	var retrieved atomic.Int64
-	prov := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-		retrieved.Add(1)
-		return aws.Credentials{AccessKeyID: "AKIDROLE", SecretAccessKey: "s", Source: "test"}, nil
-	})
-	c := newTestClient(t, api, func(o *Options) {
-		o.Credentials = func(ctx context.Context, op, bucket, key string) (aws.CredentialsProvider, error) {
-			mu.Lock()
-			ops[op]++
-			mu.Unlock()
-			if bucket != testBucket || key != "creds/x" {
-				t.Errorf("credentials asked for %s/%s", bucket, key)
+	withCreds := func(creds aws.Credentials) func(*Options) {
+		return func(o *Options) {
+			o.Credentials = func(ctx context.Context, op, bucket, key string) (aws.CredentialsProvider, error) {
+				mu.Lock()
+				ops[op]++
+				mu.Unlock()
+				if bucket != testBucket || (key != "creds/x" && key != "creds/x.instruction") {
+					t.Errorf("credentials asked for %s/%s", bucket, key)
+				}
+				return credentials.StaticCredentialsProvider{Value: creds}, nil
 			}
-			return prov, nil
 		}
-	})
+	}
+	c := newTestClient(t, api, withCreds(role))
 	uri := "s3://" + testBucket + "/creds/x"
+	st.S3.ResetRequests()
 	writeObject(t, c, uri, []byte("data"))
 	if string(readObject(t, c, uri)) != "data" {
 		t.Error("read back differs")
@@ -456,8 +476,26 @@ func TestPerRequestCredentials(t *testing.T) {
 			t.Errorf("Credentials not consulted for %s (%v)", op, ops)
 		}
 	}
-	if retrieved.Load() == 0 {
-		t.Error("per-request credentials provider never used to sign")
+	for _, r := range st.S3.Requests() {
+		if r.Principal != emrfstest.UserARN("mapped-role") {
+			t.Errorf("%s %s/%s signed by %q, want the mapped role", r.Method, r.Bucket, r.Key, r.Principal)
+		}
+	}
+
+	// A principal without access, and unknown credentials: fs.ErrPermission.
+	for _, creds := range []aws.Credentials{denied, {AccessKeyID: "AKIDUNKNOWN", SecretAccessKey: "x"}} {
+		dc := newTestClient(t, api, withCreds(creds), func(o *Options) { o.ReadRetries = 1 })
+		if _, err := dc.Open(context.Background(), uri); !errors.Is(err, fs.ErrPermission) {
+			t.Errorf("Open as %s = %v, want fs.ErrPermission", creds.AccessKeyID, err)
+		}
+		w, err := dc.Create(context.Background(), uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = w.Write([]byte("overwrite"))
+		if err := w.Close(); !errors.Is(err, fs.ErrPermission) {
+			t.Errorf("Create as %s = %v, want fs.ErrPermission", creds.AccessKeyID, err)
+		}
 	}
 
 	failing := newTestClient(t, api, func(o *Options) {
@@ -467,5 +505,8 @@ func TestPerRequestCredentials(t *testing.T) {
 	})
 	if _, err := failing.Open(context.Background(), uri); err == nil {
 		t.Error("Open succeeded although credentials could not be chosen")
+	}
+	if string(readObject(t, c, uri)) != "data" {
+		t.Error("object changed by a denied writer")
 	}
 }

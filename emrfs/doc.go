@@ -23,6 +23,14 @@
 // the rest of a file system, and [Client.FS] is an io/fs view (fs.StatFS,
 // fs.ReadDirFS) of a prefix.
 //
+// Buckets with client-side encryption (CSE-KMS, or a custom materials
+// provider from [Options.MaterialsProviders] or [Options.Registry]) are
+// encrypted and decrypted transparently with package cse: Create writes the
+// envelope (object metadata or <key>.instruction), Open, Stat, List
+// (ListOptions.PlaintextSizes) and FS report plaintext and plaintext sizes,
+// and Copy between buckets with different CSE settings re-encrypts by
+// streaming.
+//
 // Errors are *fs.PathError values naming the URI; S3 "not found" errors
 // match fs.ErrNotExist and "access denied" errors fs.ErrPermission with
 // errors.Is, and the SDK's error stays reachable with errors.As.
@@ -36,6 +44,16 @@
 // sent even after the caller's context is cancelled), so no partial object
 // becomes visible; a Writer's error is final. Reads pin the ETag seen by
 // Open with If-Match, so a File never mixes two versions of an object.
+// CSE: the default read policy is cse.EMRFSCompatible, which is what an
+// EMRFS cluster accepts: legacy AES-CBC objects, legacy key wraps, and
+// ranged reads of GCM objects — all unauthenticated, so their plaintext may
+// have been modified by anyone able to write the object. Set
+// [Options.CSEPolicy] to &cse.Policy{} (or fs.s3.cse.cryptoMode=
+// StrictAuthenticatedEncryption) to read only authenticated GCM, where
+// every GET reads and verifies the whole object before any plaintext is
+// returned. Content keys are wiped when a File or Writer is closed. KMS
+// calls use the client in [Options.KMS] with its own credentials.
+//
 // [Options.Credentials] chooses credentials per request (for EMRFS role
 // mappings); when it fails, the request is not sent with the client's own
 // credentials instead.
@@ -52,4 +70,14 @@
 // atomic. Multipart uploads carry CRC32 part checksums, as the AWS SDK's
 // transfer manager does. Remove of a missing key succeeds, as S3's
 // DeleteObject does.
+//
+// CSE objects are written in format V2 (AES-GCM, kms+context wrap) as EMRFS
+// with fs.s3.cse.encryptionV2.enabled and S3A write them, or with the legacy
+// kms wrap for EMRFS's default (V2 off) — GCM content either way, which
+// EMRFS reads; CBC is read, never written. Multipart parts are multiples of
+// 16 bytes with the tag at the end of the last part, as the AWS clients
+// write them; a single-PUT object carries x-amz-unencrypted-content-length,
+// a multipart one only with fs.s3.multipart.cse.add.unencrypted.length
+// (added by a copy onto itself, as EMRFS does). Without the header, Stat
+// derives the size from the ciphertext (GCM) or a 32-byte tail read (CBC).
 package emrfs

@@ -34,7 +34,7 @@ func classify(err error) error {
 		switch ae.ErrorCode() {
 		case "NoSuchKey", "NotFound", "NoSuchBucket", "NoSuchUpload":
 			return fs.ErrNotExist
-		case "AccessDenied", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch":
+		case "AccessDenied", "AccessDeniedException", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch":
 			return fs.ErrPermission
 		}
 	}

@@ -26,6 +26,7 @@ func TestClassify(t *testing.T) {
 		{"AccessDenied", fs.ErrPermission},
 		{"Forbidden", fs.ErrPermission},
 		{"InvalidAccessKeyId", fs.ErrPermission},
+		{"AccessDeniedException", fs.ErrPermission}, // KMS
 		{"SlowDown", nil},
 		{"InternalError", nil},
 	}

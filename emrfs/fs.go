@@ -15,7 +15,9 @@ import (
 //
 // Names are fs.ValidPath names relative to prefix. Keys that do not map to
 // a valid name (empty elements such as "a//b", "." or ".."), instruction
-// files and directory markers are not shown.
+// files and directory markers are not shown. In a bucket with client-side
+// encryption files read as plaintext and directory listings report
+// plaintext sizes (one Stat per entry).
 func (c *Client) FS(ctx context.Context, bucket, prefix string) fs.FS {
 	prefix = strings.Trim(prefix, "/")
 	if prefix != "" {
@@ -105,7 +107,7 @@ func (f *s3FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	}
 	var entries []fs.DirEntry
 	seen := map[string]bool{}
-	for fi, err := range f.c.List(f.ctx, f.dirURI(name)) {
+	for fi, err := range f.c.List(f.ctx, f.dirURI(name), func(o *ListOptions) { o.PlaintextSizes = true }) {
 		if err != nil {
 			return nil, fixErr("readdir", name, err)
 		}

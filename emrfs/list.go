@@ -30,7 +30,9 @@ type ListOptions struct {
 	PageSize int32
 	// PlaintextSizes reports the plaintext size of objects in a bucket with
 	// client-side encryption, at the cost of a Stat per object (see
-	// Client.Stat). By default sizes are the stored (ciphertext) sizes.
+	// Client.Stat). By default sizes are the stored (ciphertext) sizes,
+	// less the 16-byte GCM tag when the CSE settings come from S3A, as S3A
+	// lists them.
 	PlaintextSizes bool
 }
 
@@ -85,6 +87,8 @@ func (c *Client) List(ctx context.Context, uri string, optFns ...func(*ListOptio
 						return
 					}
 					fi.size = sfi.size
+				} else if b.CSE != nil && b.CSE.S3A && fi.size >= 16 {
+					fi.size -= 16 // S3A lists GCM objects as ciphertext minus the tag
 				}
 				if !yield(fi, nil) {
 					return

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"strings"
 	"sync"
 	"testing"
 
@@ -199,5 +200,38 @@ func TestOpenContextCancelled(t *testing.T) {
 	cancel()
 	if _, err := f.Read(make([]byte, 4)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Read after cancel = %v", err)
+	}
+}
+
+// TestFileResumesServerCut has the server itself cut the connection of a
+// GET mid-body (emrfstest S3.BreakNextGet).
+func TestFileResumesServerCut(t *testing.T) {
+	api, st := newTestStack(t)
+	c := newTestClient(t, api)
+	data := randomBytes(500_000, 17)
+	uri := "s3://" + testBucket + "/read/cut"
+	writeObject(t, c, uri, data)
+	f, err := c.Open(context.Background(), uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st.S3.ResetRequests()
+	st.S3.BreakNextGet(123_457)
+	got, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes after a cut, differ from %d", len(got), len(data))
+	}
+	var ranges []string
+	for _, r := range st.S3.Requests() {
+		if r.Method == "GET" && r.Key == "read/cut" {
+			ranges = append(ranges, r.Header.Get("Range")+" if-match="+r.Header.Get("If-Match"))
+		}
+	}
+	if len(ranges) != 2 || !strings.HasPrefix(ranges[1], "bytes=123457-") || strings.HasSuffix(ranges[1], "if-match=") {
+		t.Errorf("GETs = %q, want the second from byte 123457 with If-Match", ranges)
 	}
 }

@@ -88,7 +88,12 @@ func newWriter(ctx context.Context, c *Client, loc Location, b *Bucket, o Create
 // startCSE creates the envelope and content key of the object, of
 // plaintext size size (0 when unknown).
 func (w *Writer) startCSE(size int64) error {
-	env, content, err := w.cse.enc.Encrypt(w.ctx, cse.ObjectInfo{Bucket: w.loc.Bucket, Key: w.loc.Key, PlaintextSize: size})
+	obj := cse.ObjectInfo{Bucket: w.loc.Bucket, Key: w.loc.Key, PlaintextSize: size}
+	if w.cse.cfg.MaterialsDescriptionEnabled {
+		// EMRFS hands the object's URI to the provider as "Path".
+		obj.EncryptionContext = map[string]string{"Path": "s3://" + w.loc.Bucket + "/" + w.loc.Key}
+	}
+	env, content, err := w.cse.enc.Encrypt(w.ctx, obj)
 	if err != nil {
 		return err
 	}
@@ -373,6 +378,13 @@ func (w *Writer) Close() error {
 		if err := w.complete(); err != nil {
 			return w.fail("close", err)
 		}
+		if w.enc != nil && w.cse.cfg.AddUnencryptedLength {
+			if err := w.addUnencryptedLength(); err != nil {
+				w.finish()
+				w.result = pathError("close", w.uri, fmt.Errorf("object written but x-amz-unencrypted-content-length was not added: %w", err))
+				return w.result
+			}
+		}
 	}
 	if w.env != nil && w.env.Instruction != nil {
 		// As the AWS clients do: the object, then its instruction file.
@@ -421,6 +433,33 @@ func (w *Writer) putObject() error {
 	}
 	w.b.SSE.PutObject(in)
 	_, err = w.c.s3.PutObject(w.ctx, in, ro...)
+	return err
+}
+
+// addUnencryptedLength records the plaintext size of a multipart CSE
+// object in its metadata by copying it onto itself, as EMRFS does with
+// fs.s3.multipart.cse.add.unencrypted.length (objects up to 5 GiB).
+func (w *Writer) addUnencryptedLength() error {
+	if w.enc.Size()+16 > maxCopyObjectSize {
+		return nil
+	}
+	ro, err := w.c.reqOpts(w.ctx, "CopyObject", w.loc.Bucket, w.loc.Key)
+	if err != nil {
+		return err
+	}
+	meta := mergeMaps(w.metadata(), map[string]string{metaUnencryptedLength: fmt.Sprint(w.enc.Size())})
+	in := &s3.CopyObjectInput{
+		Bucket:            aws.String(w.loc.Bucket),
+		Key:               aws.String(w.loc.Key),
+		CopySource:        aws.String(copySource(w.loc.Bucket, w.loc.Key)),
+		MetadataDirective: types.MetadataDirectiveReplace,
+		Metadata:          meta,
+	}
+	if w.opts.ContentType != "" {
+		in.ContentType = aws.String(w.opts.ContentType)
+	}
+	w.b.SSE.CopyObject(in, w.b.SSE)
+	_, err = w.c.s3.CopyObject(w.ctx, in, ro...)
 	return err
 }
 

@@ -57,7 +57,11 @@ func (c *Client) Copy(ctx context.Context, src, dst string) error {
 			return &fs.PathError{Op: "copy", Path: l.String(), Err: errIsDir}
 		}
 	}
-	if !sameCSE(sb.CSE, db.CSE) {
+	cross, err := c.crossCredentials(ctx, sloc, dloc)
+	if err != nil {
+		return pathError("copy", src, err)
+	}
+	if cross || !sameCSE(sb.CSE, db.CSE) {
 		if err := c.streamCopy(ctx, src, dst); err != nil {
 			return pathError("copy", src, err)
 		}

@@ -1,0 +1,176 @@
+package emrfs_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/emrs3/emrs3/authz"
+	"github.com/emrs3/emrs3/emrfs"
+	"github.com/emrs3/emrs3/emrfs/emrfstest"
+)
+
+const (
+	roleUser1  = "arn:aws:iam::111122223333:role/user1-data"
+	roleShared = "arn:aws:iam::111122223333:role/shared-data"
+)
+
+// roleStack is a stack where two roles may each touch one prefix of bucket
+// "data" and use one KMS key, and a client whose requests are signed per
+// role mappings.
+func roleStack(t *testing.T) (*emrfstest.Stack, *emrfs.Client) {
+	t.Helper()
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	admin := s3.NewFromConfig(st.Config, st.S3Options)
+	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("data")}); err != nil {
+		t.Fatal(err)
+	}
+	st.STS.CreateRole(roleUser1, emrfstest.AdminARN)
+	st.STS.CreateRole(roleShared, emrfstest.AdminARN)
+	st.S3.Grant(roleUser1, "data", "user1/", true)
+	st.S3.Grant(roleShared, "data", "shared/", true)
+	keyID := st.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault, roleUser1, roleShared)
+
+	mappings, err := authz.ParseRoleMappings([]byte(`[
+	  {"Role": "` + roleUser1 + `", "IdentifierType": "Prefix", "Identifiers": ["s3://data/user1/"]},
+	  {"Role": "` + roleShared + `", "IdentifierType": "Prefix", "Identifiers": ["s3a://data/shared/*"]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := authz.New(sts.NewFromConfig(st.Config), mappings, func(o *authz.Options) { o.DenyUnmapped = true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := emrfs.NewConfig()
+	cfg.Set("fs.s3.cse.enabled", "true")
+	cfg.Set("fs.s3.cse.encryptionMaterialsProvider", emrfs.KMSMaterialsProvider)
+	cfg.Set("fs.s3.cse.kms.keyId", keyID)
+	cfg.Set("fs.s3.cse.encryptionV2.enabled", "true")
+	c, err := emrfs.New(s3.NewFromConfig(st.Config, st.S3Options), cfg, emrfs.WithRoleMappings(res), func(o *emrfs.Options) {
+		o.KMS = kms.NewFromConfig(st.Config)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, c
+}
+
+func put(t *testing.T, c *emrfs.Client, ctx context.Context, uri string, data []byte) error {
+	t.Helper()
+	w, err := c.Create(ctx, uri)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+func read(c *emrfs.Client, ctx context.Context, uri string) ([]byte, error) {
+	f, err := c.Open(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// TestRoleMappingsSignEveryRequest proves, from the emulators' own records,
+// that every S3 and KMS request of a CSE write and read is signed by the role
+// mapped to its location.
+func TestRoleMappingsSignEveryRequest(t *testing.T) {
+	st, c := roleStack(t)
+	ctx := authz.WithIdentity(context.Background(), authz.Identity{User: "user1"})
+	data := bytes.Repeat([]byte("role-mapped "), 1000)
+	nS3, nKMS := len(st.S3.Requests()), len(st.KMS.Audit())
+	if err := put(t, c, ctx, "s3://data/user1/a.txt", data); err != nil {
+		t.Fatal(err)
+	}
+	got, err := read(c, ctx, "s3://data/user1/a.txt")
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back: %v", err)
+	}
+	s3reqs := st.S3.Requests()[nS3:]
+	kmsCalls := st.KMS.Audit()[nKMS:]
+	if len(s3reqs) == 0 || len(kmsCalls) < 2 {
+		t.Fatalf("expected S3 and KMS traffic, got %d S3 requests, %d KMS calls", len(s3reqs), len(kmsCalls))
+	}
+	for _, r := range s3reqs {
+		if r.Principal != roleUser1 {
+			t.Fatalf("%s %s/%s signed by %q, want %s", r.Method, r.Bucket, r.Key, r.Principal, roleUser1)
+		}
+	}
+	for _, k := range kmsCalls {
+		if k.Principal != roleUser1 || k.Err != "" {
+			t.Fatalf("KMS %s by %q (err %q), want %s", k.Operation, k.Principal, k.Err, roleUser1)
+		}
+	}
+
+	// The same role is refused elsewhere by the server, and an unmapped
+	// location is refused by the resolver before any request is sent.
+	if err := put(t, c, ctx, "s3://data/admin/x", data); !errors.Is(err, authz.ErrAccessDenied) {
+		t.Fatalf("unmapped location: got %v, want authz.ErrAccessDenied", err)
+	}
+}
+
+// TestRoleMappingsCopyAcrossRoles copies between locations mapped to
+// different roles: the data streams through the client, read with one role
+// and written with the other.
+func TestRoleMappingsCopyAcrossRoles(t *testing.T) {
+	st, c := roleStack(t)
+	ctx := context.Background()
+	data := bytes.Repeat([]byte{7}, 100_000)
+	if err := put(t, c, ctx, "s3://data/user1/src.bin", data); err != nil {
+		t.Fatal(err)
+	}
+	n := len(st.S3.Requests())
+	if err := c.Copy(ctx, "s3://data/user1/src.bin", "s3://data/shared/dst.bin"); err != nil {
+		t.Fatal(err)
+	}
+	var sawGet, sawPut bool
+	for _, r := range st.S3.Requests()[n:] {
+		if r.Header.Get("X-Amz-Copy-Source") != "" {
+			t.Fatalf("server-side copy signed by %s: one role cannot read and write both locations", r.Principal)
+		}
+		switch {
+		case r.Method == "GET" && r.Key == "user1/src.bin":
+			sawGet = r.Principal == roleUser1
+		case r.Method == "PUT" && r.Key == "shared/dst.bin":
+			sawPut = r.Principal == roleShared
+		}
+	}
+	if !sawGet || !sawPut {
+		t.Fatalf("copy did not read with %s and write with %s", roleUser1, roleShared)
+	}
+	got, err := read(c, ctx, "s3://data/shared/dst.bin")
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("copied object: %v", err)
+	}
+}
+
+// TestRoleMappingsFailClosed: when the mapped role cannot be assumed the
+// operation fails naming the role, and no S3 request is sent.
+func TestRoleMappingsFailClosed(t *testing.T) {
+	st, c := roleStack(t)
+	st.STS.FailNext(10)
+	n := len(st.S3.Requests())
+	_, err := read(c, context.Background(), "s3://data/shared/none")
+	var are *authz.AssumeRoleError
+	if !errors.As(err, &are) || are.Role != roleShared {
+		t.Fatalf("got %v, want an *authz.AssumeRoleError for %s", err, roleShared)
+	}
+	if reqs := st.S3.Requests()[n:]; len(reqs) != 0 {
+		t.Fatalf("%d S3 requests sent although the role could not be assumed (first by %q)", len(reqs), reqs[0].Principal)
+	}
+}

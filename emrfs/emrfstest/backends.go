@@ -29,12 +29,18 @@ type Backend struct {
 	S3Options func(*s3.Options)
 	// SSEKMSKeyID is a KMS key id usable for SSE-KMS on this backend.
 	SSEKMSKeyID string
+	// Stack is the in-process stack started by Backends. For "emrfstest"
+	// it is the backend itself; for "minio" it provides the KMS (for
+	// client-side encryption: kms.NewFromConfig(b.Stack.Config)) and STS
+	// that MinIO lacks. Nil for a Backend from MinIOBackend.
+	Stack *Stack
 }
 
 // Backends returns the in-process stack (started for tb, with a fresh
 // symmetric KMS key as SSEKMSKeyID) and, when the EMRS3_MINIO_* variables
-// are set, the MinIO server they describe. The in-process S3 records SSE
-// headers but does not encrypt; MinIO really encrypts.
+// are set, the MinIO server they describe. The in-process S3 checks SSE
+// requests against its KMS but stores plaintext; MinIO really encrypts.
+// Both backends share the same Stack for KMS and STS.
 func Backends(tb testing.TB) []Backend {
 	tb.Helper()
 	st := Start(tb)
@@ -43,8 +49,10 @@ func Backends(tb testing.TB) []Backend {
 		Config:      st.Config,
 		S3Options:   st.S3Options,
 		SSEKMSKeyID: st.KMS.CreateKey(types.KeySpecSymmetricDefault),
+		Stack:       st,
 	}}
 	if b, ok := MinIOBackend(); ok {
+		b.Stack = st
 		out = append(out, b)
 	}
 	return out

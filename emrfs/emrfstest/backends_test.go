@@ -66,6 +66,11 @@ func TestBackends(t *testing.T) {
 	if bs[0].Name != "emrfstest" || (len(bs) == 2) != minio || (minio && bs[1].Name != "minio") {
 		t.Fatalf("backends %v with MinIO configured = %v", bs, minio)
 	}
+	for _, b := range bs {
+		if b.Stack != bs[0].Stack || b.Stack == nil {
+			t.Fatalf("backend %s has stack %p, want the shared %p", b.Name, b.Stack, bs[0].Stack)
+		}
+	}
 	putGetSSE(t, bs[0]) // MinIO runs in TestMinIOPutGetSSE
 }
 

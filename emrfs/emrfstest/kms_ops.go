@@ -46,6 +46,10 @@ type kmsRequest struct {
 type kmsCallCtx struct {
 	caller caller
 	call   *KMSCall
+	// newKey is the key CreateKey made before taking the lock (RSA key
+	// generation takes long enough to stall every other call).
+	newKey    *kmsKey
+	newKeyErr error
 }
 
 type kmsHandler func(k *KMS, cc *kmsCallCtx, req *kmsRequest) (any, error)
@@ -85,6 +89,14 @@ func (k *KMS) serve(w http.ResponseWriter, r *http.Request, c caller) {
 				return nil, kmsErr("SerializationException", "request body is not valid JSON: %v", err)
 			}
 		}
+		cc := &kmsCallCtx{caller: c, call: &call}
+		if op == "CreateKey" {
+			spec := req.KeySpec
+			if spec == "" {
+				spec = req.CustomerMasterKeySpec
+			}
+			cc.newKey, cc.newKeyErr = newKMSKey(types.KeySpec(spec), types.KeyUsageType(req.KeyUsage), k.st.opts.Now())
+		}
 		call.EncryptionContext = maps.Clone(req.EncryptionContext)
 		if op == "ReEncrypt" {
 			call.EncryptionContext = maps.Clone(req.DestinationEncryptionContext)
@@ -98,7 +110,7 @@ func (k *KMS) serve(w http.ResponseWriter, r *http.Request, c caller) {
 		if req.DryRun {
 			return nil, kmsErr("DryRunOperationException", "the request would have succeeded")
 		}
-		return h(k, &kmsCallCtx{caller: c, call: &call}, &req)
+		return h(k, cc, &req)
 	}()
 	if err != nil {
 		var ke *kmsError
@@ -183,11 +195,7 @@ func (key *kmsKey) algorithms() []types.EncryptionAlgorithmSpec {
 }
 
 func (k *KMS) opCreateKey(cc *kmsCallCtx, req *kmsRequest) (any, error) {
-	spec := req.KeySpec
-	if spec == "" {
-		spec = req.CustomerMasterKeySpec
-	}
-	key, err := newKMSKey(types.KeySpec(spec), types.KeyUsageType(req.KeyUsage), k.st.opts.Now())
+	key, err := cc.newKey, cc.newKeyErr
 	if err != nil {
 		return nil, kmsErr("ValidationException", "%v", err)
 	}

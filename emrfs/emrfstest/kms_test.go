@@ -296,3 +296,21 @@ func TestKMSBadSignature(t *testing.T) {
 		})
 	}
 }
+
+func TestKMSCreateKeyAPI(t *testing.T) {
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	c := kms.NewFromConfig(st.Config)
+	out, err := c.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: types.KeySpecRsa3072, KeyUsage: types.KeyUsageTypeEncryptDecrypt})
+	if err != nil || out.KeyMetadata.KeySpec != types.KeySpecRsa3072 || len(out.KeyMetadata.EncryptionAlgorithms) != 2 {
+		t.Fatalf("CreateKey RSA_3072: %v %+v", err, out)
+	}
+	_, err = c.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: types.KeySpecEccNistP256})
+	if apiCode(err) != "ValidationException" {
+		t.Fatalf("unsupported key spec: %v", err)
+	}
+	_, err = c.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/aws/reserved"), TargetKeyId: out.KeyMetadata.KeyId})
+	if apiCode(err) != "ValidationException" {
+		t.Fatalf("reserved alias: %v", err)
+	}
+}

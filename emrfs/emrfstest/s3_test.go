@@ -277,12 +277,25 @@ func TestS3Grants(t *testing.T) {
 			return err
 		}, false},
 		{"user without grants", func() error { return get(unrestricted, "other/z") }, false},
+		{"multi-delete touching other", func() error {
+			_, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("bucket"), Delete: &s3types.Delete{Objects: []s3types.ObjectIdentifier{{Key: aws.String("alice/x")}, {Key: aws.String("other/z")}}}})
+			return err
+		}, true},
+		{"create bucket", func() error {
+			_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("alices")})
+			return err
+		}, true},
+		{"head object outside", func() error {
+			_, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("bucket"), Key: aws.String("other/z")})
+			return err
+		}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call()
 			var api smithy.APIError
-			denied := errors.As(err, &api) && api.ErrorCode() == "AccessDenied"
+			// HEAD responses have no body: the SDK reports "Forbidden".
+			denied := errors.As(err, &api) && (api.ErrorCode() == "AccessDenied" || api.ErrorCode() == "Forbidden")
 			if denied != tc.denied || (!tc.denied && err != nil) {
 				t.Fatalf("err = %v, want denied=%v", err, tc.denied)
 			}

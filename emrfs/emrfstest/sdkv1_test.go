@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strings"
 	"testing"
 
 	v1aws "github.com/aws/aws-sdk-go/aws"
@@ -111,5 +112,63 @@ func TestSDKv1S3Crypto(t *testing.T) {
 	if len(audit) != 2 || audit[0].Operation != "GenerateDataKey" || audit[1].Operation != "Decrypt" ||
 		audit[1].EncryptionContext["aws:x-amz-cek-alg"] != "AES/GCM/NoPadding" {
 		t.Fatalf("KMS audit %+v", audit)
+	}
+}
+
+// Client-side encryption on MinIO with the stack's KMS: the s3crypto V2
+// client writes to MinIO and reads back, its data keys from the emulator.
+func TestMinIOS3CryptoWithStackKMS(t *testing.T) {
+	b, ok := emrfstest.MinIOBackend()
+	if !ok {
+		t.Skip("set " + emrfstest.EnvMinIOEndpoint + " (source .ci/services) to run against MinIO")
+	}
+	st := emrfstest.Start(t)
+	keyID := st.KMS.CreateKey(types.KeySpecSymmetricDefault)
+	kmsc := v1kms.New(v1Session(t, st))
+	mc, err := b.Config.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	minio, err := v1session.NewSession(&v1aws.Config{
+		Region: v1aws.String(emrfstest.Region), Endpoint: b.Config.BaseEndpoint, S3ForcePathStyle: v1aws.Bool(true),
+		Credentials: v1creds.NewStaticCredentials(mc.AccessKeyID, mc.SecretAccessKey, ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := v1aws.String("emrs3-cse-" + strings.ToLower(keyID[:8]))
+	if _, err := v1s3.New(minio).CreateBucket(&v1s3.CreateBucketInput{Bucket: bucket}); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := s3crypto.NewEncryptionClientV2(minio, s3crypto.AESGCMContentCipherBuilderV2(s3crypto.NewKMSContextKeyGenerator(kmsc, keyID, s3crypto.MaterialDescription{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(t, 50_000)
+	if _, err := enc.PutObject(&v1s3.PutObjectInput{Bucket: bucket, Key: v1aws.String("cse"), Body: bytes.NewReader(data)}); err != nil {
+		t.Fatal(err)
+	}
+	cr := s3crypto.NewCryptoRegistry()
+	if err := s3crypto.RegisterAESGCMContentCipher(cr); err != nil {
+		t.Fatal(err)
+	}
+	if err := s3crypto.RegisterKMSContextWrapWithAnyCMK(cr, kmsc); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := s3crypto.NewDecryptionClientV2(minio, cr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := dec.GetObject(&v1s3.GetObjectInput{Bucket: bucket, Key: v1aws.String("cse")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(out.Body)
+	out.Body.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("decrypted %d bytes: %v", len(got), err)
+	}
+	if n := len(st.KMS.Audit()); n != 2 {
+		t.Fatalf("%d KMS calls, want GenerateDataKey + Decrypt", n)
 	}
 }

@@ -61,7 +61,9 @@ func RoleARN(name string) string { return "arn:aws:iam::" + Account + ":role/" +
 
 // SetDuration makes AssumeRole issue credentials valid for d, whatever
 // DurationSeconds asked (0 restores the default: DurationSeconds, else 1h).
-// Use a short d to test credential refresh.
+// Use a short d to test credential refresh; give the client's
+// aws.CredentialsCache an ExpiryWindow of a second or more so it does not
+// sign with credentials that expire in flight.
 func (s *STS) SetDuration(d time.Duration) {
 	s.mu.Lock()
 	s.duration = d

@@ -27,7 +27,7 @@ type cseEnv struct {
 	stack *emrfstest.Stack
 }
 
-func newCSEEnv(t *testing.T) *cseEnv {
+func newCSEEnv(t testing.TB) *cseEnv {
 	t.Helper()
 	st := emrfstest.Start(t)
 	api := newTestS3(t)
@@ -45,7 +45,7 @@ func newCSEEnv(t *testing.T) *cseEnv {
 
 // client returns a client whose testBucket uses CSE-KMS configured with
 // props (key → value; "KEY" is replaced by the KMS key id).
-func (e *cseEnv) client(t *testing.T, props map[string]string, optFns ...func(*Options)) *Client {
+func (e *cseEnv) client(t testing.TB, props map[string]string, optFns ...func(*Options)) *Client {
 	t.Helper()
 	cfg := NewConfig()
 	for k, v := range props {

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -399,5 +401,45 @@ func TestCSEFS(t *testing.T) {
 	b, err := fs.ReadFile(fsys, "d/e/c.txt")
 	if err != nil || string(b) != "plaintext of d/e/c.txt" {
 		t.Errorf("ReadFile = %q, %v", b, err)
+	}
+}
+
+// TestCSEPerRequestKMSCredentials: the KMS calls of an object's encryption
+// and decryption are signed with the credentials chosen for that object.
+func TestCSEPerRequestKMSCredentials(t *testing.T) {
+	e := newCSEEnv(t)
+	role := e.stack.AddUser("etl-role")
+	roleARN := emrfstest.UserARN("etl-role")
+	e.keyID = e.stack.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault, roleARN)
+	var ops []string
+	c := e.client(t, s3aCSE, func(o *Options) {
+		o.Credentials = func(ctx context.Context, op, bucket, key string) (aws.CredentialsProvider, error) {
+			if strings.HasPrefix(op, "kms:") {
+				ops = append(ops, op+" "+bucket+"/"+key)
+				return credentials.StaticCredentialsProvider{Value: role}, nil
+			}
+			return nil, nil // S3: the client's own
+		}
+	})
+	uri := "s3://" + testBucket + "/cse/role"
+	writeObject(t, c, uri, []byte("role data"))
+	if got := string(readObject(t, c, uri)); got != "role data" {
+		t.Errorf("read %q", got)
+	}
+	want := map[string]bool{"kms:GenerateDataKey " + testBucket + "/cse/role": false, "kms:Decrypt " + testBucket + "/cse/role": false}
+	for _, op := range ops {
+		if _, ok := want[op]; ok {
+			want[op] = true
+		}
+	}
+	for op, seen := range want {
+		if !seen {
+			t.Errorf("Credentials not asked for %s (asked: %q)", op, ops)
+		}
+	}
+	for _, call := range e.stack.KMS.Audit() {
+		if call.KeyID == e.keyID && call.Principal != roleARN {
+			t.Errorf("KMS %s by %s, want %s", call.Operation, call.Principal, roleARN)
+		}
 	}
 }

@@ -93,7 +93,7 @@ func (w *Writer) startCSE(size int64) error {
 		// EMRFS hands the object's URI to the provider as "Path".
 		obj.EncryptionContext = map[string]string{"Path": "s3://" + w.loc.Bucket + "/" + w.loc.Key}
 	}
-	env, content, err := w.cse.enc.Encrypt(w.ctx, obj)
+	env, content, err := w.cse.enc.Encrypt(withObject(w.ctx, w.loc.Bucket, w.loc.Key), obj)
 	if err != nil {
 		return err
 	}

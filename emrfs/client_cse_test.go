@@ -443,3 +443,51 @@ func TestCSEPerRequestKMSCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestCSECopyMaterialsDescription: with fs.s3.cse.materialsDescription.enabled
+// a copy is re-encrypted and the provider sees Path and DstPath.
+func TestCSECopyMaterialsDescription(t *testing.T) {
+	e := newCSEEnv(t)
+	props := withProps(emrfsCSEInstruction, "fs.s3.cse.materialsDescription.enabled", "true")
+	c := e.client(t, props)
+	ctx := context.Background()
+	src, dst := "s3://"+testBucket+"/md/src", "s3a://"+testBucket+"/md/dst"
+	w, err := c.Create(ctx, src, func(o *CreateOptions) { o.Metadata = map[string]string{"team": "etl"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(w, "described"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rename(ctx, src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readObject(t, c, dst)); got != "described" {
+		t.Errorf("renamed = %q", got)
+	}
+	fi, err := c.Stat(ctx, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Metadata()["team"] != "etl" {
+		t.Errorf("user metadata lost: %v", fi.Metadata())
+	}
+	var sawSrc, sawDst bool
+	for _, call := range e.stack.KMS.Audit() {
+		if call.Operation != "GenerateDataKey" {
+			continue
+		}
+		ec := call.EncryptionContext
+		sawSrc = sawSrc || (ec["Path"] == "s3://"+testBucket+"/md/src" && ec["DstPath"] == "")
+		sawDst = sawDst || (ec["Path"] == "s3://"+testBucket+"/md/src" && ec["DstPath"] == "s3://"+testBucket+"/md/dst")
+	}
+	if !sawSrc || !sawDst {
+		t.Errorf("GenerateDataKey contexts: write with Path %v, copy with Path+DstPath %v", sawSrc, sawDst)
+	}
+	if _, err := c.Stat(ctx, src); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("source after Rename: %v", err)
+	}
+}

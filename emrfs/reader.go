@@ -42,6 +42,8 @@ type File struct {
 	ranged  bool
 	ctSize  int64
 
+	contentType *string
+
 	closed atomic.Bool
 
 	mu   sync.Mutex // guards off and body

@@ -110,8 +110,10 @@ type Options struct {
 
 	// Credentials, when set, chooses the credentials of each request, for
 	// example from EMRFS role mappings. op is the S3 operation name
-	// ("GetObject", ...). Returning a nil provider and nil error keeps the
-	// S3 client's own credentials.
+	// ("GetObject", ...), or for the KMS calls of client-side encryption
+	// "kms:GenerateDataKey", "kms:Decrypt" or "kms:DescribeKey" with the
+	// object's bucket and key. Returning a nil provider and nil error keeps
+	// the S3 (or KMS) client's own credentials.
 	Credentials func(ctx context.Context, op, bucket, key string) (aws.CredentialsProvider, error)
 
 	// KMS is the KMS client of CSE-KMS buckets (kms.NewFromConfig(awsCfg)).

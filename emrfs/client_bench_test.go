@@ -108,3 +108,41 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCSE measures Create and Open of a CSE-KMS object (AES-GCM in
+// parts, KMS emulator over HTTP) on the emrfstest stack.
+func BenchmarkCSE(b *testing.B) {
+	e := newCSEEnv(b)
+	c := e.client(b, s3aCSE, func(o *Options) { o.Concurrency = 4 })
+	data := randomBytes(benchSize, 3)
+	uri := "s3://" + testBucket + "/bench/cse"
+	ctx := context.Background()
+	b.Run("Create", func(b *testing.B) {
+		b.SetBytes(benchSize)
+		for b.Loop() {
+			w, err := c.Create(ctx, uri)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := w.Write(data); err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Open.Read", func(b *testing.B) {
+		b.SetBytes(benchSize)
+		for b.Loop() {
+			f, err := c.Open(ctx, uri)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n, err := io.Copy(io.Discard, f); err != nil || n != benchSize {
+				b.Fatal(n, err)
+			}
+			f.Close()
+		}
+	})
+}

@@ -109,7 +109,7 @@ func (c *Client) provider(ctx context.Context, s *CSE) (cse.MaterialsProvider, e
 		if c.opts.KMS == nil {
 			return nil, errors.New("CSE-KMS needs a KMS client: set Options.KMS (kms.NewFromConfig(awsCfg))")
 		}
-		return cse.NewKMSProvider(requestKMS{c.opts.KMS}, s.KMSKeyID), nil
+		return cse.NewKMSProvider(c.kmsClient(), s.KMSKeyID), nil
 	}
 	reg := c.opts.Registry
 	if reg == nil {
@@ -121,11 +121,7 @@ func (c *Client) provider(ctx context.Context, s *CSE) (cse.MaterialsProvider, e
 			props[k] = v
 		}
 	}
-	var kmsClient cse.KMSAPI
-	if c.opts.KMS != nil {
-		kmsClient = requestKMS{c.opts.KMS}
-	}
-	return reg.New(ctx, s.Provider, cse.ProviderConfig{Properties: props, KMS: kmsClient})
+	return reg.New(ctx, s.Provider, cse.ProviderConfig{Properties: props, KMS: c.kmsClient()})
 }
 
 // getInstruction returns the body of <key>.instruction, or nil if there is
@@ -197,11 +193,7 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 			return nil, ErrNotEncrypted
 		}
 	}
-	kctx, err := c.withKMSCredentials(ctx, loc.Bucket, loc.Key)
-	if err != nil {
-		return nil, err
-	}
-	content, err := st.dec.Decrypt(kctx, meta, instr, cse.ObjectInfo{Bucket: loc.Bucket, Key: loc.Key})
+	content, err := st.dec.Decrypt(withObject(ctx, loc.Bucket, loc.Key), meta, instr, cse.ObjectInfo{Bucket: loc.Bucket, Key: loc.Key})
 	if err != nil {
 		return nil, err
 	}

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -27,7 +29,7 @@ type cseEnv struct {
 	stack *emrfstest.Stack
 }
 
-func newCSEEnv(t *testing.T) *cseEnv {
+func newCSEEnv(t testing.TB) *cseEnv {
 	t.Helper()
 	st := emrfstest.Start(t)
 	api := newTestS3(t)
@@ -45,7 +47,7 @@ func newCSEEnv(t *testing.T) *cseEnv {
 
 // client returns a client whose testBucket uses CSE-KMS configured with
 // props (key → value; "KEY" is replaced by the KMS key id).
-func (e *cseEnv) client(t *testing.T, props map[string]string, optFns ...func(*Options)) *Client {
+func (e *cseEnv) client(t testing.TB, props map[string]string, optFns ...func(*Options)) *Client {
 	t.Helper()
 	cfg := NewConfig()
 	for k, v := range props {
@@ -399,5 +401,93 @@ func TestCSEFS(t *testing.T) {
 	b, err := fs.ReadFile(fsys, "d/e/c.txt")
 	if err != nil || string(b) != "plaintext of d/e/c.txt" {
 		t.Errorf("ReadFile = %q, %v", b, err)
+	}
+}
+
+// TestCSEPerRequestKMSCredentials: the KMS calls of an object's encryption
+// and decryption are signed with the credentials chosen for that object.
+func TestCSEPerRequestKMSCredentials(t *testing.T) {
+	e := newCSEEnv(t)
+	role := e.stack.AddUser("etl-role")
+	roleARN := emrfstest.UserARN("etl-role")
+	e.keyID = e.stack.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault, roleARN)
+	var ops []string
+	c := e.client(t, s3aCSE, func(o *Options) {
+		o.Credentials = func(ctx context.Context, op, bucket, key string) (aws.CredentialsProvider, error) {
+			if strings.HasPrefix(op, "kms:") {
+				ops = append(ops, op+" "+bucket+"/"+key)
+				return credentials.StaticCredentialsProvider{Value: role}, nil
+			}
+			return nil, nil // S3: the client's own
+		}
+	})
+	uri := "s3://" + testBucket + "/cse/role"
+	writeObject(t, c, uri, []byte("role data"))
+	if got := string(readObject(t, c, uri)); got != "role data" {
+		t.Errorf("read %q", got)
+	}
+	want := map[string]bool{"kms:GenerateDataKey " + testBucket + "/cse/role": false, "kms:Decrypt " + testBucket + "/cse/role": false}
+	for _, op := range ops {
+		if _, ok := want[op]; ok {
+			want[op] = true
+		}
+	}
+	for op, seen := range want {
+		if !seen {
+			t.Errorf("Credentials not asked for %s (asked: %q)", op, ops)
+		}
+	}
+	for _, call := range e.stack.KMS.Audit() {
+		if call.KeyID == e.keyID && call.Principal != roleARN {
+			t.Errorf("KMS %s by %s, want %s", call.Operation, call.Principal, roleARN)
+		}
+	}
+}
+
+// TestCSECopyMaterialsDescription: with fs.s3.cse.materialsDescription.enabled
+// a copy is re-encrypted and the provider sees Path and DstPath.
+func TestCSECopyMaterialsDescription(t *testing.T) {
+	e := newCSEEnv(t)
+	props := withProps(emrfsCSEInstruction, "fs.s3.cse.materialsDescription.enabled", "true")
+	c := e.client(t, props)
+	ctx := context.Background()
+	src, dst := "s3://"+testBucket+"/md/src", "s3a://"+testBucket+"/md/dst"
+	w, err := c.Create(ctx, src, func(o *CreateOptions) { o.Metadata = map[string]string{"team": "etl"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(w, "described"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rename(ctx, src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readObject(t, c, dst)); got != "described" {
+		t.Errorf("renamed = %q", got)
+	}
+	fi, err := c.Stat(ctx, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Metadata()["team"] != "etl" {
+		t.Errorf("user metadata lost: %v", fi.Metadata())
+	}
+	var sawSrc, sawDst bool
+	for _, call := range e.stack.KMS.Audit() {
+		if call.Operation != "GenerateDataKey" {
+			continue
+		}
+		ec := call.EncryptionContext
+		sawSrc = sawSrc || (ec["Path"] == "s3://"+testBucket+"/md/src" && ec["DstPath"] == "")
+		sawDst = sawDst || (ec["Path"] == "s3://"+testBucket+"/md/src" && ec["DstPath"] == "s3://"+testBucket+"/md/dst")
+	}
+	if !sawSrc || !sawDst {
+		t.Errorf("GenerateDataKey contexts: write with Path %v, copy with Path+DstPath %v", sawSrc, sawDst)
+	}
+	if _, err := c.Stat(ctx, src); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("source after Rename: %v", err)
 	}
 }

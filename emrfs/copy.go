@@ -41,7 +41,9 @@ func copySource(bucket, key string) string {
 // first; a stale instruction file at the destination is removed when the
 // source has none. Between buckets whose client-side encryption differs
 // (one has none, or another provider, key or storage mode), the object is
-// re-encrypted by streaming its plaintext through Open and Create. The source is pinned by its ETag: if it changes during
+// re-encrypted by streaming its plaintext through Open and Create, and so
+// is every copy into a bucket with fs.s3.cse.materialsDescription.enabled,
+// whose provider is handed Path (the source) and DstPath (the destination). The source is pinned by its ETag: if it changes during
 // the copy, Copy fails.
 func (c *Client) Copy(ctx context.Context, src, dst string) error {
 	sloc, sb, err := c.target("copy", src)
@@ -61,7 +63,7 @@ func (c *Client) Copy(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return pathError("copy", src, err)
 	}
-	if cross || !sameCSE(sb.CSE, db.CSE) {
+	if cross || !sameCSE(sb.CSE, db.CSE) || (db.CSE != nil && db.CSE.MaterialsDescriptionEnabled) {
 		if err := c.streamCopy(ctx, src, dst); err != nil {
 			return pathError("copy", src, err)
 		}
@@ -94,7 +96,15 @@ func (c *Client) streamCopy(ctx context.Context, src, dst string) error {
 		return err
 	}
 	defer f.Close()
-	w, err := c.Create(ctx, dst)
+	sloc, err := ParseURI(src)
+	if err != nil {
+		return err
+	}
+	w, err := c.Create(ctx, dst, func(o *CreateOptions) {
+		o.ContentType = aws.ToString(f.contentType)
+		o.Metadata = userMetadata(f.info.metadata)
+		o.copyFrom = "s3://" + sloc.Bucket + "/" + sloc.Key
+	})
 	if err != nil {
 		return err
 	}
@@ -103,6 +113,18 @@ func (c *Client) streamCopy(ctx context.Context, src, dst string) error {
 		return err
 	}
 	return w.Close()
+}
+
+// userMetadata returns meta without the x-amz-* keys of an encryption
+// envelope (a re-encrypted copy gets its own envelope).
+func userMetadata(meta map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range meta {
+		if !strings.HasPrefix(strings.ToLower(k), "x-amz-") {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // copyInstruction copies src's instruction file to dst, or removes dst's

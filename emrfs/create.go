@@ -12,6 +12,10 @@ type CreateOptions struct {
 	ContentType string
 	// Metadata is user metadata stored as x-amz-meta-* headers.
 	Metadata map[string]string
+
+	// copyFrom is the source URI when Copy re-encrypts (the materials
+	// description then has Path = source and DstPath = destination).
+	copyFrom string
 }
 
 // Create starts writing the object at uri and returns a Writer. Nothing is

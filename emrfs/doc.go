@@ -52,7 +52,8 @@
 // StrictAuthenticatedEncryption) to read only authenticated GCM, where
 // every GET reads and verifies the whole object before any plaintext is
 // returned. Content keys are wiped when a File or Writer is closed. KMS
-// calls use the client in [Options.KMS] with its own credentials.
+// calls use the client in [Options.KMS], with the credentials
+// [Options.Credentials] chooses for the object when it is set.
 //
 // [Options.Credentials] chooses credentials per request (for EMRFS role
 // mappings); when it fails, the request is not sent with the client's own

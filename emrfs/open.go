@@ -37,7 +37,7 @@ func (c *Client) Open(ctx context.Context, uri string) (*File, error) {
 	if err != nil {
 		return nil, pathError("open", uri, err)
 	}
-	f := &File{c: c, ctx: ctx, loc: loc, b: b, info: fileInfoFromHead(loc, out), ctSize: aws.ToInt64(out.ContentLength)}
+	f := &File{c: c, ctx: ctx, loc: loc, b: b, info: fileInfoFromHead(loc, out), ctSize: aws.ToInt64(out.ContentLength), contentType: out.ContentType}
 	st, err := c.cseFor(ctx, b)
 	if err != nil {
 		return nil, pathError("open", uri, err)

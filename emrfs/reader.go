@@ -27,7 +27,8 @@ var errShortBody = errors.New("emrfs: object body ended early")
 //
 // Reads are ranged GETs. A body that breaks mid-stream is resumed with a new
 // ranged GET from the offset reached (If-Match the ETag), so no byte is lost
-// or duplicated.
+// or duplicated. Close wipes the content key of a CSE object and must not
+// run concurrently with other calls.
 type File struct {
 	c    *Client
 	ctx  context.Context
@@ -40,6 +41,8 @@ type File struct {
 	content *cse.Content
 	ranged  bool
 	ctSize  int64
+
+	contentType *string
 
 	closed atomic.Bool
 

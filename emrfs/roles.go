@@ -5,10 +5,8 @@ import (
 	"reflect"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/emrs3/emrs3/authz"
-	"github.com/emrs3/emrs3/cse"
 )
 
 // WithRoleMappings signs every request of the Client with the credentials
@@ -27,47 +25,6 @@ func WithRoleMappings(r *authz.Resolver) func(*Options) {
 			return p, err
 		}
 	}
-}
-
-// kmsCredsKey carries the credentials chosen for the KMS calls of one CSE
-// operation.
-type kmsCredsKey struct{}
-
-// withKMSCredentials returns ctx carrying the credentials Options.Credentials
-// chooses for the KMS requests made for the object bucket/key.
-func (c *Client) withKMSCredentials(ctx context.Context, bucket, key string) (context.Context, error) {
-	if c.opts.Credentials == nil {
-		return ctx, nil
-	}
-	p, err := c.opts.Credentials(ctx, "kms", bucket, key)
-	if err != nil || p == nil {
-		return ctx, err
-	}
-	return context.WithValue(ctx, kmsCredsKey{}, p), nil
-}
-
-// requestKMS signs each KMS call with the credentials its context carries.
-type requestKMS struct{ next cse.KMSAPI }
-
-var _ cse.KMSAPI = requestKMS{}
-
-func kmsOpts(ctx context.Context, optFns []func(*kms.Options)) []func(*kms.Options) {
-	if p, ok := ctx.Value(kmsCredsKey{}).(aws.CredentialsProvider); ok {
-		return append(optFns, func(o *kms.Options) { o.Credentials = p })
-	}
-	return optFns
-}
-
-func (k requestKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput, optFns ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error) {
-	return k.next.GenerateDataKey(ctx, in, kmsOpts(ctx, optFns)...)
-}
-
-func (k requestKMS) Decrypt(ctx context.Context, in *kms.DecryptInput, optFns ...func(*kms.Options)) (*kms.DecryptOutput, error) {
-	return k.next.Decrypt(ctx, in, kmsOpts(ctx, optFns)...)
-}
-
-func (k requestKMS) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
-	return k.next.DescribeKey(ctx, in, kmsOpts(ctx, optFns)...)
 }
 
 // crossCredentials reports whether reading src and writing dst are signed

@@ -91,13 +91,13 @@ func (w *Writer) startCSE(size int64) error {
 	obj := cse.ObjectInfo{Bucket: w.loc.Bucket, Key: w.loc.Key, PlaintextSize: size}
 	if w.cse.cfg.MaterialsDescriptionEnabled {
 		// EMRFS hands the object's URI to the provider as "Path".
-		obj.EncryptionContext = map[string]string{"Path": "s3://" + w.loc.Bucket + "/" + w.loc.Key}
+		path := "s3://" + w.loc.Bucket + "/" + w.loc.Key
+		obj.EncryptionContext = map[string]string{"Path": path}
+		if w.opts.copyFrom != "" {
+			obj.EncryptionContext = map[string]string{"Path": w.opts.copyFrom, "DstPath": path}
+		}
 	}
-	kctx, err := w.c.withKMSCredentials(w.ctx, w.loc.Bucket, w.loc.Key)
-	if err != nil {
-		return err
-	}
-	env, content, err := w.cse.enc.Encrypt(kctx, obj)
+	env, content, err := w.cse.enc.Encrypt(withObject(w.ctx, w.loc.Bucket, w.loc.Key), obj)
 	if err != nil {
 		return err
 	}

@@ -129,10 +129,28 @@ type Options struct {
 	// properties; nil means cse.NewRegistry().
 	Registry *cse.Registry
 
-	// CSEPolicy is the policy CSE objects are written and read with; nil
-	// means cse.EMRFSCompatible() (reads what EMRFS writes, CBC and legacy
-	// wraps included, and allows ranged reads; writes V2 GCM).
+	// CSEPolicy is the policy CSE objects are written and read with. nil
+	// means the safe default: GCM content only, whole objects authenticated
+	// before any plaintext is returned (Seek and ReadAt re-read and verify
+	// the object), V2 written; a bucket that writes the legacy kms wrap
+	// (EMRFS without fs.s3.cse.encryptionV2.enabled) also reads it. Set
+	// cse.EMRFSCompatible() to read EMRFS's default CBC objects and to
+	// allow ranged (AES-CTR, unauthenticated) reads of GCM objects, as an
+	// EMR cluster does.
 	CSEPolicy *cse.Policy
+
+	// DelayedAuthentication streams the plaintext of whole-object CSE reads
+	// as it is decrypted instead of authenticating first; the final Read
+	// fails if the object was modified. See cse.DecryptOptions.
+	DelayedAuthentication bool
+
+	// DecryptMemoryLimit is how much of an object an authenticating read
+	// holds in memory before it spools to an encrypted temporary file in
+	// TempDir; 0 means 32 MiB.
+	DecryptMemoryLimit int64
+
+	// TempDir is where spool files go; "" means os.TempDir().
+	TempDir string
 
 	// ReadRetries is how many times a GET broken mid-stream is resumed
 	// without progress before the read fails. Default 3.
@@ -182,7 +200,17 @@ func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 	if o.ReadRetries <= 0 {
 		o.ReadRetries = 3
 	}
+	if o.DecryptMemoryLimit == 0 {
+		o.DecryptMemoryLimit = 32 << 20
+	}
 	return &Client{s3: client, cfg: cfg, opts: o, copyThreshold: maxCopyObjectSize}, nil
+}
+
+// decryptOptions applies the Options of whole-object CSE reads.
+func (c *Client) decryptOptions(o *cse.DecryptOptions) {
+	o.DelayedAuthentication = c.opts.DelayedAuthentication
+	o.MemoryLimit = c.opts.DecryptMemoryLimit
+	o.TempDir = c.opts.TempDir
 }
 
 // target resolves a URI to its location and bucket settings.

@@ -52,11 +52,7 @@ func (c *Client) cseFor(ctx context.Context, b *Bucket) (*cseState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emrfs: CSE for bucket %s: %w", b.Name, err)
 	}
-	policy := cse.EMRFSCompatible()
-	if b.CSE.CryptoMode == CryptoModeStrictAuthenticatedEncryption {
-		// Java's strict mode: GCM only, no ranged (unauthenticated) reads.
-		policy.LegacyUnauthenticated = false
-	}
+	policy := defaultPolicy(b.CSE)
 	if c.opts.CSEPolicy != nil {
 		policy = *c.opts.CSEPolicy
 	}
@@ -84,6 +80,16 @@ func (c *Client) cseFor(ctx context.Context, b *Bucket) (*cseState, error) {
 	}
 	c.cse.m[b.Name] = st
 	return st, nil
+}
+
+// defaultPolicy is the policy of a CSE bucket when Options.CSEPolicy is nil:
+// the safe default of the AWS clients — no unauthenticated content (CBC
+// objects, ranged reads of GCM objects) — except that a bucket configured
+// to write the legacy kms wrap (EMRFS without fs.s3.cse.encryptionV2.enabled)
+// also reads it. Content stays authenticated either way: GCM only, so the
+// kms wrap's missing content-algorithm binding cannot be used to downgrade.
+func defaultPolicy(s *CSE) cse.Policy {
+	return cse.Policy{LegacyWrapping: s.IsKMS() && !s.V2 && !s.S3A}
 }
 
 func mergeMaps(a, b map[string]string) map[string]string {
@@ -194,6 +200,10 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 		}
 	}
 	content, err := st.dec.Decrypt(withObject(ctx, loc.Bucket, loc.Key), meta, instr, cse.ObjectInfo{Bucket: loc.Bucket, Key: loc.Key})
+	var pe *cse.PolicyError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("%w (with emrfs: set Options.CSEPolicy, e.g. to cse.EMRFSCompatible(), to read it as an EMR cluster does)", err)
+	}
 	if err != nil {
 		return nil, err
 	}

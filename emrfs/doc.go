@@ -44,14 +44,18 @@
 // sent even after the caller's context is cancelled), so no partial object
 // becomes visible; a Writer's error is final. Reads pin the ETag seen by
 // Open with If-Match, so a File never mixes two versions of an object.
-// CSE: the default read policy is cse.EMRFSCompatible, which is what an
-// EMRFS cluster accepts: legacy AES-CBC objects, legacy key wraps, and
-// ranged reads of GCM objects — all unauthenticated, so their plaintext may
-// have been modified by anyone able to write the object. Set
-// [Options.CSEPolicy] to &cse.Policy{} (or fs.s3.cse.cryptoMode=
-// StrictAuthenticatedEncryption) to read only authenticated GCM, where
-// every GET reads and verifies the whole object before any plaintext is
-// returned. Content keys are wiped when a File or Writer is closed. KMS
+// CSE: by default only authenticated content is read — GCM objects, whose
+// whole body is verified (in memory up to [Options.DecryptMemoryLimit], then
+// in a temporary file sealed under a random key) before any plaintext is
+// returned, with broken bodies resumed at the ciphertext layer. EMRFS's
+// default objects (AES-CBC) and ranged reads of GCM objects are
+// unauthenticated: their plaintext may have been modified by anyone able to
+// write the object. They are an explicit opt-in: set [Options.CSEPolicy]
+// to cse.EMRFSCompatible() to read what an EMR cluster reads; even then a
+// whole-object read is authenticated and only partial reads (Seek,
+// ReadAt) are ranged. [Options.DelayedAuthentication] streams plaintext
+// before the tag is checked (the last Read fails if it is wrong).
+// Content keys are wiped when a File or Writer is closed. KMS
 // calls use the client in [Options.KMS], with the credentials
 // [Options.Credentials] chooses for the object when it is set.
 //

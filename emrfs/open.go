@@ -15,10 +15,11 @@ import (
 //
 // For a bucket with client-side encryption, Open reads the envelope (from
 // the metadata or <key>.instruction), recovers the content key and the
-// plaintext size, and the File returns plaintext. When the CSE policy allows
-// ranged (unauthenticated) reads, as cse.EMRFSCompatible does, reads are
-// ranged GETs decrypted from the enclosing cipher block; otherwise each GET
-// reads and authenticates the whole object. An object without envelope is
+// plaintext size, and the File returns plaintext. A read from the start to
+// the end is one GET, authenticated before plaintext is released. When the
+// CSE policy allows ranged (unauthenticated) reads, as cse.EMRFSCompatible
+// does, partial reads are ranged GETs decrypted from the enclosing cipher
+// block; otherwise they read and authenticate the whole object. An object without envelope is
 // readable only with CSE.Compatibility; else the error matches
 // ErrNotEncrypted.
 //

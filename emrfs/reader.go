@@ -74,14 +74,17 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 		return f.getRaw(ctx, off, end)
 	}
 	n := end - off + 1
-	if !f.ranged {
+	if !f.ranged || (off == 0 && end == f.info.size-1) {
+		// A whole-object read is authenticated even when ranged reads are
+		// allowed; a partial one, when they are not, reads and verifies
+		// the whole object too.
 		// Authenticated: read the whole object through the decrypter and
 		// drop the first off bytes.
-		body, err := f.getRaw(ctx, -1, -1)
-		if err != nil {
+		body := &resumeBody{f: f, ctx: ctx}
+		if err := body.open(); err != nil {
 			return nil, err
 		}
-		dr, err := f.content.NewDecryptReader(body)
+		dr, err := f.content.NewDecryptReader(body, f.c.decryptOptions)
 		if err != nil {
 			body.Close()
 			return nil, err
@@ -301,4 +304,65 @@ func (f *File) Close() error {
 	f.mu.Unlock()
 	f.content.Wipe()
 	return nil
+}
+
+// resumeBody reads the stored (encrypted) bytes of the whole object and
+// resumes a body that breaks mid-stream with a ranged GET, pinned to the
+// ETag, from the offset reached — so the decrypter reading it sees every
+// byte once, in order, and never the break.
+type resumeBody struct {
+	f        *File
+	ctx      context.Context
+	off      int64
+	body     io.ReadCloser
+	failures int
+}
+
+func (r *resumeBody) open() error {
+	var err error
+	if r.off == 0 {
+		r.body, err = r.f.getRaw(r.ctx, -1, -1)
+	} else {
+		r.body, err = r.f.getRaw(r.ctx, r.off, r.f.ctSize-1)
+	}
+	return err
+}
+
+func (r *resumeBody) Read(p []byte) (int, error) {
+	for {
+		if r.body == nil {
+			if err := r.open(); err != nil {
+				return 0, err
+			}
+		}
+		n, err := r.body.Read(p)
+		r.off += int64(n)
+		if n > 0 {
+			r.failures = 0
+		}
+		if err == nil || (err == io.EOF && r.off >= r.f.ctSize) {
+			return n, err
+		}
+		// Broken (or short) body: resume from r.off on the next call.
+		_ = r.body.Close()
+		r.body = nil
+		if n > 0 {
+			return n, nil
+		}
+		if err == io.EOF {
+			err = errShortBody
+		}
+		if r.failures++; r.failures > r.f.c.opts.ReadRetries || r.ctx.Err() != nil {
+			return 0, err
+		}
+	}
+}
+
+func (r *resumeBody) Close() error {
+	if r.body == nil {
+		return nil
+	}
+	err := r.body.Close()
+	r.body = nil
+	return err
 }

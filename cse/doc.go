@@ -2,7 +2,21 @@
 // wire format of the AWS S3 Encryption Client, which EMRFS, Hadoop S3A and
 // every AWS S3 Encryption Client read and write.
 //
-// This file's layer is the streaming content-cipher core:
+// # Envelopes
+//
+// An [Encryptor] creates, for each new object, a fresh content key protected
+// by a [MaterialsProvider] — KMS ([NewKMSProvider]), a raw AES or RSA keyring
+// ([NewAESKeyring], [NewRSAKeyring]), or a custom provider ([ProviderFunc],
+// the EMRFS custom-provider contract: a materials description in, a key and
+// the description to store out) — and returns the [Envelope] (object metadata
+// or a <key>.instruction file) and the [Content] key material. A [Decryptor]
+// reads V1, V2 and V3 envelopes from metadata or instruction files and
+// recovers the [Content] after applying its [Policy]. A [Registry] maps
+// provider names, such as EMRFS's KMS provider class name, to providers, so
+// that configuration by name works. [ParseEncryptionContext] reads the S3A
+// (k=v,...) and EMR Serverless (k:v,...) forms of an encryption context.
+//
+// # Streaming content ciphers
 //
 //   - [NewGCMEncryptReader] and [NewGCMEncryptWriter] encrypt a stream with
 //     AES-256-GCM, byte-identical to crypto/cipher's Seal;
@@ -12,31 +26,49 @@
 //   - [GCMRange], [CBCRange] and [NewRangeReader] decrypt a byte range of an
 //     object from a ranged GET;
 //   - [MultipartEncryptor] cuts one GCM stream into the parts of a multipart
-//     upload.
+//     upload, to be uploaded concurrently.
 //
 // Every stream is processed in chunks on all cores, in memory bounded by
 // chunk size × concurrency, whatever the object's size. AES-CTR keystream and
-// GHASH are computed per chunk, and the partial GHASH values are combined by
+// GHASH are computed per chunk and the partial GHASH values combined by
 // multiplication with powers of H; a message that fits in one chunk goes
-// through crypto/cipher's fused kernel directly.
+// through crypto/cipher's fused kernel directly. A pure-Go GHASH is kept as
+// the reference the composed path is tested against.
 //
 // # Security
 //
+// The zero [Policy] is the safe default of the AWS clients: only
+// authenticated content (GCM, and the key-committing V3 suite) is read, and
+// only the current key wraps. Legacy unauthenticated content (CBC objects,
+// ranged reads of GCM objects) and legacy wraps (kms, AESWrap, RSA-OAEP-SHA256,
+// V1's raw wraps) are opt-ins, and the *[PolicyError] names the option.
+// Downgrades are refused: the kms+context wrap binds the content algorithm
+// (aws:x-amz-cek-alg) and a stored context that disagrees with the envelope
+// or with the caller's expected context is refused; V3 key commitments are
+// checked in constant time before the key is used. The KMS provider checks,
+// once per key, that the key is enabled, symmetric and for encryption.
+//
 // The default GCM decrypter never returns plaintext whose tag has not been
-// verified: it holds the plaintext in memory up to a limit and, above it, in
-// a temporary file sealed under a random key that never leaves memory.
-// Delayed authentication, ranged reads of GCM objects (AES-CTR without the
-// tag) and CBC objects are unauthenticated: their plaintext may have been
-// modified by anyone who can write the object. Every authentication failure
-// is an *[AuthenticationError] matching [ErrNotAuthentic]; misuse (wrong key
-// or IV size, bad options) is reported with other errors. Keys passed in are
-// not retained beyond the expanded AES key schedule.
+// verified: it holds the ciphertext in memory up to a limit and, above it, in
+// a temporary file sealed under a random key that never leaves memory,
+// removed on Close and on every error. Delayed authentication, ranged reads
+// and CBC objects are unauthenticated: their plaintext may have been modified
+// by anyone who can write the object. Every authentication failure is an
+// *[AuthenticationError] matching [ErrNotAuthentic]; a CBC padding failure
+// says nothing more, so it cannot serve as a padding oracle. Misuse (wrong key
+// or IV size, bad options) is reported with other errors. Plaintext data keys
+// are wiped after use ([Content.Wipe], [Materials.Wipe]); keys passed to the
+// stream functions are not retained beyond the expanded AES key schedule.
 //
 // # Compatibility
 //
-// GCM output equals crypto/cipher's AES-GCM with a 12-byte IV and 16-byte
-// tag, as used by the S3 Encryption Client formats V2 (no additional data)
-// and V3 (additional data 0x00 0x73). CBC input is AES-CBC with PKCS#5/#7
-// padding as written by the V1 format and EMRFS's default mode. Range
-// arithmetic follows the AWS Java client (counter IV ‖ uint32be(2+block)).
+// Written: V2 with AES-GCM and kms+context (the default); V2 with the legacy
+// kms wrap for EMR 5.30.1 / 6.1.0 and older readers; V3 (key commitment)
+// when the commitment policy requires it; envelopes in metadata or in
+// instruction files. Never CBC. Read: every format EMRFS, S3A and the AWS
+// clients write, V1 included, as the policy allows. GCM output equals
+// crypto/cipher's AES-GCM with a 12-byte IV and 16-byte tag (V2: no
+// additional data; V3: 0x00 0x73). Range arithmetic follows the AWS Java
+// client (counter IV ‖ uint32be(2+block)). Interoperability is tested in
+// both directions against aws-sdk-go v1 s3crypto over HTTP.
 package cse

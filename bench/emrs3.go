@@ -14,13 +14,17 @@ import (
 )
 
 // emrs3Impl is this library: an emrfs.Client with CSE-KMS (V2, GCM,
-// kms+context), configured with the properties an EMR cluster uses.
+// kms+context), configured with the properties an EMR cluster uses. By
+// default a GET authenticates the whole object before releasing plaintext
+// (holding 32 MiB in memory, spooling the rest to an encrypted temporary
+// file); "emrs3-delayed" streams plaintext as it is decrypted and fails the
+// last Read if the tag is wrong.
 type emrs3Impl struct {
 	c      *emrfs.Client
 	bucket string
 }
 
-func newEmrs3(e env, hc *http.Client, legacy bool) (impl, error) {
+func newEmrs3(e env, hc *http.Client, legacy, delayed bool) (impl, error) {
 	kmsClient := kms.New(kms.Options{
 		Region:       e.Region,
 		BaseEndpoint: aws.String(e.KMSEndpoint),
@@ -43,6 +47,7 @@ func newEmrs3(e env, hc *http.Client, legacy bool) (impl, error) {
 	c, err := emrfs.New(s3Client(e, hc), cfg, func(o *emrfs.Options) {
 		o.KMS = kmsClient
 		o.CSEPolicy = &policy
+		o.DelayedAuthentication = delayed
 	})
 	if err != nil {
 		return nil, err

@@ -41,7 +41,7 @@ func main() {
 	sizes := flag.String("sizes", "1MiB,64MiB,1GiB", "object sizes")
 	runs := flag.Int("runs", 3, "runs per measurement")
 	backends := flag.String("backends", "stack,minio", "servers to measure against")
-	impls := flag.String("impls", "emrs3,s3crypto,plain", "implementations")
+	impls := flag.String("impls", "emrs3,emrs3-delayed,s3crypto,plain", "implementations")
 	flag.Parse()
 	ctx := context.Background()
 	if err := run(ctx, parseSizes(*sizes), *runs, strings.Split(*backends, ","), strings.Split(*impls, ",")); err != nil {

@@ -117,7 +117,7 @@ func newHTTPClient(c *counting) *http.Client {
 // runWorker performs one operation and prints its result as JSON.
 func runWorker(args []string) error {
 	fs := flag.NewFlagSet("worker", flag.ExitOnError)
-	name := fs.String("impl", "", "emrs3, s3crypto or plain")
+	name := fs.String("impl", "", "emrs3, emrs3-delayed, s3crypto or plain")
 	op := fs.String("op", "", "put, get, range or put-cbc")
 	key := fs.String("key", "", "object key")
 	size := fs.Int64("size", 0, "object size")
@@ -138,7 +138,9 @@ func runWorker(args []string) error {
 	case "s3crypto":
 		im, err = newS3Crypto(e, hc, *op == "put-cbc")
 	case "emrs3":
-		im, err = newEmrs3(e, hc, *legacy)
+		im, err = newEmrs3(e, hc, *legacy, false)
+	case "emrs3-delayed":
+		im, err = newEmrs3(e, hc, *legacy, true)
 	default:
 		err = fmt.Errorf("unknown impl %q", *name)
 	}

@@ -88,10 +88,13 @@ var _ S3API = (*s3.Client)(nil)
 const (
 	// MinPartSize is the smallest multipart part S3 accepts (5 MiB).
 	MinPartSize = 5 << 20
-	// DefaultPartSize is the default part size (8 MiB).
-	DefaultPartSize = 8 << 20
+	// DefaultPartSize is the default part size (6 MiB). With
+	// DefaultConcurrency a Writer holds at most 24 MiB of parts, and a
+	// streamed object can be up to 10,000 parts (about 58 GiB); set a larger
+	// Options.PartSize for larger objects.
+	DefaultPartSize = 6 << 20
 	// DefaultConcurrency is the default number of parts uploaded at once.
-	DefaultConcurrency = 4
+	DefaultConcurrency = 3
 	// maxParts is the S3 limit on parts in one multipart upload.
 	maxParts = 10000
 )

@@ -264,7 +264,7 @@ func writeAll(ctx context.Context, c *emrfs.Client, uri string, data []byte) err
 		return err
 	}
 	if _, err := w.Write(data); err != nil {
-		w.Close()
+		w.Abort()
 		return err
 	}
 	return w.Close()

@@ -71,7 +71,7 @@ func put(t *testing.T, c *emrfs.Client, ctx context.Context, uri string, data []
 		return err
 	}
 	if _, err := w.Write(data); err != nil {
-		w.Close()
+		w.Abort()
 		return err
 	}
 	return w.Close()

@@ -76,7 +76,7 @@ func seed(ctx context.Context, c *emrfs.Client, uri string, n int) error {
 		return err
 	}
 	if _, err := w.Write(make([]byte, n)); err != nil {
-		w.Close()
+		w.Abort()
 		return err
 	}
 	return w.Close()

@@ -205,7 +205,7 @@ func write(ctx context.Context, c *emrfs.Client, uri string, data []byte) error 
 		return err
 	}
 	if _, err := w.Write(data); err != nil {
-		w.Close()
+		w.Abort()
 		return err
 	}
 	return w.Close()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/emrs3/emrs3/cse/internal/aesgcm"
 	"github.com/emrs3/emrs3/cse/internal/pipeline"
@@ -16,15 +17,20 @@ import (
 // NewGCMEncryptReader and crypto/cipher's Seal produce it.
 //
 // By default no plaintext byte is returned before the tag has been verified:
-// the first Read decrypts the whole message, holding the plaintext in memory
-// up to DecryptOptions.MemoryLimit and beyond that in a temporary file sealed
-// under a random in-memory key (removed on Close and on every error). A
-// message that is not authentic yields an error wrapping ErrNotAuthentic and
-// no plaintext at all.
+// the first Read decrypts and authenticates the whole message, keeping its
+// first DecryptOptions.MemoryLimit bytes in memory and the rest in a
+// temporary file sealed record by record under a random in-memory key
+// (unlinked as soon as it is created where the system allows it, and removed
+// on Close and on every error). A message that is not authentic yields an
+// error wrapping ErrNotAuthentic and no plaintext at all.
 //
 // With DecryptOptions.DelayedAuthentication, plaintext is returned as it is
 // decrypted and the final Read returns the authentication error instead of
 // io.EOF; see that option for what this means.
+//
+// On several cores (StreamOptions.Concurrency), chunks are hashed,
+// decrypted and sealed for the spool in parallel while the ciphertext is
+// still arriving, and the spool is read back and opened in parallel.
 //
 // Close releases the workers and any spool file; it does not close
 // ciphertext. Errors from ciphertext are returned as they are, wrapped.
@@ -33,25 +39,66 @@ func NewGCMDecryptReader(ciphertext io.Reader, key, iv, aad []byte, optFns ...fu
 	if err != nil {
 		return nil, err
 	}
-	c, err := newGCMCore(ciphertext, key, iv, aad, o.StreamOptions, aesgcm.TagSize, processDecrypt)
+	d := &gcmDecrypter{opts: o, authenticate: !o.DelayedAuthentication}
+	c, err := newGCMCore(ciphertext, key, iv, aad, o.StreamOptions, aesgcm.TagSize, func(_ *gcmCore, j *pipeline.Job) { d.process(j) })
 	if err != nil {
 		return nil, err
 	}
-	// Unless chunks are decrypted on several cores as they are released
-	// (parallel delayed mode), workers only hash the ciphertext and Read
-	// applies the keystream straight into the caller's buffer: no copy, and
-	// in the default mode the held bytes are ciphertext, not plaintext.
-	c.deferCTR = c.seq || !o.DelayedAuthentication
-	d := &gcmDecrypter{gcmCore: c, opts: o}
+	d.gcmCore = c
+	// On one goroutine the worker only hashes and Read applies the
+	// keystream straight into the caller's buffer: no copy. On several,
+	// the workers decrypt.
+	c.deferCTR = c.seq
 	if c.deferCTR {
 		d.ctr = c.k.CTR(c.iv[:], 0)
 	}
+	if d.authenticate && o.MemoryLimit > 0 {
+		d.spoolFrom = o.MemoryLimit / int64(o.ChunkSize)
+	}
+	d.spooler = sync.OnceValues(func() (*spool.Spool, error) { return spool.New(o.TempDir) })
 	return d, nil
 }
 
-func processDecrypt(c *gcmCore, j *pipeline.Job) {
+type gcmDecrypter struct {
+	*gcmCore
+	opts DecryptOptions
+
+	cur   *pipeline.Job
+	out   []byte
+	outCT bool  // out is ciphertext that Read decrypts with ctr
+	end   bool  // the last chunk has been taken from the pipeline
+	err   error // sticky; io.EOF at the end
+
+	// Authenticate-before-release state. The chunks that end within
+	// MemoryLimit are held in memory (ciphertext on one goroutine,
+	// plaintext on several); those after, from chunk spoolFrom on, are
+	// sealed by the workers and appended to the spool, then read back
+	// through replay once the tag has verified.
+	authenticate bool
+	verified     bool
+	held         [][]byte
+	served       []byte // the held chunk being returned
+	heldPlain    bool   // held is a one-chunk message already opened
+	spoolFrom    int64
+	spooler      func() (*spool.Spool, error)
+	spool        *spool.Spool
+	replay       *pipeline.Pipeline
+	replayCur    *pipeline.Job
+	replayed     uint64
+	replayEnd    bool
+}
+
+// spooled reports whether the workers seal chunk j for the spool.
+func (d *gcmDecrypter) spooled(j *pipeline.Job) bool {
+	return d.authenticate && len(j.Data) > 0 && j.Offset+int64(len(j.Data)) > d.opts.MemoryLimit
+}
+
+// process is the workers' part: hash, decrypt (on several cores) and, for
+// chunks past the memory limit, seal for the spool.
+func (d *gcmDecrypter) process(j *pipeline.Job) {
+	c := d.gcmCore
 	if tooLarge(j) {
-		j.Err = aesgcm.ErrTooLarge
+		j.Err = gcmError("longer than GCM allows (2^36-32 bytes)")
 		return
 	}
 	if j.Index == 0 && j.Last {
@@ -73,26 +120,24 @@ func processDecrypt(c *gcmCore, j *pipeline.Job) {
 	if !c.deferCTR {
 		c.xor(j)
 	}
-}
-
-type gcmDecrypter struct {
-	*gcmCore
-	opts DecryptOptions
-
-	cur   *pipeline.Job
-	out   []byte
-	outCT bool  // out is ciphertext that Read decrypts with ctr
-	end   bool  // the last chunk has been taken from the pipeline
-	err   error // sticky; io.EOF at the end
-
-	// authenticate-before-release state
-	verified  bool
-	held      [][]byte
-	served    []byte // the held chunk being returned
-	heldPlain bool   // held is a one-chunk message already opened
-	heldN     int64
-	spool     *spool.File
-	spoolBuf  []byte
+	if !d.spooled(j) {
+		return
+	}
+	s, err := d.spooler()
+	if err != nil {
+		clear(j.Data)
+		j.Data, j.Err = j.Data[:0], fmt.Errorf("cse: decryption spool: %w", err)
+		return
+	}
+	if j.Last {
+		// Sealing in place overwrites the tag, which follows Data: keep
+		// it in the scratch space, which ChunkHash no longer needs.
+		tag := j.Scratch()[:len(j.Trailer)]
+		copy(tag, j.Trailer)
+		j.Trailer = tag
+	}
+	j.Data = s.Seal(j.Data[:0], j.Data, uint64(j.Index-d.spoolFrom))
+	j.Sealed = true
 }
 
 func (d *gcmDecrypter) Read(p []byte) (int, error) {
@@ -100,11 +145,7 @@ func (d *gcmDecrypter) Read(p []byte) (int, error) {
 		if d.err != nil {
 			return 0, d.err
 		}
-		if d.opts.DelayedAuthentication {
-			d.nextDelayed()
-		} else {
-			d.nextVerified()
-		}
+		d.next()
 	}
 	n := min(len(p), len(d.out))
 	if d.outCT {
@@ -116,12 +157,17 @@ func (d *gcmDecrypter) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+func (d *gcmDecrypter) next() {
+	if d.authenticate {
+		d.nextVerified()
+	} else {
+		d.nextDelayed()
+	}
+}
+
 // take returns the next job from the pipeline, or sets d.err.
 func (d *gcmDecrypter) take() *pipeline.Job {
-	if d.cur != nil {
-		d.pl.Release(d.cur)
-		d.cur = nil
-	}
+	d.release()
 	j, err := d.pl.Next()
 	if err != nil {
 		d.fail(errClosed)
@@ -141,7 +187,21 @@ func (d *gcmDecrypter) take() *pipeline.Job {
 	if j.Last {
 		d.end = true
 	}
+	d.cur = j
 	return j
+}
+
+// release hands the current job back to the pipeline, wiping any plaintext
+// it holds.
+func (d *gcmDecrypter) release() {
+	if d.cur == nil {
+		return
+	}
+	if !d.cur.Sealed {
+		clear(d.cur.Data)
+	}
+	d.pl.Release(d.cur)
+	d.cur = nil
 }
 
 // check folds in a chunk's hash and, on the last chunk, verifies the tag.
@@ -149,7 +209,11 @@ func (d *gcmDecrypter) check(j *pipeline.Job) error {
 	if j.Done {
 		return nil
 	}
-	d.hash.Add(j.Sum, len(j.Data))
+	n := len(j.Data)
+	if j.Sealed {
+		n -= spool.Overhead
+	}
+	d.hash.Add(j.Sum, n)
 	if !j.Last {
 		return nil
 	}
@@ -162,6 +226,7 @@ func (d *gcmDecrypter) check(j *pipeline.Job) error {
 
 func (d *gcmDecrypter) nextDelayed() {
 	if d.end {
+		d.release()
 		d.err = io.EOF
 		return
 	}
@@ -169,7 +234,6 @@ func (d *gcmDecrypter) nextDelayed() {
 	if j == nil {
 		return
 	}
-	d.cur = j
 	d.out = j.Data
 	d.outCT = d.deferCTR && !j.Done
 	if err := d.check(j); err != nil {
@@ -187,99 +251,138 @@ func (d *gcmDecrypter) nextVerified() {
 		}
 	}
 	if d.served != nil {
+		clear(d.served)
 		pipeline.PutBuffer(d.served)
 		d.served = nil
 	}
-	switch {
-	case len(d.held) > 0:
+	if len(d.held) > 0 {
 		d.out = d.held[0]
-		d.outCT = !d.heldPlain
+		d.outCT = d.deferCTR && !d.heldPlain
 		d.served = d.held[0]
 		d.held[0] = nil
 		d.held = d.held[1:]
-	case d.spool != nil:
-		out, err := d.spool.Next(d.spoolBuf)
-		if err == io.EOF {
-			d.err = io.EOF
-			d.closeSpool()
-			return
-		}
-		if err != nil {
-			d.fail(fmt.Errorf("cse: reading the decryption spool: %w", err))
-			return
-		}
-		d.spoolBuf = out[:0]
-		d.out = out
-		d.outCT = true
-	default:
-		d.err = io.EOF
+		return
 	}
+	if d.replay == nil || d.replayEnd {
+		d.err = io.EOF
+		d.closeSpool()
+		return
+	}
+	d.nextReplayed()
 }
 
-// verifyAll decrypts and authenticates the whole message before any of it is
-// released.
+// verifyAll hashes the whole message, holding or spooling its chunks, and
+// checks the tag before any of it is released.
 func (d *gcmDecrypter) verifyAll() {
 	for !d.end {
 		j := d.take()
 		if j == nil {
 			return
 		}
-		d.cur = j
 		if err := d.check(j); err != nil {
 			d.fail(err)
 			return
-		}
-		if j.Done {
-			// A one-chunk message, already opened and authenticated.
-			d.held = append(d.held, d.pl.Detach(j))
-			d.heldPlain = true
-			break
 		}
 		if err := d.hold(j); err != nil {
 			d.fail(err)
 			return
 		}
+		if j.Done {
+			// A one-chunk message, already opened and authenticated.
+			d.heldPlain = true
+		}
 	}
+	d.release()
 	d.verified = true
 	if d.spool != nil {
-		if err := d.spool.Rewind(); err != nil {
-			d.fail(fmt.Errorf("cse: rewinding the decryption spool: %w", err))
-		}
+		d.startReplay()
 	}
 }
 
-// hold keeps a chunk of not yet authenticated plaintext.
+// hold keeps a chunk of the message until the tag has verified.
 func (d *gcmDecrypter) hold(j *pipeline.Job) error {
-	n := int64(len(j.Data))
-	if n == 0 {
-		return nil
-	}
-	d.cur = j // released by the next take
-	if d.spool == nil && d.heldN+n <= d.opts.MemoryLimit {
-		d.held = append(d.held, d.pl.Detach(j))
-		d.heldN += n
-		return nil
-	}
-	if d.spool == nil {
-		s, err := spool.New(d.opts.TempDir)
-		if err != nil {
-			return err
-		}
-		d.spool = s
-		for i, h := range d.held {
-			if err := s.Write(h); err != nil {
+	if j.Sealed {
+		if d.spool == nil {
+			s, err := d.spooler()
+			if err != nil {
 				return err
 			}
-			clear(h)
-			pipeline.PutBuffer(h)
-			d.held[i] = nil
+			d.spool = s
 		}
-		d.held, d.heldN = nil, 0
+		if rec := j.Index - d.spoolFrom; rec < 0 || uint64(rec) != d.spool.Records() {
+			return fmt.Errorf("cse: internal error: chunk %d spooled out of order", j.Index)
+		}
+		return d.spool.Append(j.Data)
 	}
-	return d.spool.Write(j.Data)
+	if len(j.Data) == 0 {
+		return nil
+	}
+	d.held = append(d.held, d.pl.Detach(j))
+	return nil
+}
+
+// startReplay starts reading the spool back: records are read ahead and
+// opened on the stream's workers.
+func (d *gcmDecrypter) startReplay() {
+	s := d.spool
+	d.replay = pipeline.New(s.Reader(), pipeline.Config{
+		ChunkSize: d.opts.ChunkSize + spool.Overhead,
+		Workers:   d.opts.Concurrency,
+		Process: func(j *pipeline.Job) {
+			if len(j.Data) == 0 {
+				return
+			}
+			pt, err := s.Open(j.Data[:0], j.Data, uint64(j.Index))
+			if err != nil {
+				j.Data, j.Err = j.Data[:0], err
+				return
+			}
+			j.Data = pt
+		},
+	})
+}
+
+// nextReplayed serves the next record of the spool.
+func (d *gcmDecrypter) nextReplayed() {
+	if d.replayCur != nil {
+		clear(d.replayCur.Data)
+		d.replay.Release(d.replayCur)
+		d.replayCur = nil
+	}
+	j, err := d.replay.Next()
+	if err != nil {
+		d.fail(errClosed)
+		return
+	}
+	if j.Err != nil {
+		d.fail(fmt.Errorf("cse: reading the decryption spool: %w", j.Err))
+		return
+	}
+	d.replayCur = j
+	if len(j.Data) > 0 {
+		d.replayed++
+	}
+	if j.Last {
+		d.replayEnd = true
+		if d.replayed != d.spool.Records() {
+			d.fail(fmt.Errorf("cse: reading the decryption spool: %w", spool.ErrCorrupt))
+			return
+		}
+	}
+	d.out = j.Data
+	d.outCT = d.deferCTR
 }
 
 func (d *gcmDecrypter) closeSpool() {
+	if d.replay != nil {
+		if d.replayCur != nil {
+			clear(d.replayCur.Data)
+			d.replay.Release(d.replayCur)
+			d.replayCur = nil
+		}
+		d.replay.Close()
+		d.replay = nil
+	}
 	if d.spool != nil {
 		d.spool.Close()
 		d.spool = nil
@@ -296,26 +399,23 @@ func (d *gcmDecrypter) fail(err error) {
 	}
 	d.held = nil
 	if d.served != nil {
+		clear(d.served)
 		pipeline.PutBuffer(d.served)
 		d.served = nil
 	}
+	d.release()
 	d.closeSpool()
-	if d.cur != nil {
-		clear(d.cur.Data)
-		d.pl.Release(d.cur)
-		d.cur = nil
-	}
 	d.pl.Close()
 }
 
 func (d *gcmDecrypter) Close() error {
 	if d.err == nil || d.err == io.EOF {
 		d.fail(errClosed)
-	} else {
-		d.closeSpool()
-		d.pl.Release(d.cur)
-		d.cur = nil
-		d.pl.Close()
+		return nil
 	}
+	// Already failed; the error stays sticky.
+	d.release()
+	d.closeSpool()
+	d.pl.Close()
 	return nil
 }

@@ -13,6 +13,11 @@ import (
 // errClosed reports a read from a closed stream.
 var errClosed = errors.New("cse: read from a closed stream")
 
+// ErrTooLarge reports plaintext longer than one GCM message may carry
+// (2^36 − 32 bytes, about 64 GiB): the limit of the S3 Encryption Client
+// format for a single object. Match it with errors.Is.
+var ErrTooLarge = aesgcm.ErrTooLarge
+
 // gcmParams checks a key and IV and expands the key.
 func gcmParams(key, iv []byte) (*aesgcm.Key, [12]byte, error) {
 	var nonce [12]byte
@@ -98,7 +103,7 @@ func NewGCMEncryptReader(plaintext io.Reader, key, iv, aad []byte, optFns ...fun
 
 func processEncrypt(c *gcmCore, j *pipeline.Job) {
 	if tooLarge(j) {
-		j.Err = aesgcm.ErrTooLarge
+		j.Err = ErrTooLarge
 		return
 	}
 	if j.Index == 0 && j.Last {
@@ -188,13 +193,17 @@ func (e *gcmEncrypter) Close() error {
 // and writes the ciphertext to dst; Close encrypts the last chunk and writes
 // the tag. It does not close dst. The output is the same as
 // NewGCMEncryptReader's.
-func NewGCMEncryptWriter(dst io.Writer, key, iv, aad []byte, optFns ...func(*StreamOptions)) (io.WriteCloser, error) {
+//
+// When the plaintext cannot be completed (its source failed), call
+// CloseWithError instead of Close: no tag is written, so what reached dst
+// can never be mistaken for an authentic message. Discard it.
+func NewGCMEncryptWriter(dst io.Writer, key, iv, aad []byte, optFns ...func(*StreamOptions)) (*EncryptWriter, error) {
 	pr, pw := io.Pipe()
 	r, err := NewGCMEncryptReader(pr, key, iv, aad, optFns...)
 	if err != nil {
 		return nil, err
 	}
-	w := &gcmEncryptWriter{pw: pw, done: make(chan error, 1)}
+	w := &EncryptWriter{pw: pw, done: make(chan error, 1)}
 	go func() {
 		_, err := io.Copy(dst, r)
 		r.Close()
@@ -211,21 +220,29 @@ func errWriterFailed(err error) error {
 	return err
 }
 
-type gcmEncryptWriter struct {
+// EncryptWriter is the writer of NewGCMEncryptWriter. It is not safe for
+// concurrent use.
+type EncryptWriter struct {
 	pw     *io.PipeWriter
 	done   chan error
 	closed bool
 	err    error
 }
 
-func (w *gcmEncryptWriter) Write(p []byte) (int, error) {
+var _ io.WriteCloser = (*EncryptWriter)(nil)
+
+// Write encrypts p. An error from dst is returned by this or a later Write
+// or by Close.
+func (w *EncryptWriter) Write(p []byte) (int, error) {
 	if w.closed {
 		return 0, errors.New("cse: write to a closed encrypt writer")
 	}
 	return w.pw.Write(p)
 }
 
-func (w *gcmEncryptWriter) Close() error {
+// Close encrypts what is left, writes the tag to dst and returns the first
+// error from dst, if any. Closing again returns the same result.
+func (w *EncryptWriter) Close() error {
 	if w.closed {
 		return w.err
 	}
@@ -234,3 +251,23 @@ func (w *gcmEncryptWriter) Close() error {
 	w.err = <-w.done
 	return w.err
 }
+
+// CloseWithError ends the message without a tag: cause (or, when nil, an
+// error saying the message was abandoned) stops the encryption, and
+// CloseWithError returns an error wrapping it. Whatever reached dst is an
+// incomplete message that no decrypter accepts. After Close it does nothing
+// and returns Close's result.
+func (w *EncryptWriter) CloseWithError(cause error) error {
+	if w.closed {
+		return w.err
+	}
+	if cause == nil {
+		cause = errAbandoned
+	}
+	w.closed = true
+	w.pw.CloseWithError(cause)
+	w.err = <-w.done
+	return w.err
+}
+
+var errAbandoned = errors.New("cse: message abandoned before its end")

@@ -52,7 +52,7 @@ func (m *MultipartEncryptor) EncryptPart(part []byte, last bool) ([]byte, error)
 		return nil, fmt.Errorf("%w (got %d)", ErrPartSize, len(part))
 	}
 	if m.off+int64(len(part)) > aesgcm.MaxPlaintext {
-		return nil, aesgcm.ErrTooLarge
+		return nil, ErrTooLarge
 	}
 	chunk := m.opts.ChunkSize
 	nchunks := (len(part) + chunk - 1) / chunk

@@ -8,8 +8,8 @@ import (
 // DefaultChunkSize is the unit of work of the streaming ciphers.
 const DefaultChunkSize = 256 << 10
 
-// DefaultMemoryLimit is how much plaintext an authenticating decrypter holds
-// in memory before it spools to an encrypted temporary file.
+// DefaultMemoryLimit is how much of a message an authenticating decrypter
+// holds in memory before it spools the rest to an encrypted temporary file.
 const DefaultMemoryLimit = 64 << 20
 
 // StreamOptions tune the streaming ciphers. The zero value is the default.
@@ -35,10 +35,12 @@ type DecryptOptions struct {
 	// corrupted data. Leave it off unless the consumer can undo its work.
 	DelayedAuthentication bool
 
-	// MemoryLimit is how many plaintext bytes the default (authenticate
-	// before release) mode holds in memory; a larger message is spooled to a
-	// temporary file encrypted under a random in-memory key. 0 means
-	// DefaultMemoryLimit; a negative value spools every message.
+	// MemoryLimit is how many bytes of a message the default (authenticate
+	// before release) mode holds in memory until the tag has verified; the
+	// rest of a larger message goes to a temporary file sealed under a
+	// random in-memory key. 0 means DefaultMemoryLimit; a negative value
+	// spools all but a message of a single chunk (at most ChunkSize bytes,
+	// which the stream holds in memory anyway).
 	MemoryLimit int64
 
 	// TempDir is where spool files are created; "" means os.TempDir().

@@ -107,7 +107,7 @@ func NewRangeReader(ciphertext io.Reader, key, iv []byte, r Range) (io.Reader, e
 			return nil, err
 		}
 		if r.Offset+r.Length > aesgcm.MaxPlaintext {
-			return nil, aesgcm.ErrTooLarge
+			return nil, ErrTooLarge
 		}
 		plain = cipher.StreamReader{S: k.CTR(nonce[:], uint64(r.block)), R: body}
 	} else {

@@ -48,11 +48,7 @@ func (d *gcmDecrypter) WriteTo(w io.Writer) (int64, error) {
 			if d.err != nil {
 				return n, d.err
 			}
-			if d.opts.DelayedAuthentication {
-				d.nextDelayed()
-			} else {
-				d.nextVerified()
-			}
+			d.next()
 		}
 		if d.outCT {
 			// The buffer is ours: decrypt it in place.

@@ -29,7 +29,7 @@ const TagSize = 16
 const MaxPlaintext = 1<<36 - 32
 
 // ErrTooLarge reports a message longer than GCM allows.
-var ErrTooLarge = errors.New("aesgcm: message exceeds the GCM limit of 2^36-32 bytes")
+var ErrTooLarge = errors.New("cse: message exceeds the GCM limit of 2^36-32 bytes (about 64 GiB)")
 
 var zeroNonce [NonceSize]byte
 

@@ -29,6 +29,7 @@ type Job struct {
 	Trailer []byte   // the final Holdback bytes of the stream, when Last
 	Sum     [16]byte // result slot for the processor
 	Done    bool     // result slot: the processor finished the whole message
+	Sealed  bool     // result slot: Data was sealed for a spool (longer than read)
 	Err     error    // a read error or a processing error, in stream order
 
 	buf  []byte
@@ -104,7 +105,7 @@ func PutBuffer(b []byte) {
 // fill reads the next chunk into j.
 func (p *Pipeline) fill(j *Job) {
 	j.Index, j.Offset, j.Prev = p.index, p.off, p.prev
-	j.Last, j.Trailer, j.Err, j.Done, j.Sum = false, nil, nil, false, [16]byte{}
+	j.Last, j.Trailer, j.Err, j.Done, j.Sealed, j.Sum = false, nil, nil, false, false, [16]byte{}
 	size := p.cfg.ChunkSize + p.cfg.Holdback
 	b := j.buf[:size]
 	n := copy(b, p.carry)

@@ -1,8 +1,14 @@
-// Package spool holds authenticated-mode plaintext that does not fit in
-// memory in a temporary file, sealed record by record with AES-GCM under a
-// random key that lives only in memory. Neither plaintext nor the object's
-// own ciphertext reaches the disk, and a record changed on disk is detected
-// when it is read back.
+// Package spool holds the part of an authenticated-mode message that does
+// not fit in memory in a temporary file, sealed record by record with
+// AES-256-GCM under a random key that lives only in memory. Neither
+// plaintext nor the object's own ciphertext reaches the disk, and a record
+// changed, moved, dropped or truncated on disk is detected when it is read
+// back.
+//
+// Records are sealed and opened by any number of goroutines (Seal and Open
+// are safe for concurrent use); one goroutine appends them, in order, and
+// one reads them back through Reader. Record i is sealed with nonce i, so a
+// record only opens at its own position.
 package spool
 
 import (
@@ -16,23 +22,26 @@ import (
 	"os"
 )
 
+// Overhead is how much longer a sealed record is than its contents.
+const Overhead = 16
+
 // ErrCorrupt reports a spool file changed while it was in use.
 var ErrCorrupt = errors.New("spool: temporary file was modified or truncated")
 
-// File is a sealed spool. It is not safe for concurrent use.
-type File struct {
-	f       *os.File
-	name    string
+// Spool is a sealed spool. Seal and Open are safe for concurrent use; Append,
+// Reader and Close are not.
+type Spool struct {
+	dir     string
 	aead    cipher.AEAD
-	written uint64
-	read    uint64
+	f       *os.File
+	name    string // the file's path until it is unlinked
+	records uint64
 	size    int64
-	rbuf    []byte
-	hdr     [4]byte
 }
 
-// New creates a spool file in dir (os.TempDir when empty).
-func New(dir string) (*File, error) {
+// New returns a spool whose file will be created in dir (os.TempDir when
+// empty) by the first Append.
+func New(dir string) (*Spool, error) {
 	var key [32]byte
 	if _, err := rand.Read(key[:]); err != nil {
 		return nil, err
@@ -46,88 +55,80 @@ func New(dir string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(dir, "emrs3-spool-*")
-	if err != nil {
-		return nil, fmt.Errorf("spool: cannot create a temporary file (set TempDir to a writable directory): %w", err)
-	}
-	return &File{f: f, name: f.Name(), aead: aead}, nil
+	return &Spool{dir: dir, aead: aead}, nil
 }
 
-func (s *File) nonce(i uint64) []byte {
+func nonce(rec uint64) []byte {
 	var n [12]byte
-	binary.BigEndian.PutUint64(n[4:], i)
+	binary.BigEndian.PutUint64(n[4:], rec)
 	return n[:]
 }
 
-// Write seals p as the next record. p is left untouched.
-func (s *File) Write(p []byte) error {
-	if cap(s.rbuf) < len(p)+16 {
-		s.rbuf = make([]byte, 0, len(p)+16)
+// Seal appends the sealed form of p, as record number rec, to dst and
+// returns the result. p and dst may overlap exactly (p[:0]), as with
+// cipher.AEAD.
+func (s *Spool) Seal(dst, p []byte, rec uint64) []byte {
+	return s.aead.Seal(dst, nonce(rec), p, nil)
+}
+
+// Open opens record number rec into dst (sealed[:0] to decrypt in place).
+func (s *Spool) Open(dst, sealed []byte, rec uint64) ([]byte, error) {
+	out, err := s.aead.Open(dst, nonce(rec), sealed, nil)
+	if err != nil {
+		return nil, ErrCorrupt
 	}
-	sealed := s.aead.Seal(s.rbuf[:0], s.nonce(s.written), p, nil)
-	binary.BigEndian.PutUint32(s.hdr[:], uint32(len(sealed)))
-	if _, err := s.f.Write(s.hdr[:]); err != nil {
-		return fmt.Errorf("spool: writing temporary file: %w", err)
+	return out, nil
+}
+
+// Append writes the next sealed record, creating the file on first use. The
+// file is unlinked as soon as it is created where the system allows it, so
+// that nothing is left behind even if the process dies.
+func (s *Spool) Append(sealed []byte) error {
+	if s.f == nil {
+		f, err := os.CreateTemp(s.dir, "emrs3-spool-*")
+		if err != nil {
+			return fmt.Errorf("spool: cannot create a temporary file (set TempDir to a writable directory): %w", err)
+		}
+		s.f, s.name = f, f.Name()
+		if os.Remove(s.name) == nil {
+			s.name = ""
+		}
 	}
 	if _, err := s.f.Write(sealed); err != nil {
 		return fmt.Errorf("spool: writing temporary file: %w", err)
 	}
-	s.written++
-	s.size += int64(len(p))
+	s.records++
+	s.size += int64(len(sealed))
 	return nil
 }
 
-// Size returns the plaintext bytes written.
-func (s *File) Size() int64 { return s.size }
+// Records returns the number of records appended.
+func (s *Spool) Records() uint64 { return s.records }
 
-// Rewind prepares the spool for reading from the first record.
-func (s *File) Rewind() error {
-	s.read = 0
-	_, err := s.f.Seek(0, io.SeekStart)
-	return err
+// Reader returns a reader of the sealed records appended so far, from the
+// first.
+func (s *Spool) Reader() io.Reader {
+	if s.f == nil {
+		return eofReader{}
+	}
+	return io.NewSectionReader(s.f, 0, s.size)
 }
 
-// Next opens the next record into dst's storage and returns it, or io.EOF
-// after the last record.
-func (s *File) Next(dst []byte) ([]byte, error) {
-	if s.read == s.written {
-		return nil, io.EOF
-	}
-	if _, err := io.ReadFull(s.f, s.hdr[:]); err != nil {
-		return nil, ErrCorrupt
-	}
-	n := int(binary.BigEndian.Uint32(s.hdr[:]))
-	if n < 16 || n > 1<<30 {
-		return nil, ErrCorrupt
-	}
-	if cap(s.rbuf) < n {
-		s.rbuf = make([]byte, n)
-	}
-	buf := s.rbuf[:n]
-	if _, err := io.ReadFull(s.f, buf); err != nil {
-		return nil, ErrCorrupt
-	}
-	out, err := s.aead.Open(dst[:0], s.nonce(s.read), buf, nil)
-	if err != nil {
-		return nil, ErrCorrupt
-	}
-	s.read++
-	return out, nil
-}
+type eofReader struct{}
 
-// Name returns the path of the temporary file.
-func (s *File) Name() string { return s.name }
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
-// Close closes and removes the file.
-func (s *File) Close() error {
+// Close closes the file and removes it if it is still linked.
+func (s *Spool) Close() error {
 	if s.f == nil {
 		return nil
 	}
 	err := s.f.Close()
-	if rerr := os.Remove(s.name); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
-		err = rerr
+	if s.name != "" {
+		if rerr := os.Remove(s.name); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
+			err = rerr
+		}
 	}
-	s.f = nil
-	clear(s.rbuf[:cap(s.rbuf)])
+	s.f, s.name = nil, ""
 	return err
 }

@@ -17,6 +17,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // NonceSize is the only IV size the S3 Encryption Client format uses.
@@ -41,6 +42,9 @@ type Key struct {
 	h      element
 	hTab   *table
 	ekZero element // E(K, 0^96 ‖ 1), the mask of tags sealed under the zero nonce
+
+	fusedOnce sync.Once
+	fused     *fused // built on first use; nil where unavailable
 }
 
 // NewKey expands an AES-256 key (16- and 24-byte keys work too).

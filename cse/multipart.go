@@ -58,27 +58,42 @@ func (m *MultipartEncryptor) EncryptPart(part []byte, last bool) ([]byte, error)
 	nchunks := (len(part) + chunk - 1) / chunk
 	sums := make([][16]byte, nchunks)
 	workers := min(m.opts.Concurrency, nchunks)
-	do := func(i int, scratch []byte) {
-		lo := i * chunk
-		hi := min(lo+chunk, len(part))
-		c := part[lo:hi]
-		m.k.CTR(m.iv[:], uint64((m.off+int64(lo))/16)).XORKeyStream(c, c)
-		sums[i] = m.k.ChunkHash(c, scratch)
+	// Each worker takes a contiguous run of chunks, in order. A chunk
+	// sealed in place by the fused kernel overwrites the 16 bytes after it:
+	// within a run they are saved and put back; the last chunk of a run,
+	// whose successor another worker may be reading, is sealed into the
+	// worker's own buffer and copied back.
+	run := func(first, end int) {
+		buf := make([]byte, 0, chunk+aesgcm.TagSize)
+		for i := first; i < end; i++ {
+			lo := i * chunk
+			hi := min(lo+chunk, len(part))
+			c := part[lo:hi]
+			b := uint64((m.off + int64(lo)) / 16)
+			if m.off/int64(chunk)+int64(i) < fusedFrom {
+				m.k.CTR(m.iv[:], b).XORKeyStream(c, c)
+				sums[i] = m.k.ChunkHash(c, buf)
+				continue
+			}
+			if i == end-1 || cap(part)-hi < aesgcm.TagSize {
+				var ct []byte
+				ct, sums[i] = m.k.SealChunk(buf, c, m.iv[:], b)
+				copy(c, ct)
+				continue
+			}
+			var after [aesgcm.TagSize]byte
+			copy(after[:], part[hi:hi+aesgcm.TagSize])
+			_, sums[i] = m.k.SealChunk(part[lo:hi:hi+aesgcm.TagSize], c, m.iv[:], b)
+			copy(part[hi:hi+aesgcm.TagSize], after[:])
+		}
 	}
 	if workers <= 1 {
-		scratch := make([]byte, 0, 16)
-		for i := range nchunks {
-			do(i, scratch)
-		}
+		run(0, nchunks)
 	} else {
 		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() {
-				scratch := make([]byte, 0, 16)
-				for i := w; i < nchunks; i += workers {
-					do(i, scratch)
-				}
-			})
+		per := (nchunks + workers - 1) / workers
+		for first := 0; first < nchunks; first += per {
+			wg.Go(func() { run(first, min(first+per, nchunks)) })
 		}
 		wg.Wait()
 	}

@@ -51,3 +51,39 @@ func TestMultipartMisuse(t *testing.T) {
 		t.Fatal("a part after the last was accepted")
 	}
 }
+
+// TestMultipartCapacities encrypts parts with no spare capacity and with
+// some, on one to five workers, so that chunks are sealed both in place and
+// through a worker's buffer, with runs of every length.
+func TestMultipartCapacities(t *testing.T) {
+	key, iv := testKey(42)
+	parts := []int{7 * testChunk, 13*testChunk + 16, 5*testChunk + 9}
+	var pt []byte
+	for i, n := range parts {
+		pt = append(pt, randBytes(uint64(100+i), n)...)
+	}
+	want := stdSeal(key, iv, nil, pt)
+	for workers := 1; workers <= 5; workers++ {
+		for _, spare := range []int{0, 1, 16, 100} {
+			enc, err := NewMultipartEncryptor(key, iv, nil, func(o *StreamOptions) { o.ChunkSize, o.Concurrency = testChunk, workers })
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []byte
+			off := 0
+			for i, n := range parts {
+				part := make([]byte, n, n+spare)
+				copy(part, pt[off:off+n])
+				off += n
+				got, err := enc.EncryptPart(part, i == len(parts)-1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, got...)
+			}
+			if !bytes.Equal(out, want) {
+				t.Fatalf("workers=%d spare=%d: concatenated parts differ from Seal", workers, spare)
+			}
+		}
+	}
+}

@@ -49,6 +49,11 @@ var errRange = errors.New("cse: range offset and length must not be negative")
 // GCMRange returns the ciphertext range to fetch for plaintext bytes
 // [off, off+n) of a GCM object of ciphertextSize bytes (tag included). The
 // range is clamped to the plaintext; it never includes the tag.
+//
+// It fetches only the 16-byte blocks that hold the range. The Java client
+// fetches one more block on each side (lower = start − start%16 − 16,
+// upper = end + 16 − end%16 + 16); AES-CTR needs no neighbouring block, so
+// the plaintext is the same and fewer bytes travel.
 func GCMRange(off, n, ciphertextSize int64) (Range, error) {
 	if off < 0 || n < 0 {
 		return Range{}, errRange

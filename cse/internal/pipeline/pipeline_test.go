@@ -320,11 +320,14 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// TestOneWorkerStartsNoGoroutine checks the package doc's promise for one
+// worker, and Next's for a stream that fits in one chunk. Goroutines left
+// by earlier tests may still be exiting, so the count may only not grow.
 func TestOneWorkerStartsNoGoroutine(t *testing.T) {
 	base := runtime.NumGoroutine()
 	p := New(bytes.NewReader(input(1000)), Config{ChunkSize: 16, Holdback: 16, Workers: 1, Process: func(j *Job) {
-		if n := runtime.NumGoroutine(); n != base {
-			t.Errorf("%d goroutines while processing with one worker; want %d", n, base)
+		if n := runtime.NumGoroutine(); n > base {
+			t.Errorf("%d goroutines while processing with one worker; %d before", n, base)
 		}
 	}})
 	drain(t, p)
@@ -332,8 +335,8 @@ func TestOneWorkerStartsNoGoroutine(t *testing.T) {
 	// A parallel pipeline whose stream fits in one chunk does not start its
 	// workers either.
 	p = New(bytes.NewReader(input(40)), Config{ChunkSize: 32, Holdback: 16, Workers: 4, Process: func(*Job) {}})
-	if jobs := drain(t, p); len(jobs) != 1 || runtime.NumGoroutine() != base {
-		t.Fatalf("one-chunk stream on 4 workers: %d jobs, %d goroutines (want 1, %d)", len(jobs), runtime.NumGoroutine(), base)
+	if jobs := drain(t, p); len(jobs) != 1 || runtime.NumGoroutine() > base {
+		t.Fatalf("one-chunk stream on 4 workers: %d jobs, %d goroutines (want 1, at most %d)", len(jobs), runtime.NumGoroutine(), base)
 	}
 	p.Close()
 }

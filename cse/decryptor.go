@@ -52,6 +52,13 @@ func (d *Decryptor) Policy() Policy { return d.opts.Policy }
 // there is none), applies the policy and the downgrade and context checks,
 // and recovers the content key. The caller must Wipe the Content when done.
 //
+// The downgrade check does not trust the wrap algorithm: whenever the stored
+// description holds aws:x-amz-cek-alg it must equal the envelope's content
+// algorithm, and a legacy kms envelope must not hold it at all (only
+// kms+context writes it), so a kms+context envelope relabelled as kms, with
+// or without a GCM→CBC swap, is refused with a *DowngradeError even when the
+// Policy allows legacy modes.
+//
 // Errors: *MalformedError (ErrNoEnvelope when there is no envelope at all),
 // *PolicyError, *DowngradeError, *ContextMismatchError, *KeyError
 // (ErrWrongKey), *CommitmentError, or the provider's own error.
@@ -70,14 +77,14 @@ func (d *Decryptor) Decrypt(ctx context.Context, meta map[string]string, instruc
 	if err := d.opts.Policy.checkEnvelope(env); err != nil {
 		return nil, err
 	}
+	if err := checkDowngrade(env); err != nil {
+		return nil, err
+	}
 	desc := env.MatDesc
 	if env.WrapAlg == WrapKMSContext {
 		stored := env.MatDesc
 		if env.Version == 3 {
 			stored = env.Context
-		}
-		if got := stored[envelope.V3ContextCEKAlg]; got != env.CEKAlg {
-			return nil, &DowngradeError{Stored: got, Envelope: env.CEKAlg}
 		}
 		want := cloneDesc(d.opts.EncryptionContext)
 		maps.Copy(want, obj.EncryptionContext)
@@ -124,6 +131,50 @@ func (d *Decryptor) Decrypt(ctx context.Context, meta map[string]string, instruc
 	c.Key = append([]byte(nil), m.Key...)
 	c.IV = env.IV
 	return c, nil
+}
+
+// checkDowngrade enforces the content-algorithm binding of the stored
+// description (x-amz-matdesc, and in V3 also x-amz-m and x-amz-t):
+//
+//   - kms+context must store aws:x-amz-cek-alg equal to the envelope's
+//     content algorithm (x-amz-cek-alg / x-amz-c);
+//   - any other wrap that stores aws:x-amz-cek-alg must store the envelope's
+//     content algorithm there as well, whatever the wrap says;
+//   - the legacy kms wrap never stores it (EMRFS, Java v1 and s3crypto write
+//     only kms_cmk_id and the caller's pairs), so a kms envelope that does is
+//     a kms+context envelope relabelled to skip these checks, and is refused
+//     even when the algorithms agree.
+//
+// The KMS context is authenticated by KMS, so an attacker who rewrites the
+// envelope cannot drop or change aws:x-amz-cek-alg without the data key
+// failing to decrypt; these checks make sure nobody can use it with another
+// content algorithm or wrap either.
+func checkDowngrade(env *envelope.Envelope) error {
+	primary := env.MatDesc
+	if env.Version == 3 && env.WrapAlg == WrapKMSContext {
+		primary = env.Context
+	}
+	got, ok := primary[envelope.V3ContextCEKAlg]
+	wrap := env.WrapAlg
+	if env.Version == 1 {
+		wrap = "V1"
+	}
+	switch {
+	case env.WrapAlg == WrapKMSContext && got != env.CEKAlg:
+		return &DowngradeError{Stored: got, Envelope: env.CEKAlg}
+	case ok && got != env.CEKAlg:
+		return &DowngradeError{Stored: got, Envelope: env.CEKAlg, Wrap: wrap}
+	case ok && env.WrapAlg == WrapKMS:
+		return &DowngradeError{Stored: got, Envelope: env.CEKAlg, Wrap: wrap}
+	}
+	if env.Version == 3 {
+		for _, m := range []map[string]string{env.MatDesc, env.Context} {
+			if v, ok := m[envelope.V3ContextCEKAlg]; ok && v != env.CEKAlg {
+				return &DowngradeError{Stored: v, Envelope: env.CEKAlg, Wrap: wrap}
+			}
+		}
+	}
+	return nil
 }
 
 // compareContext checks want against stored with reserved keys removed.

@@ -87,16 +87,29 @@ func (*CommitmentError) Error() string {
 	return "cse: key commitment mismatch: the data key does not match x-amz-d (envelope altered or taken from another object)"
 }
 
-// DowngradeError reports a kms+context envelope whose stored
-// "aws:x-amz-cek-alg" disagrees with its content algorithm, the mark of a
-// swap to a weaker cipher (GCM→CBC).
+// DowngradeError reports an envelope whose stored "aws:x-amz-cek-alg"
+// disagrees with it: the mark of a swap to a weaker content cipher (GCM→CBC)
+// or of a kms+context envelope relabelled to the legacy kms wrap, which
+// would skip the content-algorithm and encryption-context checks. It is
+// returned whatever the wrap algorithm claims and whatever the Policy allows;
+// no data key is requested.
 type DowngradeError struct {
 	Stored   string // the value of aws:x-amz-cek-alg in the stored context
 	Envelope string // x-amz-cek-alg / x-amz-c
+	// Wrap is the envelope's wrap algorithm when it is not kms+context
+	// (for example "kms" for a relabelled envelope, "V1" for a V1
+	// envelope); "" for kms+context.
+	Wrap string
 }
 
 // Error describes the problem and what to change.
 func (e *DowngradeError) Error() string {
+	if e.Wrap == WrapKMS && e.Stored == e.Envelope {
+		return fmt.Sprintf("cse: downgrade protection: the stored encryption context holds aws:x-amz-cek-alg=%q, which only kms+context envelopes carry, but the envelope says wrap algorithm kms (a kms+context envelope relabelled to the legacy wrap)", e.Stored)
+	}
+	if e.Wrap != "" {
+		return fmt.Sprintf("cse: downgrade protection: stored materials description says aws:x-amz-cek-alg=%q but the envelope says %q (wrap algorithm %q)", e.Stored, e.Envelope, e.Wrap)
+	}
 	if e.Stored == "" {
 		return fmt.Sprintf("cse: downgrade protection: the stored encryption context has no aws:x-amz-cek-alg, content algorithm is %q", e.Envelope)
 	}

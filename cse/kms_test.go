@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
 
@@ -107,5 +109,130 @@ func TestKMSServiceErrorIsNotWrongKey(t *testing.T) {
 	var ke *KeyError
 	if !errors.As(err, &ke) || errors.Is(err, ErrWrongKey) || !errors.Is(err, errKMSDown) {
 		t.Fatalf("err = %v, want KeyError wrapping the service error, not ErrWrongKey", err)
+	}
+}
+
+// recordingKMS keeps the plaintext buffers KMS returned, to check that the
+// provider and the Encryptor/Decryptor wipe them.
+type recordingKMS struct {
+	*fakeKMS
+	mu         sync.Mutex
+	plaintexts [][]byte
+}
+
+func (r *recordingKMS) keep(b []byte) {
+	r.mu.Lock()
+	r.plaintexts = append(r.plaintexts, b)
+	r.mu.Unlock()
+}
+
+func (r *recordingKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput, o ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error) {
+	out, err := r.fakeKMS.GenerateDataKey(ctx, in, o...)
+	if err == nil {
+		r.keep(out.Plaintext)
+	}
+	return out, err
+}
+
+func (r *recordingKMS) Decrypt(ctx context.Context, in *kms.DecryptInput, o ...func(*kms.Options)) (*kms.DecryptOutput, error) {
+	out, err := r.fakeKMS.Decrypt(ctx, in, o...)
+	if err == nil {
+		r.keep(out.Plaintext)
+	}
+	return out, err
+}
+
+// recordingProvider keeps the Materials a provider returned.
+type recordingProvider struct {
+	MaterialsProvider
+	mu   sync.Mutex
+	keys [][]byte
+}
+
+func (r *recordingProvider) keep(m *Materials) {
+	if m != nil {
+		r.mu.Lock()
+		r.keys = append(r.keys, m.Key)
+		r.mu.Unlock()
+	}
+}
+
+func (r *recordingProvider) EncryptionMaterials(ctx context.Context, req EncryptionRequest) (*Materials, error) {
+	m, err := r.MaterialsProvider.EncryptionMaterials(ctx, req)
+	r.keep(m)
+	return m, err
+}
+
+func (r *recordingProvider) DecryptMaterials(ctx context.Context, req DecryptionRequest) (*Materials, error) {
+	m, err := r.MaterialsProvider.DecryptMaterials(ctx, req)
+	r.keep(m)
+	return m, err
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// TestDataKeysWiped: the plaintext data key a provider returns (for KMS,
+// the very buffer the KMS client returned) is zeroed once Encrypt and
+// Decrypt return, in V2 and V3, while the Content keeps its own copy until
+// the caller wipes it.
+func TestDataKeysWiped(t *testing.T) {
+	ctx := context.Background()
+	rk := &recordingKMS{fakeKMS: newFakeKMS(testKMSKey)}
+	kmsRec := &recordingProvider{MaterialsProvider: NewKMSProvider(rk, testKMSKey)}
+	var providers []*recordingProvider
+	providers = append(providers, kmsRec)
+	for _, pc := range testProviders(t)[2:] { // keyrings and ProviderFunc
+		providers = append(providers, &recordingProvider{MaterialsProvider: pc.p})
+	}
+	for _, rp := range providers {
+		for _, v3 := range []bool{false, true} {
+			enc := NewEncryptor(rp, func(o *EncryptorOptions) {
+				if v3 {
+					o.Policy.Commitment = RequireEncryptAllowDecrypt
+				}
+			})
+			env, c, err := enc.Encrypt(ctx, ObjectInfo{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if allZero(c.Key) {
+				t.Fatal("Encrypt returned a zero content key: the Content must not share the provider's buffer")
+			}
+			c.Wipe()
+			dc, err := NewDecryptor(rp).Decrypt(ctx, env.Metadata, env.Instruction, ObjectInfo{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if allZero(dc.Key) {
+				t.Fatal("Decrypt returned a zero content key")
+			}
+			dc.Wipe()
+			if !allZero(dc.Key) {
+				t.Fatal("Content.Wipe left key bytes")
+			}
+		}
+		if len(rp.keys) != 4 {
+			t.Fatalf("%T: %d materials recorded, want 4", rp.MaterialsProvider, len(rp.keys))
+		}
+		for i, k := range rp.keys {
+			if len(k) != 32 || !allZero(k) {
+				t.Fatalf("%T: Materials.Key %d (%d bytes) not wiped after Encrypt/Decrypt", rp.MaterialsProvider, i, len(k))
+			}
+		}
+	}
+	if len(rk.plaintexts) != 4 {
+		t.Fatalf("%d KMS plaintexts recorded, want 4", len(rk.plaintexts))
+	}
+	for i, p := range rk.plaintexts {
+		if len(p) != 32 || !allZero(p) {
+			t.Fatalf("KMS plaintext %d not wiped", i)
+		}
 	}
 }

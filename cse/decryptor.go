@@ -18,8 +18,18 @@ type DecryptorOptions struct {
 	// Policy decides which formats, content ciphers and wraps are read.
 	Policy Policy
 	// EncryptionContext, merged with ObjectInfo.EncryptionContext, is the
-	// context the caller expects; when not empty it must equal the stored
-	// kms+context context once reserved "aws:" keys are removed.
+	// context the caller expects. When it is not empty it must equal the
+	// stored context of a kms+context object (V2 x-amz-matdesc, V3 x-amz-t)
+	// once the reserved "aws:" keys and kms_cmk_id (which the Java v1 V2
+	// client, and so EMRFS, stores there) are removed; otherwise Decrypt
+	// returns a *ContextMismatchError before KMS is called.
+	//
+	// It is not checked for any other wrap, as in the AWS clients (Java v1
+	// and v3, s3crypto): the legacy kms wrap's materials description
+	// ({"kms_cmk_id": ...} plus the writer's pairs) is sent to KMS as it is
+	// stored, and a raw keyring's description is not authenticated at all.
+	// A kms+context object relabelled as kms to dodge this check is refused
+	// with a *DowngradeError.
 	EncryptionContext map[string]string
 }
 
@@ -177,7 +187,13 @@ func checkDowngrade(env *envelope.Envelope) error {
 	return nil
 }
 
-// compareContext checks want against stored with reserved keys removed.
+// kmsKeyIDKey is the materials-description key of the KMS key id, which
+// the legacy kms wrap stores and the Java v1 V2 client also puts in the
+// kms+context context.
+const kmsKeyIDKey = "kms_cmk_id"
+
+// compareContext checks want against stored with the reserved keys and
+// kms_cmk_id removed, as the AWS Java client (v3) does.
 func compareContext(want, stored map[string]string) error {
 	var diff []string
 	for k, v := range want {
@@ -186,7 +202,7 @@ func compareContext(want, stored map[string]string) error {
 		}
 	}
 	for k := range stored {
-		if strings.HasPrefix(strings.ToLower(k), envelope.ReservedPrefix) {
+		if strings.HasPrefix(strings.ToLower(k), envelope.ReservedPrefix) || k == kmsKeyIDKey {
 			continue
 		}
 		if _, ok := want[k]; !ok {

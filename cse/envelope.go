@@ -110,8 +110,9 @@ type ObjectInfo struct {
 	PlaintextSize int64
 	// EncryptionContext is this request's KMS encryption context, merged
 	// over the one in the options. On decryption, when the merged context
-	// is not empty it must equal the stored one (reserved "aws:" keys
-	// aside).
+	// is not empty it must equal the stored context of a kms+context
+	// object (reserved "aws:" keys and kms_cmk_id aside); other wraps do
+	// not check it (see DecryptorOptions.EncryptionContext).
 	EncryptionContext map[string]string
 }
 

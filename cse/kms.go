@@ -160,7 +160,7 @@ func (p *KMSProvider) EncryptionMaterials(ctx context.Context, req EncryptionReq
 		wrap = WrapKMSContext
 		ec[envelope.V3ContextCEKAlg] = req.ContentAlgorithm
 	case WrapKMS:
-		ec["kms_cmk_id"] = p.keyID
+		ec[kmsKeyIDKey] = p.keyID
 	default:
 		return nil, fmt.Errorf("cse: KMS provider cannot write wrap algorithm %q", wrap)
 	}

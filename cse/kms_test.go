@@ -236,3 +236,45 @@ func TestDataKeysWiped(t *testing.T) {
 		}
 	}
 }
+
+// TestKMSExpectedContext: the caller's expected context is compared with a
+// kms+context object's stored context without the reserved keys and
+// kms_cmk_id (which the Java v1 V2 client, and so EMRFS, stores there), and
+// is not compared for the legacy kms wrap, as in the AWS clients.
+func TestKMSExpectedContext(t *testing.T) {
+	ctx := context.Background()
+	p := NewKMSProvider(newFakeKMS(testKMSKey), testKMSKey)
+	expect := func(ec map[string]string, pol Policy) *Decryptor {
+		return NewDecryptor(p, func(o *DecryptorOptions) { o.EncryptionContext, o.Policy = ec, pol })
+	}
+	// kms+context with kms_cmk_id in the stored context.
+	env, c, err := NewEncryptor(p).Encrypt(ctx, ObjectInfo{EncryptionContext: map[string]string{"kms_cmk_id": testKMSKey, "team": "data"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Wipe()
+	if c, err = expect(map[string]string{"team": "data"}, Policy{}).Decrypt(ctx, env.Metadata, nil, ObjectInfo{}); err != nil {
+		t.Fatalf("kms_cmk_id in the stored context: %v", err)
+	}
+	c.Wipe()
+	var ce *ContextMismatchError
+	_, err = expect(map[string]string{"team": "ops"}, Policy{}).Decrypt(ctx, env.Metadata, nil, ObjectInfo{})
+	if !errors.As(err, &ce) || len(ce.Keys) != 1 || ce.Keys[0] != "team" {
+		t.Fatalf("err = %v, want *ContextMismatchError on [team]", err)
+	}
+	_, err = expect(map[string]string{"team": "data", "kms_cmk_id": "alias/other"}, Policy{}).Decrypt(ctx, env.Metadata, nil, ObjectInfo{})
+	if !errors.As(err, &ce) || len(ce.Keys) != 1 || ce.Keys[0] != "kms_cmk_id" {
+		t.Fatalf("err = %v, want *ContextMismatchError on [kms_cmk_id] when the caller names another key", err)
+	}
+	// Legacy kms: the expected context is not compared (documented).
+	env, c, err = NewEncryptor(p, func(o *EncryptorOptions) { o.LegacyKMSWrap = true }).Encrypt(ctx, ObjectInfo{EncryptionContext: map[string]string{"team": "data"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Wipe()
+	c, err = expect(map[string]string{"team": "ops"}, Policy{LegacyWrapping: true}).Decrypt(ctx, env.Metadata, nil, ObjectInfo{})
+	if err != nil {
+		t.Fatalf("legacy kms object with a different expected context: %v (documented as not compared)", err)
+	}
+	c.Wipe()
+}

@@ -112,7 +112,8 @@ type ObjectInfo struct {
 	// over the one in the options. On decryption, when the merged context
 	// is not empty it must equal the stored context of a kms+context
 	// object (reserved "aws:" keys and kms_cmk_id aside); other wraps do
-	// not check it (see DecryptorOptions.EncryptionContext).
+	// not check it (see DecryptorOptions.EncryptionContext). On encryption
+	// the AES and RSA keyrings do not store it (see AESKeyring).
 	EncryptionContext map[string]string
 }
 

@@ -27,7 +27,9 @@ type EncryptionRequest struct {
 	// the context as aws:x-amz-cek-alg.
 	ContentAlgorithm string
 	// Description is the requested materials description (for KMS: the
-	// caller's encryption context). Providers must not modify it.
+	// caller's encryption context). Providers must not modify it. The KMS
+	// provider stores it (as the context); a ProviderFunc gets it and
+	// decides; AESKeyring and RSAKeyring ignore it and store their own.
 	Description map[string]string
 	// WrapAlgorithm asks for a specific wrap ("kms" for the legacy KMS
 	// wrap); empty means the provider's default.

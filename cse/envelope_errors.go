@@ -66,14 +66,24 @@ func wrongKey(wrap, keyID string, err error) error {
 }
 
 // PolicyError reports an object or request that the Policy refuses. Option
-// names the Policy field that allows it.
+// names the Policy field that allows it; when more than one must be set
+// (EMRFS's default object, CBC content with the kms wrap, needs
+// LegacyUnauthenticated and LegacyWrapping), Options lists them all, Option
+// first, and the message names every one.
 type PolicyError struct {
 	Option string // e.g. "Policy.LegacyUnauthenticated"
 	What   string // what was refused
+	// Options lists every Policy field that must be set, Option first;
+	// nil when Option alone suffices.
+	Options []string
 }
 
 // Error describes the problem and what to change.
 func (e *PolicyError) Error() string {
+	if len(e.Options) > 1 {
+		return fmt.Sprintf("cse: %s is refused by policy; set %s to allow it (cse.EMRFSCompatible() sets both)",
+			e.What, strings.Join(e.Options, " and "))
+	}
 	return fmt.Sprintf("cse: %s is refused by policy; set %s to allow it", e.What, e.Option)
 }
 

@@ -33,7 +33,8 @@ type KMSOptions struct {
 	// be sure of the key that protects what you read.
 	AnyKey bool
 	// SkipKeyCheck turns off the DescribeKey check made once per key
-	// before its first GenerateDataKey.
+	// before its first GenerateDataKey, for callers without the
+	// kms:DescribeKey permission (EMRFS itself never calls DescribeKey).
 	SkipKeyCheck bool
 }
 
@@ -93,7 +94,9 @@ func (p *KMSProvider) checkKey(ctx context.Context, keyID string) error {
 	}
 	out, err := p.client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {
-		return fmt.Errorf("cse: KMS DescribeKey %s: %w", keyID, err)
+		return fmt.Errorf("cse: KMS DescribeKey %s failed; this once-per-key check that the key is an enabled symmetric encryption key "+
+			"needs the kms:DescribeKey permission on the key (EMRFS does not call it, so EMRFS roles often lack it): "+
+			"grant it, or set KMSOptions.SkipKeyCheck to skip the check: %w", keyID, err)
 	}
 	md := out.KeyMetadata
 	if md == nil {

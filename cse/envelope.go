@@ -57,6 +57,7 @@ func algorithmOf(name string) Algorithm {
 // Content is what the streaming ciphers need to encrypt or decrypt one
 // object body. It holds the plaintext content key: call Wipe when done.
 type Content struct {
+	// Algorithm is the content cipher to use.
 	Algorithm Algorithm
 	// Key is the 32-byte AES key of the content (for AlgCommitting the
 	// derived key, not the data key).
@@ -101,8 +102,8 @@ type Envelope struct {
 
 // ObjectInfo names the object being encrypted or decrypted.
 type ObjectInfo struct {
-	Bucket string
-	Key    string
+	Bucket string // the object's bucket, handed to the provider
+	Key    string // the object's key, handed to the provider
 	// PlaintextSize is the plaintext length stored as
 	// x-amz-unencrypted-content-length when encrypting. 0 or negative
 	// means unknown: the key is then not written and readers derive the

@@ -12,7 +12,8 @@ import (
 // field names the metadata key at fault.
 type MalformedError = envelope.MalformedError
 
-// ContextError reports an encryption-context string that cannot be parsed.
+// ContextError reports an encryption-context string that cannot be parsed,
+// or a context that uses the reserved "aws:" prefix.
 type ContextError = envelope.ContextError
 
 // ErrNoEnvelope is matched (errors.Is) by the error Decrypt returns for an
@@ -32,7 +33,7 @@ var ErrWrongKey = errors.New("cse: the data key cannot be decrypted with this ke
 type KeyError struct {
 	WrapAlgorithm string // x-amz-wrap-alg of the envelope
 	KeyID         string // the KMS key or the provider's description, if known
-	Err           error
+	Err           error  // the cause: a key-service or unwrap error
 	wrong         bool
 }
 

@@ -72,7 +72,7 @@ func (p *KMSProvider) KeyID() string { return p.keyID }
 
 // KeyCheckError reports a KMS key that cannot protect data keys.
 type KeyCheckError struct {
-	KeyID  string
+	KeyID  string // the key as configured (id, ARN or alias)
 	Reason string // e.g. `KeySpec is RSA_2048, want SYMMETRIC_DEFAULT`
 }
 

@@ -36,8 +36,8 @@ const (
 
 // Credential is a registered secret.
 type Credential struct {
-	AccessKeyID     string
-	SecretAccessKey string
+	AccessKeyID     string    // the key id the lookup matched
+	SecretAccessKey string    // the signing secret; never returned in errors
 	SessionToken    string    // required in X-Amz-Security-Token when set
 	Expires         time.Time // zero = never
 }
@@ -56,10 +56,10 @@ type Verifier struct {
 
 // Result describes a verified request.
 type Result struct {
-	Auth        *Authorization
-	Credential  Credential
-	Time        time.Time
-	PayloadHash string // the X-Amz-Content-Sha256 value or the computed hash
+	Auth        *Authorization // the parsed Authorization (or presigned query)
+	Credential  Credential     // the credential that signed the request
+	Time        time.Time      // X-Amz-Date
+	PayloadHash string         // the X-Amz-Content-Sha256 value or the computed hash
 	// Trailers holds the aws-chunked trailing headers (checksums), if any.
 	Trailers http.Header
 }

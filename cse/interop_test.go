@@ -26,7 +26,6 @@ import (
 	kmsv1 "github.com/aws/aws-sdk-go/service/kms"
 	s3v1 "github.com/aws/aws-sdk-go/service/s3"
 	"github.com/aws/aws-sdk-go/service/s3/s3crypto"
-	"github.com/aws/smithy-go"
 
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
 )
@@ -60,12 +59,6 @@ func newInterop(t *testing.T) *interopEnv {
 	e := &interopEnv{st: st, s3: s3.NewFromConfig(st.Config, st.S3Options), kms: kms.NewFromConfig(st.Config), sess: sess,
 		keyID: st.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault), bucket: "interop"}
 	if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(e.bucket)}); err != nil {
-		// Until the S3 emulator (emrfstest stage 2) is merged, its
-		// placeholder answers NotImplemented; nothing else is skipped.
-		var ae smithy.APIError
-		if errors.As(err, &ae) && ae.ErrorCode() == "NotImplemented" {
-			t.Skipf("the emrfstest S3 emulator is not on this branch yet: %v", err)
-		}
 		t.Fatalf("CreateBucket on the S3 emulator: %v", err)
 	}
 	return e

@@ -18,8 +18,18 @@ type DecryptorOptions struct {
 	// Policy decides which formats, content ciphers and wraps are read.
 	Policy Policy
 	// EncryptionContext, merged with ObjectInfo.EncryptionContext, is the
-	// context the caller expects; when not empty it must equal the stored
-	// kms+context context once reserved "aws:" keys are removed.
+	// context the caller expects. When it is not empty it must equal the
+	// stored context of a kms+context object (V2 x-amz-matdesc, V3 x-amz-t)
+	// once the reserved "aws:" keys and kms_cmk_id (which the Java v1 V2
+	// client, and so EMRFS, stores there) are removed; otherwise Decrypt
+	// returns a *ContextMismatchError before KMS is called.
+	//
+	// It is not checked for any other wrap, as in the AWS clients (Java v1
+	// and v3, s3crypto): the legacy kms wrap's materials description
+	// ({"kms_cmk_id": ...} plus the writer's pairs) is sent to KMS as it is
+	// stored, and a raw keyring's description is not authenticated at all.
+	// A kms+context object relabelled as kms to dodge this check is refused
+	// with a *DowngradeError.
 	EncryptionContext map[string]string
 }
 
@@ -52,6 +62,13 @@ func (d *Decryptor) Policy() Policy { return d.opts.Policy }
 // there is none), applies the policy and the downgrade and context checks,
 // and recovers the content key. The caller must Wipe the Content when done.
 //
+// The downgrade check does not trust the wrap algorithm: whenever the stored
+// description holds aws:x-amz-cek-alg it must equal the envelope's content
+// algorithm, and a legacy kms envelope must not hold it at all (only
+// kms+context writes it), so a kms+context envelope relabelled as kms, with
+// or without a GCM→CBC swap, is refused with a *DowngradeError even when the
+// Policy allows legacy modes.
+//
 // Errors: *MalformedError (ErrNoEnvelope when there is no envelope at all),
 // *PolicyError, *DowngradeError, *ContextMismatchError, *KeyError
 // (ErrWrongKey), *CommitmentError, or the provider's own error.
@@ -70,14 +87,14 @@ func (d *Decryptor) Decrypt(ctx context.Context, meta map[string]string, instruc
 	if err := d.opts.Policy.checkEnvelope(env); err != nil {
 		return nil, err
 	}
+	if err := checkDowngrade(env); err != nil {
+		return nil, err
+	}
 	desc := env.MatDesc
 	if env.WrapAlg == WrapKMSContext {
 		stored := env.MatDesc
 		if env.Version == 3 {
 			stored = env.Context
-		}
-		if got := stored[envelope.V3ContextCEKAlg]; got != env.CEKAlg {
-			return nil, &DowngradeError{Stored: got, Envelope: env.CEKAlg}
 		}
 		want := cloneDesc(d.opts.EncryptionContext)
 		maps.Copy(want, obj.EncryptionContext)
@@ -126,7 +143,57 @@ func (d *Decryptor) Decrypt(ctx context.Context, meta map[string]string, instruc
 	return c, nil
 }
 
-// compareContext checks want against stored with reserved keys removed.
+// checkDowngrade enforces the content-algorithm binding of the stored
+// description (x-amz-matdesc, and in V3 also x-amz-m and x-amz-t):
+//
+//   - kms+context must store aws:x-amz-cek-alg equal to the envelope's
+//     content algorithm (x-amz-cek-alg / x-amz-c);
+//   - any other wrap that stores aws:x-amz-cek-alg must store the envelope's
+//     content algorithm there as well, whatever the wrap says;
+//   - the legacy kms wrap never stores it (EMRFS, Java v1 and s3crypto write
+//     only kms_cmk_id and the caller's pairs), so a kms envelope that does is
+//     a kms+context envelope relabelled to skip these checks, and is refused
+//     even when the algorithms agree.
+//
+// The KMS context is authenticated by KMS, so an attacker who rewrites the
+// envelope cannot drop or change aws:x-amz-cek-alg without the data key
+// failing to decrypt; these checks make sure nobody can use it with another
+// content algorithm or wrap either.
+func checkDowngrade(env *envelope.Envelope) error {
+	primary := env.MatDesc
+	if env.Version == 3 && env.WrapAlg == WrapKMSContext {
+		primary = env.Context
+	}
+	got, ok := primary[envelope.V3ContextCEKAlg]
+	wrap := env.WrapAlg
+	if env.Version == 1 {
+		wrap = "V1"
+	}
+	switch {
+	case env.WrapAlg == WrapKMSContext && got != env.CEKAlg:
+		return &DowngradeError{Stored: got, Envelope: env.CEKAlg}
+	case ok && got != env.CEKAlg:
+		return &DowngradeError{Stored: got, Envelope: env.CEKAlg, Wrap: wrap}
+	case ok && env.WrapAlg == WrapKMS:
+		return &DowngradeError{Stored: got, Envelope: env.CEKAlg, Wrap: wrap}
+	}
+	if env.Version == 3 {
+		for _, m := range []map[string]string{env.MatDesc, env.Context} {
+			if v, ok := m[envelope.V3ContextCEKAlg]; ok && v != env.CEKAlg {
+				return &DowngradeError{Stored: v, Envelope: env.CEKAlg, Wrap: wrap}
+			}
+		}
+	}
+	return nil
+}
+
+// kmsKeyIDKey is the materials-description key of the KMS key id, which
+// the legacy kms wrap stores and the Java v1 V2 client also puts in the
+// kms+context context.
+const kmsKeyIDKey = "kms_cmk_id"
+
+// compareContext checks want against stored with the reserved keys and
+// kms_cmk_id removed, as the AWS Java client (v3) does.
 func compareContext(want, stored map[string]string) error {
 	var diff []string
 	for k, v := range want {
@@ -135,7 +202,7 @@ func compareContext(want, stored map[string]string) error {
 		}
 	}
 	for k := range stored {
-		if strings.HasPrefix(strings.ToLower(k), envelope.ReservedPrefix) {
+		if strings.HasPrefix(strings.ToLower(k), envelope.ReservedPrefix) || k == kmsKeyIDKey {
 			continue
 		}
 		if _, ok := want[k]; !ok {

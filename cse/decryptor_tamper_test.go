@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"maps"
 	"strings"
@@ -42,6 +43,7 @@ func TestTamperMatrix(t *testing.T) {
 	pt := []byte(strings.Repeat("secret payload ", 200))
 	kmsP := NewKMSProvider(newFakeKMS(testKMSKey), testKMSKey)
 	aesK, _ := NewAESKeyring(testKEK, nil)
+	rsaK, _ := NewRSAKeyring(testRSA(t), nil)
 	obj := ObjectInfo{Bucket: "b", Key: "k"}
 	other := ObjectInfo{Bucket: "b", Key: "other"}
 	v2 := func(o *EncryptorOptions) {}
@@ -73,6 +75,12 @@ func TestTamperMatrix(t *testing.T) {
 		return func(s *sealed, _, _ sealed) { s.env.Metadata[k] = flipB64(t, s.env.Metadata[k], i) }
 	}
 	legacy := Policy{LegacyUnauthenticated: true, LegacyWrapping: true}
+	// toCBC relabels a GCM object as CBC with a well-formed 16-byte IV.
+	toCBC := func(s *sealed, _, _ sealed) {
+		s.env.Metadata["x-amz-cek-alg"] = "AES/CBC/PKCS5Padding"
+		delete(s.env.Metadata, "x-amz-tag-len")
+		s.env.Metadata["x-amz-iv"] = base64.StdEncoding.EncodeToString(make([]byte, 16))
+	}
 	tests := []tamper{
 		{name: "V2 IV flipped", p: kmsP, opts: v2, mutate: flip("x-amz-iv", 3), wantAs: &typeAuth, wantIs: ErrNotAuthentic},
 		{name: "V2 wrapped key flipped (KMS)", p: kmsP, opts: v2, mutate: flip("x-amz-key-v2", 40), wantAs: &typeKey, wantIs: ErrWrongKey},
@@ -96,7 +104,33 @@ func TestTamperMatrix(t *testing.T) {
 			delete(s.env.Metadata, "x-amz-tag-len")
 			s.env.Metadata["x-amz-iv"] = base64.StdEncoding.EncodeToString(make([]byte, 16))
 		}, wantAs: &typeKey, wantIs: ErrWrongKey},
+		{name: "V2 cek-alg GCM->CBC with 16-byte IV, EMRFS policy (RSA-OAEP-SHA1 wrap)", p: rsaK, opts: v2, policy: EMRFSCompatible(), mutate: toCBC,
+			wantAs: &typeKey, wantIs: ErrWrongKey},
 		{name: "V2 wrap kms+context->kms, default policy", p: kmsP, opts: v2, mutate: set("x-amz-wrap-alg", "kms"), wantAs: &typePolicy},
+		// The relabelled wrap must not switch the aws:x-amz-cek-alg check
+		// off: the stored context still says GCM, and KMS authenticates it.
+		{name: "V2 wrap kms+context->kms with cek-alg GCM->CBC and 16-byte IV, EMRFS policy", p: kmsP, opts: v2, policy: EMRFSCompatible(),
+			mutate: func(s *sealed, v, d sealed) { toCBC(s, v, d); s.env.Metadata["x-amz-wrap-alg"] = "kms" }, wantAs: &typeDowngrade},
+		{name: "V2 wrap kms+context->kms, algorithms kept, EMRFS policy", p: kmsP, opts: v2, policy: EMRFSCompatible(),
+			mutate: set("x-amz-wrap-alg", "kms"), wantAs: &typeDowngrade},
+		{name: "V2 instruction file wrap kms+context->kms with cek-alg GCM->CBC, EMRFS policy", p: kmsP, opts: v2i, policy: EMRFSCompatible(),
+			mutate: func(s *sealed, _, _ sealed) {
+				var m map[string]string
+				if err := json.Unmarshal(s.env.Instruction, &m); err != nil {
+					t.Fatal(err)
+				}
+				m["x-amz-wrap-alg"], m["x-amz-cek-alg"] = "kms", "AES/CBC/PKCS5Padding"
+				delete(m, "x-amz-tag-len")
+				m["x-amz-iv"] = base64.StdEncoding.EncodeToString(make([]byte, 16))
+				s.env.Instruction, _ = json.Marshal(m)
+			}, wantAs: &typeDowngrade},
+		{name: "V2 raw wrap matdesc claims another cek-alg", p: aesK, opts: v2, policy: EMRFSCompatible(),
+			mutate: set("x-amz-matdesc", `{"aws:x-amz-cek-alg":"AES/CBC/PKCS5Padding"}`), wantAs: &typeDowngrade},
+		{name: "V2 raw wrap cek-alg GCM->CBC, matdesc made to agree (AES/GCM wrap)", p: aesK, opts: v2, policy: EMRFSCompatible(),
+			mutate: func(s *sealed, v, d sealed) {
+				toCBC(s, v, d)
+				s.env.Metadata["x-amz-matdesc"] = `{"aws:x-amz-cek-alg":"AES/CBC/PKCS5Padding"}`
+			}, wantAs: &typeKey, wantIs: ErrWrongKey},
 		{name: "V2 wrap AES/GCM->AESWrap, legacy policy", p: aesK, opts: v2, policy: legacy, mutate: set("x-amz-wrap-alg", "AESWrap"), wantAs: &typeKey, wantIs: ErrWrongKey},
 		{name: "V2 wrap kms+context->AES/GCM", p: kmsP, opts: v2, mutate: set("x-amz-wrap-alg", "AES/GCM"), wantAs: &typeKey},
 		{name: "V2 wrap unknown", p: kmsP, opts: v2, mutate: set("x-amz-wrap-alg", "kms+ctx"), wantAs: &typeMalformed},
@@ -117,6 +151,8 @@ func TestTamperMatrix(t *testing.T) {
 		{name: "V3 instruction file of another object", p: kmsP, opts: v3i,
 			mutate: func(s *sealed, _, donor sealed) { s.env.Instruction = donor.env.Instruction }, wantAs: &typeCommitment},
 		{name: "V3 context cek-alg changed", p: kmsP, opts: v3, mutate: set("x-amz-t", `{"aws:x-amz-cek-alg":"AES/GCM/NoPadding"}`), wantAs: &typeDowngrade},
+		{name: "V3 raw wrap matdesc claims another cek-alg", p: aesK, opts: v3,
+			mutate: set("x-amz-m", `{"aws:x-amz-cek-alg":"AES/GCM/NoPadding"}`), wantAs: &typeDowngrade},
 		{name: "V3 suite changed", p: kmsP, opts: v3, mutate: set("x-amz-c", "AES/GCM/NoPadding"), wantAs: &typeMalformed},
 		{name: "V3 wrap code changed", p: aesK, opts: v3, mutate: set("x-amz-w", "22"), wantAs: &typeKey},
 		{name: "V3 ciphertext bit flipped", p: kmsP, opts: v3,
@@ -159,5 +195,38 @@ func TestTamperMatrix(t *testing.T) {
 				t.Fatalf("untampered: %v", err)
 			}
 		})
+	}
+}
+
+// TestTamperRelabelKeepsContextCheck: relabelling a kms+context object to
+// the legacy kms wrap (which Policy.LegacyWrapping allows) must not let it
+// past the caller's expected encryption context, and the error says what
+// happened.
+func TestTamperRelabelKeepsContextCheck(t *testing.T) {
+	ctx := context.Background()
+	p := NewKMSProvider(newFakeKMS(testKMSKey), testKMSKey)
+	env, c, err := NewEncryptor(p).Encrypt(ctx, ObjectInfo{EncryptionContext: map[string]string{"tenant": "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Wipe()
+	meta := maps.Clone(env.Metadata)
+	meta["x-amz-wrap-alg"] = "kms"
+	dec := NewDecryptor(p, func(o *DecryptorOptions) {
+		o.Policy = EMRFSCompatible()
+		o.EncryptionContext = map[string]string{"tenant": "a"}
+	})
+	c, err = dec.Decrypt(ctx, meta, nil, ObjectInfo{})
+	if err == nil {
+		c.Wipe()
+		t.Fatal("relabelled object of another tenant decrypted")
+	}
+	var de *DowngradeError
+	if !errors.As(err, &de) || de.Wrap != "kms" || de.Stored != "AES/GCM/NoPadding" || !strings.Contains(err.Error(), "relabelled") {
+		t.Fatalf("err = %v, want *DowngradeError for a relabelled kms+context envelope", err)
+	}
+	// Unchanged, the object is refused for its context, not decrypted.
+	if _, err := dec.Decrypt(ctx, env.Metadata, nil, ObjectInfo{}); !errors.As(err, new(*ContextMismatchError)) {
+		t.Fatalf("err = %v, want *ContextMismatchError", err)
 	}
 }

@@ -72,5 +72,5 @@ func ExamplePolicy() {
 	_, err := cse.NewDecryptor(nil).Decrypt(context.Background(), meta, nil, cse.ObjectInfo{})
 	fmt.Println(err)
 	// Output:
-	// cse: legacy unauthenticated content AES/CBC/PKCS5Padding is refused by policy; set Policy.LegacyUnauthenticated to allow it
+	// cse: legacy unauthenticated content AES/CBC/PKCS5Padding with legacy key wrap kms is refused by policy; set Policy.LegacyUnauthenticated and Policy.LegacyWrapping to allow it (cse.EMRFSCompatible() sets both)
 }

@@ -57,6 +57,7 @@ func algorithmOf(name string) Algorithm {
 // Content is what the streaming ciphers need to encrypt or decrypt one
 // object body. It holds the plaintext content key: call Wipe when done.
 type Content struct {
+	// Algorithm is the content cipher to use.
 	Algorithm Algorithm
 	// Key is the 32-byte AES key of the content (for AlgCommitting the
 	// derived key, not the data key).
@@ -101,8 +102,8 @@ type Envelope struct {
 
 // ObjectInfo names the object being encrypted or decrypted.
 type ObjectInfo struct {
-	Bucket string
-	Key    string
+	Bucket string // the object's bucket, handed to the provider
+	Key    string // the object's key, handed to the provider
 	// PlaintextSize is the plaintext length stored as
 	// x-amz-unencrypted-content-length when encrypting. 0 or negative
 	// means unknown: the key is then not written and readers derive the
@@ -110,8 +111,10 @@ type ObjectInfo struct {
 	PlaintextSize int64
 	// EncryptionContext is this request's KMS encryption context, merged
 	// over the one in the options. On decryption, when the merged context
-	// is not empty it must equal the stored one (reserved "aws:" keys
-	// aside).
+	// is not empty it must equal the stored context of a kms+context
+	// object (reserved "aws:" keys and kms_cmk_id aside); other wraps do
+	// not check it (see DecryptorOptions.EncryptionContext). On encryption
+	// the AES and RSA keyrings do not store it (see AESKeyring).
 	EncryptionContext map[string]string
 }
 

@@ -12,7 +12,8 @@ import (
 // field names the metadata key at fault.
 type MalformedError = envelope.MalformedError
 
-// ContextError reports an encryption-context string that cannot be parsed.
+// ContextError reports an encryption-context string that cannot be parsed,
+// or a context that uses the reserved "aws:" prefix.
 type ContextError = envelope.ContextError
 
 // ErrNoEnvelope is matched (errors.Is) by the error Decrypt returns for an
@@ -32,7 +33,7 @@ var ErrWrongKey = errors.New("cse: the data key cannot be decrypted with this ke
 type KeyError struct {
 	WrapAlgorithm string // x-amz-wrap-alg of the envelope
 	KeyID         string // the KMS key or the provider's description, if known
-	Err           error
+	Err           error  // the cause: a key-service or unwrap error
 	wrong         bool
 }
 
@@ -66,14 +67,24 @@ func wrongKey(wrap, keyID string, err error) error {
 }
 
 // PolicyError reports an object or request that the Policy refuses. Option
-// names the Policy field that allows it.
+// names the Policy field that allows it; when more than one must be set
+// (EMRFS's default object, CBC content with the kms wrap, needs
+// LegacyUnauthenticated and LegacyWrapping), Options lists them all, Option
+// first, and the message names every one.
 type PolicyError struct {
 	Option string // e.g. "Policy.LegacyUnauthenticated"
 	What   string // what was refused
+	// Options lists every Policy field that must be set, Option first;
+	// nil when Option alone suffices.
+	Options []string
 }
 
 // Error describes the problem and what to change.
 func (e *PolicyError) Error() string {
+	if len(e.Options) > 1 {
+		return fmt.Sprintf("cse: %s is refused by policy; set %s to allow it (cse.EMRFSCompatible() sets both)",
+			e.What, strings.Join(e.Options, " and "))
+	}
 	return fmt.Sprintf("cse: %s is refused by policy; set %s to allow it", e.What, e.Option)
 }
 
@@ -87,16 +98,29 @@ func (*CommitmentError) Error() string {
 	return "cse: key commitment mismatch: the data key does not match x-amz-d (envelope altered or taken from another object)"
 }
 
-// DowngradeError reports a kms+context envelope whose stored
-// "aws:x-amz-cek-alg" disagrees with its content algorithm, the mark of a
-// swap to a weaker cipher (GCM→CBC).
+// DowngradeError reports an envelope whose stored "aws:x-amz-cek-alg"
+// disagrees with it: the mark of a swap to a weaker content cipher (GCM→CBC)
+// or of a kms+context envelope relabelled to the legacy kms wrap, which
+// would skip the content-algorithm and encryption-context checks. It is
+// returned whatever the wrap algorithm claims and whatever the Policy allows;
+// no data key is requested.
 type DowngradeError struct {
 	Stored   string // the value of aws:x-amz-cek-alg in the stored context
 	Envelope string // x-amz-cek-alg / x-amz-c
+	// Wrap is the envelope's wrap algorithm when it is not kms+context
+	// (for example "kms" for a relabelled envelope, "V1" for a V1
+	// envelope); "" for kms+context.
+	Wrap string
 }
 
 // Error describes the problem and what to change.
 func (e *DowngradeError) Error() string {
+	if e.Wrap == WrapKMS && e.Stored == e.Envelope {
+		return fmt.Sprintf("cse: downgrade protection: the stored encryption context holds aws:x-amz-cek-alg=%q, which only kms+context envelopes carry, but the envelope says wrap algorithm kms (a kms+context envelope relabelled to the legacy wrap)", e.Stored)
+	}
+	if e.Wrap != "" {
+		return fmt.Sprintf("cse: downgrade protection: stored materials description says aws:x-amz-cek-alg=%q but the envelope says %q (wrap algorithm %q)", e.Stored, e.Envelope, e.Wrap)
+	}
 	if e.Stored == "" {
 		return fmt.Sprintf("cse: downgrade protection: the stored encryption context has no aws:x-amz-cek-alg, content algorithm is %q", e.Envelope)
 	}

@@ -76,7 +76,7 @@ func TestGoldenEnvelopes(t *testing.T) {
 		writeGoldenEnvelopes(t)
 	}
 	files, err := filepath.Glob(filepath.Join(goldenDir, "*.json"))
-	if err != nil || len(files) < 14 {
+	if err != nil || len(files) < 20 {
 		t.Fatalf("golden envelopes: %d files, %v", len(files), err)
 	}
 	ctx := context.Background()
@@ -105,8 +105,21 @@ func TestGoldenEnvelopes(t *testing.T) {
 			if err != nil || string(pt) != g.Plaintext {
 				t.Fatalf("decrypt = %q, %v; want %q", pt, err, g.Plaintext)
 			}
-			if c.PlaintextSize >= 0 && c.PlaintextSize != int64(len(pt)) {
-				t.Fatalf("PlaintextSize %d, plaintext %d bytes", c.PlaintextSize, len(pt))
+			// The stored length is reported as is, an absent one as -1;
+			// either way the length derived from the ciphertext (as a
+			// reader without the key does for GCM, and with one ranged
+			// GET for CBC) is the plaintext's.
+			if want := goldenStoredLength(t, g); c.PlaintextSize != want {
+				t.Fatalf("PlaintextSize %d, want %d (stored length; -1 when absent)", c.PlaintextSize, want)
+			}
+			var derived int64
+			if c.Algorithm == AlgCBC {
+				derived, err = CBCPlaintextSize(int64(len(ct)), ct[max(0, len(ct)-32):], c.Key, c.IV)
+			} else {
+				derived, err = GCMPlaintextSize(int64(len(ct)))
+			}
+			if err != nil || derived != int64(len(pt)) {
+				t.Fatalf("size derived from %d ciphertext bytes = %d, %v; plaintext is %d bytes", len(ct), derived, err, len(pt))
 			}
 			// Any legacy object is refused by the default policy.
 			if g.Policy != (Policy{}) {
@@ -118,8 +131,44 @@ func TestGoldenEnvelopes(t *testing.T) {
 	}
 }
 
-// writeGoldenEnvelopes regenerates the files (go test -run TestGolden
-// -update-envelopes). Legacy formats are built from the key-wrap
+// goldenStoredLength is the x-amz-unencrypted-content-length of g as a
+// reader must see it (the object's value wins over the instruction file's;
+// an empty value, as s3crypto writes, is absent), or -1.
+func goldenStoredLength(t *testing.T, g goldenEnvelope) int64 {
+	t.Helper()
+	const key = "x-amz-unencrypted-content-length"
+	val, ok := "", false
+	for k, v := range g.Metadata {
+		if strings.EqualFold(k, "x-amz-meta-"+key) {
+			val, ok = v, true
+		}
+	}
+	if !ok && g.Instruction != "" {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(g.Instruction), &m); err != nil {
+			t.Fatal(err)
+		}
+		switch v := m[key].(type) {
+		case string:
+			val, ok = v, true
+		case float64:
+			val, ok = strconv.FormatFloat(v, 'f', -1, 64), true
+		}
+	}
+	if !ok || val == "" {
+		return -1
+	}
+	n, err := strconv.ParseInt(val, 10, 64)
+	if err != nil {
+		t.Fatalf("golden length %q: %v", val, err)
+	}
+	return n
+}
+
+// writeGoldenEnvelopes writes the golden files that do not exist yet (go
+// test -run TestGolden -update-envelopes). Existing files are never
+// rewritten, so that the goldens stay fixed under the code they test: delete
+// one to regenerate it. Legacy formats are built from the key-wrap
 // primitives, since this package never writes them.
 func writeGoldenEnvelopes(t *testing.T) {
 	ctx := context.Background()
@@ -131,7 +180,14 @@ func writeGoldenEnvelopes(t *testing.T) {
 		}
 		return out
 	}
+	exists := func(name string) bool {
+		_, err := os.Stat(filepath.Join(goldenDir, name+".json"))
+		return err == nil
+	}
 	write := func(name string, g goldenEnvelope) {
+		if exists(name) {
+			return
+		}
 		g.Plaintext = pt
 		b, err := json.MarshalIndent(g, "", "  ")
 		if err != nil {
@@ -141,14 +197,23 @@ func writeGoldenEnvelopes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	modern := func(name, desc, prov string, fn func(*EncryptorOptions)) {
-		env, c, err := NewEncryptor(goldenProvider(t, prov), fn).Encrypt(ctx, ObjectInfo{PlaintextSize: int64(len(pt))})
+	modernSized := func(name, desc, prov string, size int64, fn func(*EncryptorOptions), edit func(env *Envelope)) {
+		if exists(name) {
+			return
+		}
+		env, c, err := NewEncryptor(goldenProvider(t, prov), fn).Encrypt(ctx, ObjectInfo{PlaintextSize: size})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Wipe()
+		if edit != nil {
+			edit(env)
+		}
 		write(name, goldenEnvelope{Description: desc, Provider: prov, Metadata: prefix(env.Metadata),
 			Instruction: string(env.Instruction), Ciphertext: base64.StdEncoding.EncodeToString(envSeal(t, c, []byte(pt)))})
+	}
+	modern := func(name, desc, prov string, fn func(*EncryptorOptions)) {
+		modernSized(name, desc, prov, int64(len(pt)), fn, nil)
 	}
 	_ = os.MkdirAll(goldenDir, 0o755)
 	v3 := func(o *EncryptorOptions) { o.Policy.Commitment = RequireEncryptAllowDecrypt }
@@ -160,8 +225,29 @@ func writeGoldenEnvelopes(t *testing.T) {
 	modern("v3-aes-gcm", "V3, AES/GCM (02)", "aes", v3)
 	modern("v3-rsa-oaep-sha1", "V3, RSA-OAEP-SHA1 (22)", "rsa", v3)
 	modern("v3-aes-gcm-instruction", "V3, AES/GCM, instruction file (c, d, i on the object)", "aes", func(o *EncryptorOptions) { v3(o); o.InstructionFile = true })
+	modern("v3-kms-context-instruction", "V3, kms+context (12), instruction file: x-amz-3, x-amz-w and the context x-amz-t in the file", "kms",
+		func(o *EncryptorOptions) { v3(o); o.InstructionFile = true })
+	modernSized("v2-gcm-kms-context-no-length", "V2, GCM, kms+context, no x-amz-unencrypted-content-length (multipart writers)", "kms", 0, nil, nil)
+	modernSized("v2-gcm-kms-context-instruction-numbers",
+		"V2, GCM, kms+context, instruction file with JSON numbers for x-amz-tag-len and x-amz-unencrypted-content-length (the length only in the file)",
+		"kms", 0, func(o *EncryptorOptions) { o.InstructionFile = true }, func(env *Envelope) {
+			var m map[string]any
+			if err := json.Unmarshal(env.Instruction, &m); err != nil {
+				t.Fatal(err)
+			}
+			m["x-amz-tag-len"] = 128
+			m["x-amz-unencrypted-content-length"] = len(pt)
+			b, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env.Instruction = b
+		})
 
 	legacy := func(name, desc, prov string, pol Policy, cek []byte, meta map[string]string, gcm bool) {
+		if exists(name) {
+			return
+		}
 		var ct []byte
 		if gcm {
 			iv := envRand(12)
@@ -193,6 +279,25 @@ func writeGoldenEnvelopes(t *testing.T) {
 	legacy("v2-cbc-rsa-oaep-sha256", "V2, CBC, legacy RSA/ECB/OAEPWithSHA-256AndMGF1Padding", "rsa", legacyPol, cek,
 		map[string]string{"x-amz-key-v2": envB64(k), "x-amz-wrap-alg": "RSA/ECB/OAEPWithSHA-256AndMGF1Padding", "x-amz-cek-alg": "AES/CBC/PKCS5Padding", "x-amz-matdesc": "{}"}, false)
 
+	if !exists("v2-cbc-kms-instruction") {
+		// s3crypto's V1 client with S3SaveStrategy (and Java v1 in
+		// InstructionFile mode): the whole envelope in the file, only the
+		// length on the object.
+		out, err := newFakeKMS(testKMSKey).GenerateDataKey(ctx, kmsGDK(testKMSKey, map[string]string{"kms_cmk_id": testKMSKey}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		iv := envRand(16)
+		instr, err := json.Marshal(map[string]string{"x-amz-key-v2": envB64(out.CiphertextBlob), "x-amz-iv": envB64(iv),
+			"x-amz-matdesc": mdJSON(map[string]string{"kms_cmk_id": testKMSKey}), "x-amz-wrap-alg": "kms",
+			"x-amz-cek-alg": "AES/CBC/PKCS5Padding", "x-amz-tag-len": ""})
+		if err != nil {
+			t.Fatal(err)
+		}
+		write("v2-cbc-kms-instruction", goldenEnvelope{Description: "V2, CBC, legacy kms, instruction file (s3crypto V1 client with S3SaveStrategy; EMRFS instruction-file mode)",
+			Provider: "kms", Policy: EMRFSCompatible(), Metadata: prefix(map[string]string{"x-amz-unencrypted-content-length": strconv.Itoa(len(pt))}),
+			Instruction: string(instr), Ciphertext: base64.StdEncoding.EncodeToString(cbcSeal(t, out.Plaintext, iv, []byte(pt)))})
+	}
 	fk := newFakeKMS(testKMSKey)
 	kmsLegacy := func(name, desc string, gcm bool, matdesc map[string]string, extra map[string]string) {
 		out, err := fk.GenerateDataKey(ctx, kmsGDK(testKMSKey, matdesc))

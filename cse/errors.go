@@ -22,6 +22,8 @@ type AuthenticationError struct {
 	Reason string
 }
 
+// Error describes the failure; it never says more than Reason, so a CBC
+// failure cannot serve as a padding oracle.
 func (e *AuthenticationError) Error() string {
 	msg := "cse: ciphertext is not authentic (" + e.Algorithm
 	if e.Reason != "" {

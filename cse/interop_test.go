@@ -26,7 +26,6 @@ import (
 	kmsv1 "github.com/aws/aws-sdk-go/service/kms"
 	s3v1 "github.com/aws/aws-sdk-go/service/s3"
 	"github.com/aws/aws-sdk-go/service/s3/s3crypto"
-	"github.com/aws/smithy-go"
 
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
 )
@@ -60,12 +59,6 @@ func newInterop(t *testing.T) *interopEnv {
 	e := &interopEnv{st: st, s3: s3.NewFromConfig(st.Config, st.S3Options), kms: kms.NewFromConfig(st.Config), sess: sess,
 		keyID: st.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault), bucket: "interop"}
 	if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(e.bucket)}); err != nil {
-		// Until the S3 emulator (emrfstest stage 2) is merged, its
-		// placeholder answers NotImplemented; nothing else is skipped.
-		var ae smithy.APIError
-		if errors.As(err, &ae) && ae.ErrorCode() == "NotImplemented" {
-			t.Skipf("the emrfstest S3 emulator is not on this branch yet: %v", err)
-		}
 		t.Fatalf("CreateBucket on the S3 emulator: %v", err)
 	}
 	return e
@@ -166,14 +159,15 @@ func TestInteropS3CryptoWritesWeRead(t *testing.T) {
 		put     putter
 		policy  Policy
 		refused string // the option the default policy names
+		all     int    // how many options it names in all
 		alg     Algorithm
 		ec      map[string]string
 	}{
 		{name: "V2 client GCM kms+context", put: v2.PutObject, alg: AlgGCM, ec: map[string]string{"project": "alpha"}},
 		{name: "V2 client instruction file", put: v2Instr.PutObject, alg: AlgGCM},
-		{name: "V1 client KMS CBC (EMRFS default format)", put: v1CBC.PutObject, policy: EMRFSCompatible(), refused: "Policy.LegacyUnauthenticated", alg: AlgCBC},
-		{name: "V1 client KMS CBC instruction file", put: v1CBCInstr.PutObject, policy: EMRFSCompatible(), refused: "Policy.LegacyUnauthenticated", alg: AlgCBC},
-		{name: "V1 client KMS GCM", put: v1GCM.PutObject, policy: Policy{LegacyWrapping: true}, refused: "Policy.LegacyWrapping", alg: AlgGCM},
+		{name: "V1 client KMS CBC (EMRFS default format)", put: v1CBC.PutObject, policy: EMRFSCompatible(), refused: "Policy.LegacyUnauthenticated", all: 2, alg: AlgCBC},
+		{name: "V1 client KMS CBC instruction file", put: v1CBCInstr.PutObject, policy: EMRFSCompatible(), refused: "Policy.LegacyUnauthenticated", all: 2, alg: AlgCBC},
+		{name: "V1 client KMS GCM", put: v1GCM.PutObject, policy: Policy{LegacyWrapping: true}, refused: "Policy.LegacyWrapping", all: 1, alg: AlgGCM},
 	}
 	for i, tc := range cases {
 		for _, size := range []int{0, 1, 4095, 70000} {
@@ -197,6 +191,26 @@ func TestInteropS3CryptoWritesWeRead(t *testing.T) {
 				var pe *PolicyError
 				if !errors.As(err, &pe) || pe.Option != tc.refused {
 					t.Fatalf("%s with the default policy: err = %v, want refusal naming %s", tc.name, err, tc.refused)
+				}
+				// Every option the object needs is named in one error.
+				named := []string{pe.Option}
+				if pe.Options != nil {
+					named = pe.Options
+				}
+				if len(named) != tc.all || named[0] != tc.refused {
+					t.Fatalf("%s: options named %v, want %d starting with %s", tc.name, named, tc.all, tc.refused)
+				}
+				for _, o := range named {
+					if !strings.Contains(err.Error(), o) {
+						t.Fatalf("%s: error %q does not name %s", tc.name, err, o)
+					}
+				}
+				if tc.all == 2 {
+					// With one of the two set, the other is named alone.
+					_, _, err := e.get(t, NewDecryptor(NewKMSProvider(e.kms, e.keyID), func(o *DecryptorOptions) { o.Policy.LegacyUnauthenticated = true }), key, nil)
+					if !errors.As(err, &pe) || pe.Option != "Policy.LegacyWrapping" || pe.Options != nil {
+						t.Fatalf("%s with LegacyUnauthenticated only: err = %v, want refusal naming Policy.LegacyWrapping alone", tc.name, err)
+					}
 				}
 			}
 		}

@@ -15,6 +15,17 @@ import (
 // AESKeyring is a MaterialsProvider over a raw AES key-encryption key. It
 // writes the AES/GCM wrap and reads AES/GCM, the legacy AESWrap (RFC 3394)
 // and V1's AES/ECB/PKCS5Padding.
+//
+// The materials description stored with each object is the keyring's own
+// (the desc given to NewAESKeyring), never the request's: the requested
+// description or encryption context (EncryptorOptions.EncryptionContext,
+// ObjectInfo.EncryptionContext) is not stored and protects nothing, since a
+// raw keyring's description is not authenticated. This is what the AWS
+// clients do: Java v1's StaticEncryptionMaterialsProvider, which EMRFS and
+// Hadoop readers use for raw keys, finds its key only when the stored
+// description equals its own, and Java v3's raw keyrings store their
+// configured description and drop the encryption context. To choose the
+// key or the description per object, use a ProviderFunc.
 type AESKeyring struct {
 	kek  []byte
 	desc map[string]string
@@ -36,7 +47,8 @@ func NewAESKeyring(kek []byte, desc map[string]string) (*AESKeyring, error) {
 }
 
 // EncryptionMaterials generates a data key and wraps it with AES/GCM, the
-// content algorithm as AAD.
+// content algorithm as AAD. The stored description is the keyring's;
+// req.Description is ignored.
 func (k *AESKeyring) EncryptionMaterials(_ context.Context, req EncryptionRequest) (*Materials, error) {
 	if req.WrapAlgorithm != "" && req.WrapAlgorithm != WrapAESGCM {
 		return nil, fmt.Errorf("cse: AES keyring cannot write wrap algorithm %q", req.WrapAlgorithm)
@@ -91,7 +103,9 @@ func unwrapErr(wrap string, err error) error {
 
 // RSAKeyring is a MaterialsProvider over an RSA key pair. It writes the
 // RSA-OAEP-SHA1 wrap and reads RSA-OAEP-SHA1, the legacy
-// RSA/ECB/OAEPWithSHA-256AndMGF1Padding and V1's RSA/ECB/PKCS1Padding.
+// RSA/ECB/OAEPWithSHA-256AndMGF1Padding and V1's RSA/ECB/PKCS1Padding. Like
+// AESKeyring it stores its own materials description and never the
+// request's.
 type RSAKeyring struct {
 	pub  *rsa.PublicKey
 	priv *rsa.PrivateKey
@@ -120,6 +134,7 @@ func NewRSAEncryptKeyring(pub *rsa.PublicKey, desc map[string]string) (*RSAKeyri
 }
 
 // EncryptionMaterials generates a data key and wraps it with RSA-OAEP-SHA1.
+// The stored description is the keyring's; req.Description is ignored.
 func (k *RSAKeyring) EncryptionMaterials(_ context.Context, req EncryptionRequest) (*Materials, error) {
 	if req.WrapAlgorithm != "" && req.WrapAlgorithm != WrapRSAOAEPSHA1 {
 		return nil, fmt.Errorf("cse: RSA keyring cannot write wrap algorithm %q", req.WrapAlgorithm)

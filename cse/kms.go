@@ -33,7 +33,8 @@ type KMSOptions struct {
 	// be sure of the key that protects what you read.
 	AnyKey bool
 	// SkipKeyCheck turns off the DescribeKey check made once per key
-	// before its first GenerateDataKey.
+	// before its first GenerateDataKey, for callers without the
+	// kms:DescribeKey permission (EMRFS itself never calls DescribeKey).
 	SkipKeyCheck bool
 }
 
@@ -71,7 +72,7 @@ func (p *KMSProvider) KeyID() string { return p.keyID }
 
 // KeyCheckError reports a KMS key that cannot protect data keys.
 type KeyCheckError struct {
-	KeyID  string
+	KeyID  string // the key as configured (id, ARN or alias)
 	Reason string // e.g. `KeySpec is RSA_2048, want SYMMETRIC_DEFAULT`
 }
 
@@ -93,7 +94,9 @@ func (p *KMSProvider) checkKey(ctx context.Context, keyID string) error {
 	}
 	out, err := p.client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {
-		return fmt.Errorf("cse: KMS DescribeKey %s: %w", keyID, err)
+		return fmt.Errorf("cse: KMS DescribeKey %s failed; this once-per-key check that the key is an enabled symmetric encryption key "+
+			"needs the kms:DescribeKey permission on the key (EMRFS does not call it, so EMRFS roles often lack it): "+
+			"grant it, or set KMSOptions.SkipKeyCheck to skip the check: %w", keyID, err)
 	}
 	md := out.KeyMetadata
 	if md == nil {
@@ -160,7 +163,7 @@ func (p *KMSProvider) EncryptionMaterials(ctx context.Context, req EncryptionReq
 		wrap = WrapKMSContext
 		ec[envelope.V3ContextCEKAlg] = req.ContentAlgorithm
 	case WrapKMS:
-		ec["kms_cmk_id"] = p.keyID
+		ec[kmsKeyIDKey] = p.keyID
 	default:
 		return nil, fmt.Errorf("cse: KMS provider cannot write wrap algorithm %q", wrap)
 	}

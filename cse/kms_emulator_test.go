@@ -185,5 +185,11 @@ func TestKMSProviderOverHTTPErrors(t *testing.T) {
 		if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" || errors.Is(err, ErrWrongKey) {
 			t.Fatalf("err = %v, want AccessDeniedException, not ErrWrongKey", err)
 		}
+		// The first call is the key check: the error says how to get past it.
+		for _, want := range []string{"DescribeKey", "kms:DescribeKey permission", "KMSOptions.SkipKeyCheck"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Fatalf("err = %v, want it to mention %q", err, want)
+			}
+		}
 	})
 }

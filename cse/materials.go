@@ -21,13 +21,17 @@ const (
 
 // EncryptionRequest asks a provider for a fresh data key for one object.
 type EncryptionRequest struct {
+	// Bucket and Key name the object (informational; a provider may use
+	// them to choose a key or a description).
 	Bucket, Key string
 	// ContentAlgorithm is the content cipher the key is for, "AES/GCM/NoPadding"
 	// or "115"; raw wraps bind it into the wrapped key and KMS puts it in
 	// the context as aws:x-amz-cek-alg.
 	ContentAlgorithm string
 	// Description is the requested materials description (for KMS: the
-	// caller's encryption context). Providers must not modify it.
+	// caller's encryption context). Providers must not modify it. The KMS
+	// provider stores it (as the context); a ProviderFunc gets it and
+	// decides; AESKeyring and RSAKeyring ignore it and store their own.
 	Description map[string]string
 	// WrapAlgorithm asks for a specific wrap ("kms" for the legacy KMS
 	// wrap); empty means the provider's default.
@@ -36,11 +40,14 @@ type EncryptionRequest struct {
 
 // DecryptionRequest asks a provider to decrypt a stored data key.
 type DecryptionRequest struct {
+	// Bucket and Key name the object (informational).
 	Bucket, Key      string
 	Version          int    // envelope format 1, 2 or 3
 	ContentAlgorithm string // "AES/GCM/NoPadding", "AES/CBC/PKCS5Padding" or "115"
 	WrapAlgorithm    string // x-amz-wrap-alg; WrapV1 for raw V1 encryption
-	EncryptedKey     []byte
+	// EncryptedKey is the wrapped data key as stored (x-amz-key,
+	// x-amz-key-v2 or x-amz-3, base64-decoded).
+	EncryptedKey []byte
 	// Description is the stored materials description: x-amz-matdesc (V1,
 	// V2, and for V2 kms+context also the KMS context) or x-amz-m (V3), or
 	// for V3 kms+context the stored context x-amz-t.

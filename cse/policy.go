@@ -68,15 +68,32 @@ func (p Policy) checkEnvelope(e *envelope.Envelope) error {
 		return &PolicyError{Option: "Policy.Commitment (RequireEncryptAllowDecrypt)",
 			What: "reading an object without key commitment (format V" + itoa(e.Version) + ")"}
 	}
+	// Every option the object needs is named at once (EMRFS's default
+	// object needs both), the first one in Option.
+	var pe *PolicyError
+	refuse := func(option, what string) {
+		if pe == nil {
+			pe = &PolicyError{Option: option, What: what}
+			return
+		}
+		if pe.Options == nil {
+			pe.Options = []string{pe.Option}
+		}
+		pe.Options = append(pe.Options, option)
+		pe.What += " with " + what
+	}
 	if e.CEKAlg == envelope.AlgCBC && !p.LegacyUnauthenticated {
-		return &PolicyError{Option: "Policy.LegacyUnauthenticated", What: "legacy unauthenticated content AES/CBC/PKCS5Padding"}
+		refuse("Policy.LegacyUnauthenticated", "legacy unauthenticated content AES/CBC/PKCS5Padding")
 	}
 	if isLegacyWrap(e.WrapAlg) && !p.LegacyWrapping {
 		name := e.WrapAlg
 		if name == WrapV1 {
 			name = "V1 raw key encryption (AES/ECB or RSA/PKCS1)"
 		}
-		return &PolicyError{Option: "Policy.LegacyWrapping", What: "legacy key wrap " + name}
+		refuse("Policy.LegacyWrapping", "legacy key wrap "+name)
+	}
+	if pe != nil {
+		return pe
 	}
 	return nil
 }

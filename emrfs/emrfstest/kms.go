@@ -44,6 +44,14 @@ type KMSCall struct {
 	// EncryptionContext is the context the call carried (for ReEncrypt,
 	// the destination context).
 	EncryptionContext map[string]string
+	// SourceEncryptionContext is, for ReEncrypt, the context the source
+	// ciphertext was decrypted with (CloudTrail records both); nil for
+	// other operations.
+	SourceEncryptionContext map[string]string
+	// SourceKeyID is, for ReEncrypt, the resolved key of the source
+	// ciphertext ("" when it was not resolved, and for other operations);
+	// KeyID is then the destination key.
+	SourceKeyID string
 	// Err is the error code returned, "" on success.
 	Err string
 	// Time is when the call was answered, by the stack's clock.
@@ -131,6 +139,7 @@ func (k *KMS) Audit() []KMSCall {
 	out := make([]KMSCall, len(k.audit))
 	for i, c := range k.audit {
 		c.EncryptionContext = maps.Clone(c.EncryptionContext)
+		c.SourceEncryptionContext = maps.Clone(c.SourceEncryptionContext)
 		out[i] = c
 	}
 	return out

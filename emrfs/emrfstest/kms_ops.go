@@ -100,6 +100,10 @@ func (k *KMS) serve(w http.ResponseWriter, r *http.Request, c caller) {
 		call.EncryptionContext = maps.Clone(req.EncryptionContext)
 		if op == "ReEncrypt" {
 			call.EncryptionContext = maps.Clone(req.DestinationEncryptionContext)
+			call.SourceEncryptionContext = maps.Clone(req.SourceEncryptionContext)
+			if call.SourceEncryptionContext == nil {
+				call.SourceEncryptionContext = map[string]string{}
+			}
 		}
 		k.mu.Lock()
 		defer k.mu.Unlock()
@@ -412,6 +416,7 @@ func (k *KMS) opReEncrypt(cc *kmsCallCtx, req *kmsRequest) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	cc.call.SourceKeyID = src.id
 	pt, srcAlg, err := decrypt(src, req.SourceEncryptionAlgorithm, req.SourceEncryptionContext, req.CiphertextBlob)
 	if err != nil {
 		return nil, err

@@ -3,11 +3,18 @@ package emrfstest_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"maps"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
@@ -85,6 +92,17 @@ func TestKMSOperations(t *testing.T) {
 	}
 	if aws.ToString(re.SourceKeyId) != arn || aws.ToString(re.KeyId) != st.KMS.KeyARN(key2) {
 		t.Fatalf("ReEncrypt keys %s -> %s", aws.ToString(re.SourceKeyId), aws.ToString(re.KeyId))
+	}
+	// The audit record of ReEncrypt carries both contexts and both keys.
+	var reCall *emrfstest.KMSCall
+	for _, call := range st.KMS.Audit() {
+		if call.Operation == "ReEncrypt" {
+			reCall = &call
+		}
+	}
+	if reCall == nil || reCall.SourceKeyID != keyID || reCall.KeyID != key2 ||
+		!maps.Equal(reCall.SourceEncryptionContext, ec) || !maps.Equal(reCall.EncryptionContext, ec2) {
+		t.Fatalf("ReEncrypt audit record %+v, want source %s %v, destination %s %v", reCall, keyID, ec, key2, ec2)
 	}
 	d2, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: re.CiphertextBlob, EncryptionContext: ec2})
 	if err != nil || string(d2.Plaintext) != "secret" {
@@ -294,6 +312,57 @@ func TestKMSBadSignature(t *testing.T) {
 				t.Fatal("error leaks the secret key")
 			}
 		})
+	}
+}
+
+// TestKMSSigningRules: KMS, unlike S3, takes no unsigned body, and the
+// operation header must be signed; the SDK's own requests pass.
+func TestKMSSigningRules(t *testing.T) {
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	keyID := st.KMS.CreateKey(types.KeySpecSymmetricDefault)
+	if _, err := kms.NewFromConfig(st.Config).DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &keyID}); err != nil {
+		t.Fatalf("signed as the SDK signs: %v", err)
+	}
+	unsigned := kms.NewFromConfig(st.Config, func(o *kms.Options) {
+		o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware, v4.AddContentSHA256HeaderMiddleware)
+	})
+	_, err := unsigned.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &keyID})
+	if apiCode(err) != "IncompleteSignatureException" || !strings.Contains(err.Error(), "UNSIGNED-PAYLOAD") {
+		t.Fatalf("UNSIGNED-PAYLOAD body: err = %v, want IncompleteSignatureException", err)
+	}
+
+	// X-Amz-Target added after signing: the signature holds, the rule
+	// does not.
+	creds, err := st.Config.Credentials.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"KeyId":"` + keyID + `"}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, st.URL+"/", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "kms", st.Region, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Target", "TrentService.DescribeKey")
+	resp, err := st.HTTPClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusBadRequest || out.Type != "IncompleteSignatureException" || !strings.Contains(out.Message, "x-amz-target") {
+		t.Fatalf("unsigned X-Amz-Target: %d %+v, want 400 IncompleteSignatureException", resp.StatusCode, out)
 	}
 }
 

@@ -37,10 +37,10 @@ type S3 struct {
 
 // S3Request is one request the S3 emulator received.
 type S3Request struct {
-	Method string
-	Bucket string // "" for service-level requests
-	Key    string // "" for bucket-level requests
-	Query  url.Values
+	Method string     // HTTP method
+	Bucket string     // "" for service-level requests
+	Key    string     // "" for bucket-level requests
+	Query  url.Values // query parameters as received (presigned ones included)
 	// Principal is the caller: a user ARN, the role ARN for assumed-role
 	// credentials, or "" when authentication failed.
 	Principal string

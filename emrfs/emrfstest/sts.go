@@ -28,15 +28,15 @@ type STS struct {
 
 // STSCall is one request the STS emulator answered.
 type STSCall struct {
-	Action          string // "AssumeRole" or "GetCallerIdentity"
-	Principal       string // caller ARN (the role ARN for assumed-role callers)
-	RoleARN         string
-	RoleSessionName string
-	ExternalID      string
-	DurationSeconds int    // as requested, 0 when absent
-	AccessKeyID     string // issued temporary key, "" on failure
-	Err             string // error code, "" on success
-	Time            time.Time
+	Action          string    // "AssumeRole" or "GetCallerIdentity"
+	Principal       string    // caller ARN (the role ARN for assumed-role callers)
+	RoleARN         string    // AssumeRole's RoleArn, "" for GetCallerIdentity
+	RoleSessionName string    // AssumeRole's RoleSessionName
+	ExternalID      string    // AssumeRole's ExternalId, "" when absent
+	DurationSeconds int       // as requested, 0 when absent
+	AccessKeyID     string    // issued temporary key, "" on failure
+	Err             string    // error code, "" on success
+	Time            time.Time // when the call was answered, by the stack's clock
 }
 
 var roleSessionName = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)

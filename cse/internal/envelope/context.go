@@ -11,7 +11,7 @@ import (
 type ContextError struct {
 	Input  string // the string given, truncated to 64 bytes
 	Offset int    // byte offset of the problem, -1 when not positional
-	Reason string
+	Reason string // what is wrong and, where it helps, what to write
 }
 
 // Error describes the problem and what to change.

@@ -40,6 +40,14 @@ const (
 
 // Normalize returns a copy of meta with lower-cased keys, any "x-amz-meta-"
 // prefix removed and RFC 2047 encoded-word values decoded.
+//
+// Two keys of meta that normalize to the same envelope key (for example
+// "x-amz-meta-x-amz-iv" and "x-amz-iv", or two spellings in different case)
+// with different values make the envelope ambiguous: the result would depend
+// on map order, so that is a *MalformedError. S3 responses never hold such
+// pairs (S3 lower-cases user-metadata names and the SDKs strip the prefix of
+// all of them); equal values, and collisions on keys the envelope does not
+// use, are accepted.
 func Normalize(meta map[string]string) (map[string]string, error) {
 	out := make(map[string]string, len(meta))
 	var dec mime.WordDecoder
@@ -52,6 +60,9 @@ func Normalize(meta map[string]string) (map[string]string, error) {
 				return nil, malformed(srcMeta, k, "value is not valid RFC 2047 text", err)
 			}
 			v = d
+		}
+		if prev, dup := out[k]; dup && prev != v && envelopeKeys[k] {
+			return nil, malformed(srcMeta, k, "given twice with different values (with and without the x-amz-meta- prefix, or in different case)", nil)
 		}
 		out[k] = v
 	}
@@ -112,6 +123,7 @@ func ParseInstruction(b []byte) (map[string]string, error) {
 	out := make(map[string]string, len(raw))
 	for k, v := range raw {
 		lk := strings.ToLower(k)
+		prev, dup := out[lk]
 		switch v := v.(type) {
 		case string:
 			out[lk] = v
@@ -129,6 +141,9 @@ func ParseInstruction(b []byte) (map[string]string, error) {
 			out[lk] = string(s)
 		default:
 			return nil, malformed(srcInstr, k, fmt.Sprintf("value is JSON %T, want a string", v), nil)
+		}
+		if dup && prev != out[lk] && envelopeKeys[lk] {
+			return nil, malformed(srcInstr, k, "given twice in different case with different values", nil)
 		}
 	}
 	return out, nil

@@ -259,3 +259,39 @@ func TestMarshalMatDesc(t *testing.T) {
 		t.Fatalf("nil = %s", got)
 	}
 }
+
+// TestNormalizeDuplicates: an envelope key given twice with different
+// values (with and without the x-amz-meta- prefix, or in another case) is
+// ambiguous and refused, in metadata and in instruction files; equal values
+// and duplicates of keys the envelope does not read are accepted.
+func TestNormalizeDuplicates(t *testing.T) {
+	otherIV := b64s(bytes.Repeat([]byte{9}, 12))
+	for _, tc := range []struct {
+		name string
+		meta map[string]string
+		bad  string // the key reported, "" = accepted
+	}{
+		{"prefixed and bare, different", with(v2GCMMeta(), "x-amz-meta-x-amz-iv", otherIV), "x-amz-iv"},
+		{"case variants, different", with(v2GCMMeta(), "X-Amz-Meta-X-Amz-Wrap-Alg", "kms"), "x-amz-wrap-alg"},
+		{"prefixed and bare, equal", with(v2GCMMeta(), "x-amz-meta-x-amz-iv", b64s(iv12)), ""},
+		{"RFC 2047 form of the same value", with(v2GCMMeta(), "X-Amz-Meta-X-Amz-Matdesc", "=?UTF-8?B?"+b64s([]byte(v2GCMMeta()["x-amz-matdesc"]))+"?="), ""},
+		{"not an envelope key", with(v2GCMMeta(), "owner", "a", "x-amz-meta-owner", "b"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := 0; i < 20; i++ { // map order must not matter
+				_, err := Parse(tc.meta, nil)
+				var me *MalformedError
+				switch {
+				case tc.bad == "" && err != nil:
+					t.Fatalf("Parse: %v", err)
+				case tc.bad != "" && (!errors.As(err, &me) || me.Key != tc.bad || !strings.Contains(err.Error(), "twice")):
+					t.Fatalf("Parse err = %v, want MalformedError on %s", err, tc.bad)
+				}
+			}
+		})
+	}
+	instr := `{"x-amz-key-v2":"` + b64s(key32) + `","x-amz-iv":"` + b64s(iv12) + `","X-Amz-Iv":"` + otherIV + `","x-amz-cek-alg":"AES/GCM/NoPadding","x-amz-wrap-alg":"kms+context","x-amz-matdesc":"{}"}`
+	if _, err := ParseInstruction([]byte(instr)); !errors.As(err, new(*MalformedError)) || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("instruction file with x-amz-iv twice: err = %v", err)
+	}
+}

@@ -15,8 +15,8 @@ var ErrNoEnvelope = errors.New("cse: object holds no encryption envelope")
 type MalformedError struct {
 	Key    string // the offending metadata key, if one
 	Source string // "metadata" or "instruction file"
-	Reason string
-	Err    error // underlying decoding error, if any
+	Reason string // what is wrong with it
+	Err    error  // underlying decoding error, if any
 }
 
 // Error describes the problem and what to change.

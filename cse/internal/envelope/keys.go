@@ -93,3 +93,11 @@ var exclusive = map[string]int{
 	V3Context:    3,
 	V3MatDesc:    3,
 }
+
+// envelopeKeys are the keys Parse reads; a duplicate of one of them with
+// another value makes an envelope ambiguous.
+var envelopeKeys = map[string]bool{
+	KeyV1: true, KeyV2: true, IV: true, MatDesc: true, WrapAlg: true, CEKAlg: true, TagLen: true,
+	UnencryptedLength: true,
+	V3ContentAlg:      true, V3Key: true, V3WrapAlg: true, V3Commitment: true, V3MessageID: true, V3Context: true, V3MatDesc: true,
+}

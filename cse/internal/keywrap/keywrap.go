@@ -102,8 +102,10 @@ func RSAOAEPSHA1Unwrap(priv *rsa.PrivateKey, wrapped []byte, cekAlg string) ([]b
 	}
 	n := int(pseudo[0])
 	if subtle.ConstantTimeCompare(pseudo[1+n:], []byte(cekAlg)) != 1 {
-		return nil, fmt.Errorf("%w: RSA-OAEP-SHA1 pseudo-key is bound to content algorithm %q, envelope says %q",
-			ErrUnwrap, pseudo[1+n:], cekAlg)
+		// The bound name is not echoed: with a crafted length byte it
+		// would hold data-key bytes.
+		return nil, fmt.Errorf("%w: RSA-OAEP-SHA1 pseudo-key is bound to a different content algorithm than the envelope's %q",
+			ErrUnwrap, cekAlg)
 	}
 	return append([]byte(nil), pseudo[1:1+n]...), nil
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -138,5 +140,30 @@ func TestAESGCMWrapLayout(t *testing.T) {
 	}
 	if len(w) != 12+32+16 || !bytes.Equal(w[:12], bytes.Repeat([]byte{9}, 12)) {
 		t.Fatalf("layout: len %d, iv %x", len(w), w[:12])
+	}
+}
+
+// TestRSAOAEPSHA1UnwrapErrorKeepsKeySecret: a pseudo-key whose length byte
+// is too small leaves data-key bytes where the algorithm name should be; the
+// error must say the binding is wrong without echoing them.
+func TestRSAOAEPSHA1UnwrapErrorKeepsKeySecret(t *testing.T) {
+	priv := testRSA(t)
+	secret := []byte("SECRET-KEY-BYTES-0123456789abcdef")
+	pseudo := append([]byte{1}, secret...) // claims a 1-byte key
+	pseudo = append(pseudo, "AES/GCM/NoPadding"...)
+	wrapped, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, &priv.PublicKey, pseudo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = RSAOAEPSHA1Unwrap(priv, wrapped, "AES/GCM/NoPadding")
+	if !errors.Is(err, ErrUnwrap) {
+		t.Fatalf("err = %v, want ErrUnwrap", err)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "SECRET") || strings.Contains(msg, "0123456789") || strings.Contains(msg, hex.EncodeToString(secret[:4])) {
+		t.Fatalf("error echoes decrypted bytes: %s", msg)
+	}
+	if !strings.Contains(msg, "different content algorithm") || !strings.Contains(msg, `"AES/GCM/NoPadding"`) {
+		t.Fatalf("error does not explain the binding: %s", msg)
 	}
 }

@@ -12,10 +12,10 @@ const Algorithm = "AWS4-HMAC-SHA256"
 
 // Authorization is a parsed SigV4 Authorization header.
 type Authorization struct {
-	AccessKeyID   string
-	Date          string // scope date, YYYYMMDD
-	Region        string
-	Service       string
+	AccessKeyID   string   // Credential's access key id
+	Date          string   // scope date, YYYYMMDD
+	Region        string   // scope region
+	Service       string   // scope service, e.g. "s3", "kms", "sts"
 	SignedHeaders []string // lower case, as listed
 	Signature     string   // lower-case hex
 }

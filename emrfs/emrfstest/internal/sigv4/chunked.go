@@ -18,7 +18,7 @@ type ChunkMode struct {
 	// Signing state for Signed bodies.
 	Key   []byte
 	Date  string // X-Amz-Date
-	Scope string
+	Scope string // credential scope, date/region/service/aws4_request
 	Seed  string // signature of the request headers
 }
 

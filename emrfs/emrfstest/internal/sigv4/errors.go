@@ -31,6 +31,7 @@ var kindNames = map[Kind]string{
 	KindUnsupported: "unsupported signing form",
 }
 
+// String names the kind.
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
 		return s
@@ -40,10 +41,11 @@ func (k Kind) String() string {
 
 // Error is returned by every failed verification.
 type Error struct {
-	Kind Kind
-	Msg  string
+	Kind Kind   // the class of failure
+	Msg  string // details, never a secret
 }
 
+// Error returns "sigv4: <kind>: <details>".
 func (e *Error) Error() string { return "sigv4: " + e.Kind.String() + ": " + e.Msg }
 
 // Is reports whether target is an *Error of the same Kind, so that

@@ -29,14 +29,15 @@ const (
 	headerDecodedContentLength   = "X-Amz-Decoded-Content-Length"
 	headerSecurityToken          = "X-Amz-Security-Token"
 	headerDate                   = "X-Amz-Date"
+	headerTarget                 = "X-Amz-Target"
 	maxBody                      = 1 << 30
 	chunkedContentEncodingMarker = "aws-chunked"
 )
 
 // Credential is a registered secret.
 type Credential struct {
-	AccessKeyID     string
-	SecretAccessKey string
+	AccessKeyID     string    // the key id the lookup matched
+	SecretAccessKey string    // the signing secret; never returned in errors
 	SessionToken    string    // required in X-Amz-Security-Token when set
 	Expires         time.Time // zero = never
 }
@@ -55,10 +56,10 @@ type Verifier struct {
 
 // Result describes a verified request.
 type Result struct {
-	Auth        *Authorization
-	Credential  Credential
-	Time        time.Time
-	PayloadHash string // the X-Amz-Content-Sha256 value or the computed hash
+	Auth        *Authorization // the parsed Authorization (or presigned query)
+	Credential  Credential     // the credential that signed the request
+	Time        time.Time      // X-Amz-Date
+	PayloadHash string         // the X-Amz-Content-Sha256 value or the computed hash
 	// Trailers holds the aws-chunked trailing headers (checksums), if any.
 	Trailers http.Header
 }
@@ -119,6 +120,11 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 	if !contains(a.SignedHeaders, "host") {
 		return nil, errorf(KindMalformed, "the host header must be signed")
 	}
+	// AWS JSON services (KMS) route on X-Amz-Target; an unsigned one would
+	// let anyone who sees a request replay it as another operation.
+	if a.Service != "s3" && r.Header.Get(headerTarget) != "" && !contains(a.SignedHeaders, "x-amz-target") {
+		return nil, errorf(KindMalformed, "the x-amz-target header must be signed (SignedHeaders is %s)", strings.Join(a.SignedHeaders, ";"))
+	}
 	cred, ok := v.Lookup(a.AccessKeyID)
 	if !ok {
 		return nil, errorf(KindUnknownKey, "access key id %q is not registered", a.AccessKeyID)
@@ -144,6 +150,10 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 	case payloadHash == "":
 		sum := sha256.Sum256(body)
 		payloadHash = hex.EncodeToString(sum[:])
+	case (payloadHash == UnsignedPayload || strings.HasPrefix(payloadHash, streamingPayloadPrefix)) && a.Service != "s3":
+		// Only S3 accepts an unsigned or streamed body; every other
+		// service signs the SHA-256 of the whole body.
+		return nil, errorf(KindMalformed, "X-Amz-Content-Sha256 %q is accepted only by s3; service %s needs the SHA-256 of the body signed", payloadHash, a.Service)
 	case payloadHash == UnsignedPayload, strings.HasPrefix(payloadHash, streamingPayloadPrefix):
 	case isHex(payloadHash, 64):
 		sum := sha256.Sum256(body)

@@ -186,6 +186,20 @@ func TestVerifyTable(t *testing.T) {
 			return signed(t, "GET", "/b/k", "s3", nil, nil, aws.Credentials{AccessKeyID: "ASIAOLD", SecretAccessKey: exampleSecret, SessionToken: "tok"}, UnsignedPayload)
 		}},
 		{name: "unsigned", want: KindMissing, build: func() *http.Request { return httptest.NewRequest("GET", "/b/k", nil) }},
+		{name: "kms unsigned payload", want: KindMalformed, build: func() *http.Request {
+			return signed(t, "POST", "/", "kms", body, map[string]string{"X-Amz-Target": "TrentService.Encrypt", "X-Amz-Content-Sha256": UnsignedPayload}, static, UnsignedPayload)
+		}},
+		{name: "kms streaming payload", want: KindMalformed, build: func() *http.Request {
+			return signed(t, "POST", "/", "kms", body, map[string]string{"X-Amz-Target": "TrentService.Encrypt", "X-Amz-Content-Sha256": StreamingSigned}, static, StreamingSigned)
+		}},
+		{name: "kms body hash in X-Amz-Content-Sha256", build: func() *http.Request {
+			sum := sha256.Sum256(body)
+			h := hex.EncodeToString(sum[:])
+			return signed(t, "POST", "/", "kms", body, map[string]string{"X-Amz-Target": "TrentService.Encrypt", "X-Amz-Content-Sha256": h}, static, h)
+		}},
+		{name: "kms x-amz-target not signed", want: KindMalformed, build: func() *http.Request {
+			return signed(t, "POST", "/", "kms", body, nil, static, "")
+		}, tamper: func(r *http.Request) { r.Header.Set("X-Amz-Target", "TrentService.Decrypt") }},
 		{name: "skewed", want: KindSkew, build: func() *http.Request {
 			return signed(t, "GET", "/b/k", "s3", nil, nil, static, UnsignedPayload)
 		}, tamper: func(r *http.Request) { r.Header.Set("X-Amz-Date", "20130524T200000Z") }},

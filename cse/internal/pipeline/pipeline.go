@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrShort reports a stream shorter than the holdback.
@@ -67,6 +68,10 @@ type Pipeline struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	close    sync.Once
+
+	// closed is set by Close; the producer checks it before every Read of
+	// the source.
+	closed atomic.Bool
 }
 
 // New starts a pipeline over src.
@@ -109,7 +114,7 @@ func (p *Pipeline) fill(j *Job) {
 	size := p.cfg.ChunkSize + p.cfg.Holdback
 	b := j.buf[:size]
 	n := copy(b, p.carry)
-	m, err := readFull(p.src, b[n:])
+	m, err := readFull(p.src, b[n:], &p.closed)
 	t := n + m
 	switch {
 	case err == nil:
@@ -140,9 +145,12 @@ func (p *Pipeline) fill(j *Job) {
 // the source, however much was read, and passes every other error through:
 // a source that itself reports io.ErrUnexpectedEOF (a truncated HTTP body)
 // is an error, not the end of the stream.
-func readFull(r io.Reader, b []byte) (int, error) {
+func readFull(r io.Reader, b []byte, closed *atomic.Bool) (int, error) {
 	n := 0
 	for n < len(b) {
+		if closed.Load() {
+			return n, ErrClosed
+		}
 		m, err := r.Read(b[n:])
 		n += m
 		if err != nil {
@@ -152,9 +160,14 @@ func readFull(r io.Reader, b []byte) (int, error) {
 	return n, nil
 }
 
-// Next returns the next processed job in stream order, or io.EOF after the
-// last one. The job stays valid until it is passed to Release or Detach.
+// Next returns the next processed job in stream order, io.EOF after the
+// last one, or ErrClosed after Close. The job stays valid until it is passed
+// to Release or Detach; with one worker, also only until the next call to
+// Next, which reuses it.
 func (p *Pipeline) Next() (*Job, error) {
+	if p.closed.Load() {
+		return nil, ErrClosed
+	}
 	if p.taken {
 		return nil, io.EOF
 	}
@@ -221,10 +234,13 @@ func (p *Pipeline) Detach(j *Job) []byte {
 }
 
 // Close stops the pipeline and recycles its idle buffers. Release the
-// current job before calling it. It does not close the source; a producer
-// blocked reading the source exits when that read returns.
+// current job before calling it. It does not close the source and does not
+// wait for a Read of the source in progress (the producer exits when that
+// Read returns); the producer checks for Close before every Read, so none
+// starts once Close has returned.
 func (p *Pipeline) Close() {
 	p.close.Do(func() {
+		p.closed.Store(true)
 		p.taken = true
 		if p.job != nil {
 			// Sequential mode, or a parallel pipeline that never started.
@@ -299,6 +315,10 @@ func (p *Pipeline) produce() {
 		select {
 		case j = <-p.free:
 		case <-p.stop:
+			return
+		}
+		if p.closed.Load() {
+			PutBuffer(j.buf)
 			return
 		}
 		p.fill(j)

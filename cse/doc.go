@@ -29,11 +29,14 @@
 //     upload, to be uploaded concurrently.
 //
 // Every stream is processed in chunks on all cores, in memory bounded by
-// chunk size × concurrency, whatever the object's size. AES-CTR keystream and
-// GHASH are computed per chunk and the partial GHASH values combined by
-// multiplication with powers of H; a message that fits in one chunk goes
-// through crypto/cipher's fused kernel directly. A pure-Go GHASH is kept as
-// the reference the composed path is tested against.
+// chunk size × concurrency, whatever the object's size. Partial GHASH values
+// of chunks are combined by multiplication with powers of H. Encryption runs
+// each chunk through crypto/cipher's own fused AES-GCM assembly, with a
+// 16-byte nonce chosen so that the chunk gets the counters of its place in
+// the message; decryption composes AES-CTR and GHASH per chunk; a message
+// that fits in one chunk goes through crypto/cipher's Seal or Open directly.
+// The composed path and a pure-Go GHASH are kept as the references the fast
+// paths are tested against.
 //
 // # Security
 //
@@ -42,16 +45,19 @@
 // only the current key wraps. Legacy unauthenticated content (CBC objects,
 // ranged reads of GCM objects) and legacy wraps (kms, AESWrap, RSA-OAEP-SHA256,
 // V1's raw wraps) are opt-ins, and the *[PolicyError] names the option.
-// Downgrades are refused: the kms+context wrap binds the content algorithm
-// (aws:x-amz-cek-alg) and a stored context that disagrees with the envelope
-// or with the caller's expected context is refused; V3 key commitments are
-// checked in constant time before the key is used. The KMS provider checks,
+// Downgrades are refused whatever the wrap claims: a stored
+// aws:x-amz-cek-alg must match the content algorithm, a legacy kms envelope
+// must not carry one (it would be a relabelled kms+context envelope), and a
+// kms+context context that disagrees with the caller's expected context is
+// refused; V3 key commitments are checked in constant time before the key is
+// used. The KMS provider checks,
 // once per key, that the key is enabled, symmetric and for encryption.
 //
 // The default GCM decrypter never returns plaintext whose tag has not been
-// verified: it holds the ciphertext in memory up to a limit and, above it, in
-// a temporary file sealed under a random key that never leaves memory,
-// removed on Close and on every error. Delayed authentication, ranged reads
+// verified: it holds the first [DecryptOptions.MemoryLimit] bytes of the
+// message in memory and the rest in a temporary file sealed record by record
+// under a random key that never leaves memory (unlinked as soon as it is
+// created where the system allows it, removed on Close and on every error). Delayed authentication, ranged reads
 // and CBC objects are unauthenticated: their plaintext may have been modified
 // by anyone who can write the object. Every authentication failure is an
 // *[AuthenticationError] matching [ErrNotAuthentic]; a CBC padding failure
@@ -69,6 +75,7 @@
 // clients write, V1 included, as the policy allows. GCM output equals
 // crypto/cipher's AES-GCM with a 12-byte IV and 16-byte tag (V2: no
 // additional data; V3: 0x00 0x73). Range arithmetic follows the AWS Java
-// client (counter IV ‖ uint32be(2+block)). Interoperability is tested in
+// client (counter IV ‖ uint32be(2+block)), fetching only the blocks that
+// hold the range. Interoperability is tested in
 // both directions against aws-sdk-go v1 s3crypto over HTTP.
 package cse

@@ -117,6 +117,10 @@ func (d *gcmDecrypter) process(j *pipeline.Job) {
 		return
 	}
 	j.Sum = c.k.ChunkHash(j.Data, j.Scratch())
+	// Decrypting or sealing in place overwrites the 16 bytes after Data,
+	// where the last chunk's tag is: keep it in the scratch space, which
+	// ChunkHash no longer needs.
+	keepTrailer(j)
 	if !c.deferCTR {
 		c.xor(j)
 	}
@@ -128,13 +132,6 @@ func (d *gcmDecrypter) process(j *pipeline.Job) {
 		clear(j.Data)
 		j.Data, j.Err = j.Data[:0], fmt.Errorf("cse: decryption spool: %w", err)
 		return
-	}
-	if j.Last {
-		// Sealing in place overwrites the tag, which follows Data: keep
-		// it in the scratch space, which ChunkHash no longer needs.
-		tag := j.Scratch()[:len(j.Trailer)]
-		copy(tag, j.Trailer)
-		j.Trailer = tag
 	}
 	j.Data = s.Seal(j.Data[:0], j.Data, uint64(j.Index-d.spoolFrom))
 	j.Sealed = true

@@ -73,7 +73,21 @@ func (c *gcmCore) xor(j *pipeline.Job) {
 		c.ctr.XORKeyStream(j.Data, j.Data)
 		return
 	}
-	c.k.CTR(c.iv[:], uint64(j.Offset/16)).XORKeyStream(j.Data, j.Data)
+	// The buffer has 16 spare bytes after Data, which XORChunk may
+	// overwrite: a trailer there must have been moved (keepTrailer).
+	c.k.XORChunk(j.Data, j.Data, c.iv[:], uint64(j.Offset/16))
+}
+
+// keepTrailer moves the job's trailer (the tag, which follows Data in the
+// buffer) into the job's scratch space, so that Data may be extended or
+// overwritten in place by 16 bytes. The scratch space must be free.
+func keepTrailer(j *pipeline.Job) {
+	if len(j.Trailer) == 0 {
+		return
+	}
+	t := j.Scratch()[:len(j.Trailer)]
+	copy(t, j.Trailer)
+	j.Trailer = t
 }
 
 func tooLarge(j *pipeline.Job) bool {

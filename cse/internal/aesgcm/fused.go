@@ -3,6 +3,7 @@ package aesgcm
 import (
 	"crypto/cipher"
 	"encoding/binary"
+	"sync"
 )
 
 // The fused chunk kernel encrypts a chunk and hashes its ciphertext in one
@@ -68,6 +69,13 @@ func inverse(x element) element {
 	return sq(a127, 1)
 }
 
+// chunkScratch holds SealChunk's blocks: passed to crypto/cipher's
+// interfaces they would escape, so they are pooled rather than allocated
+// per chunk.
+type chunkScratch struct{ j0, nonce, mask [16]byte }
+
+var scratchPool = sync.Pool{New: func() any { return new(chunkScratch) }}
+
 // fusedKernel returns the fused kernel, or nil where it is not available.
 func (k *Key) fusedKernel() *fused {
 	k.fusedOnce.Do(func() {
@@ -94,16 +102,28 @@ func (k *Key) SealChunk(dst, chunk, iv []byte, b uint64) ([]byte, [16]byte) {
 		k.CTR(iv, b).XORKeyStream(out, chunk)
 		return out, k.ChunkHash(out, dst[n:n:n+TagSize])
 	}
-	var j0 [16]byte
-	copy(j0[:], iv[:NonceSize])
-	binary.BigEndian.PutUint32(j0[12:], uint32(1+b))
-	var nonce [16]byte
-	f.hInv2.mul(load(j0[:]).xor(f.lenH)).store(nonce[:])
-	sealed := f.aead.Seal(dst[:0], nonce[:], chunk, nil)
-	var mask [16]byte
-	k.block.Encrypt(mask[:], j0[:])
-	g := load(sealed[n:]).xor(load(mask[:])).xor(k.hTab.mul(element{hi: uint64(n) * 8}))
+	sc := scratchPool.Get().(*chunkScratch)
+	defer scratchPool.Put(sc)
+	copy(sc.j0[:], iv[:NonceSize])
+	binary.BigEndian.PutUint32(sc.j0[12:], uint32(1+b))
+	f.hInv2.mul(load(sc.j0[:]).xor(f.lenH)).store(sc.nonce[:])
+	sealed := f.aead.Seal(dst[:0], sc.nonce[:], chunk, nil)
+	k.block.Encrypt(sc.mask[:], sc.j0[:])
+	g := load(sealed[n:]).xor(load(sc.mask[:])).xor(k.hTab.mul(element{hi: uint64(n) * 8}))
 	var sum [16]byte
 	g.store(sum[:])
 	return sealed[:n], sum
+}
+
+// XORChunk applies the keystream of 16-byte block b onward of the message
+// with the given IV to src, writing to dst (which may be src) — what
+// CTR(iv, b).XORKeyStream(dst, src) does, without its allocations: it runs
+// the fused kernel and discards the tag. dst must have a capacity of at
+// least len(src)+16; the 16 bytes after the output are overwritten.
+func (k *Key) XORChunk(dst, src, iv []byte, b uint64) {
+	if k.fusedKernel() == nil {
+		k.CTR(iv, b).XORKeyStream(dst[:len(src)], src)
+		return
+	}
+	k.SealChunk(dst, src, iv, b)
 }

@@ -137,3 +137,38 @@ func BenchmarkSealChunk(b *testing.B) {
 		}
 	})
 }
+
+func TestSealChunkAllocates(t *testing.T) {
+	key := make([]byte, 32)
+	k, _ := NewKey(key)
+	iv := make([]byte, 12)
+	buf := make([]byte, 4096, 4096+16)
+	k.SealChunk(buf, buf, iv, 1)
+	if n := testing.AllocsPerRun(100, func() { k.SealChunk(buf, buf, iv, 1) }); n > 0 {
+		t.Fatalf("SealChunk allocates %v times per call", n)
+	}
+}
+
+func TestXORChunkIsCTR(t *testing.T) {
+	key := make([]byte, 32)
+	rand.Read(key)
+	k, _ := NewKey(key)
+	iv := make([]byte, 12)
+	rand.Read(iv)
+	for _, n := range []int{0, 1, 16, 100, 4096} {
+		src := make([]byte, n)
+		rand.Read(src)
+		want := make([]byte, n)
+		k.CTR(iv, 7).XORKeyStream(want, src)
+		got := make([]byte, n, n+16)
+		k.XORChunk(got, src, iv, 7)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("n=%d: XORChunk differs from AES-CTR", n)
+		}
+		copy(got, src)
+		k.XORChunk(got, got, iv, 7) // in place
+		if !bytes.Equal(got, want) {
+			t.Fatalf("n=%d: XORChunk in place differs from AES-CTR", n)
+		}
+	}
+}

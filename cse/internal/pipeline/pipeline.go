@@ -12,6 +12,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // ErrShort reports a stream shorter than the holdback.
@@ -87,14 +88,22 @@ func (p *Pipeline) newJob() *Job {
 	return &Job{buf: getBuffer(p.cfg.ChunkSize + p.cfg.Holdback + 16), done: make(chan struct{}, 1)}
 }
 
-// buffers recycles chunk buffers across pipelines, by size.
-var buffers sync.Map // int -> *sync.Pool of *[]byte
+// buffers recycles chunk buffers across pipelines, by capacity. A pool
+// holds the address of each buffer's first byte (pointer-shaped, so putting
+// it costs no allocation); every buffer in a pool has that pool's capacity.
+var buffers sync.Map // int -> *sync.Pool of *byte
+
+func pool(size int) *sync.Pool {
+	if v, ok := buffers.Load(size); ok {
+		return v.(*sync.Pool)
+	}
+	v, _ := buffers.LoadOrStore(size, new(sync.Pool))
+	return v.(*sync.Pool)
+}
 
 func getBuffer(size int) []byte {
-	if v, ok := buffers.Load(size); ok {
-		if b, ok := v.(*sync.Pool).Get().(*[]byte); ok {
-			return (*b)[:size]
-		}
+	if p, ok := pool(size).Get().(*byte); ok {
+		return unsafe.Slice(p, size)
 	}
 	return make([]byte, size)
 }
@@ -102,9 +111,10 @@ func getBuffer(size int) []byte {
 // PutBuffer recycles the buffer behind a slice returned by Detach, once the
 // caller is done with it. The slice must not be used afterwards.
 func PutBuffer(b []byte) {
-	b = b[:cap(b)]
-	v, _ := buffers.LoadOrStore(len(b), new(sync.Pool))
-	v.(*sync.Pool).Put(&b)
+	if cap(b) == 0 {
+		return
+	}
+	pool(cap(b)).Put(unsafe.SliceData(b[:cap(b)]))
 }
 
 // fill reads the next chunk into j.

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // Overhead is how much longer a sealed record is than its contents.
@@ -58,22 +59,30 @@ func New(dir string) (*Spool, error) {
 	return &Spool{dir: dir, aead: aead}, nil
 }
 
-func nonce(rec uint64) []byte {
-	var n [12]byte
+// nonces are pooled: a nonce passed to cipher.AEAD escapes, and would
+// otherwise be allocated for every record.
+var nonces = sync.Pool{New: func() any { return new([12]byte) }}
+
+func nonce(rec uint64) *[12]byte {
+	n := nonces.Get().(*[12]byte)
 	binary.BigEndian.PutUint64(n[4:], rec)
-	return n[:]
+	return n
 }
 
 // Seal appends the sealed form of p, as record number rec, to dst and
 // returns the result. p and dst may overlap exactly (p[:0]), as with
 // cipher.AEAD.
 func (s *Spool) Seal(dst, p []byte, rec uint64) []byte {
-	return s.aead.Seal(dst, nonce(rec), p, nil)
+	n := nonce(rec)
+	defer nonces.Put(n)
+	return s.aead.Seal(dst, n[:], p, nil)
 }
 
 // Open opens record number rec into dst (sealed[:0] to decrypt in place).
 func (s *Spool) Open(dst, sealed []byte, rec uint64) ([]byte, error) {
-	out, err := s.aead.Open(dst, nonce(rec), sealed, nil)
+	n := nonce(rec)
+	defer nonces.Put(n)
+	out, err := s.aead.Open(dst, n[:], sealed, nil)
 	if err != nil {
 		return nil, ErrCorrupt
 	}

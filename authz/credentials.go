@@ -8,6 +8,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 )
 
+// The session lengths STS AssumeRole accepts (DurationSeconds).
+const (
+	minDurationSeconds = 900
+	maxDurationSeconds = 43200
+)
+
 type providerKey struct{ role, session string }
 
 // provider returns the one cached credentials provider of (role, session),

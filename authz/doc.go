@@ -5,6 +5,11 @@
 // Mappings come from an EMR security configuration
 // ([ParseSecurityConfiguration], [ParseRoleMappings]) or from the
 // fs.s3.authorization.roleMapping property ([ParseRoleMappingProperty]).
+// [NewFromProperties] builds a Resolver from the EMRFS properties
+// (fs.s3.authorization.roleMapping, fs.s3.sts.endpoint,
+// fs.s3.sts.sessionDurationSeconds and fs.s3.customAWSCredentialsProvider,
+// whose name is looked up in a [ProviderRegistry]); when a security
+// configuration's mappings are given too, they win, as on a cluster.
 // A [Resolver] evaluates them top-down for the identity carried by the
 // request's context ([WithIdentity]); the first mapping with a matching
 // identifier wins. Prefixes compare alike for the s3, s3a and s3n schemes,

@@ -18,7 +18,7 @@ import (
 
 // AssumeRoleAPI is the STS operation the resolver needs; *sts.Client
 // implements it. Configure the STS endpoint (fs.s3.sts.endpoint) on the
-// client, for example with sts.Options.BaseEndpoint.
+// client with sts.Options.BaseEndpoint, or let [NewFromProperties] do it.
 type AssumeRoleAPI interface {
 	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
 }
@@ -51,7 +51,11 @@ type Options struct {
 	// Custom, when set, is consulted before the mappings (the
 	// fs.s3.customAWSCredentialsProvider equivalent). If it returns ok,
 	// its provider is used; if it returns an error, the request fails.
-	Custom func(ctx context.Context, id Identity, uri string) (aws.CredentialsProvider, bool, error)
+	Custom CustomFunc
+	// CustomName names Custom in decisions and logs, so that an audit log
+	// tells which custom provider answered; NewFromProperties sets it to
+	// the fs.s3.customAWSCredentialsProvider value.
+	CustomName string
 }
 
 // Resolver chooses the credentials of each request from its identity and
@@ -131,16 +135,20 @@ func (r *Resolver) resolve(ctx context.Context, id Identity, hasID bool, uri str
 		return Decision{Index: -1, Reason: "invalid location"}, nil, fmt.Errorf("authz: %w", err)
 	}
 	if r.opts.Custom != nil {
+		name := "custom credentials provider"
+		if r.opts.CustomName != "" {
+			name += " " + r.opts.CustomName
+		}
 		p, ok, err := r.opts.Custom(ctx, id, uri)
 		if err != nil {
-			return Decision{Index: -1, Reason: "custom credentials provider failed", custom: true}, nil,
-				fmt.Errorf("authz: custom credentials provider for %s: %w", uri, err)
+			return Decision{Index: -1, Reason: name + " failed", custom: true}, nil,
+				fmt.Errorf("authz: %s for %s: %w", name, uri, err)
 		}
 		if ok {
 			if p == nil {
-				return Decision{Index: -1, custom: true}, nil, fmt.Errorf("authz: custom credentials provider for %s returned ok with a nil provider", uri)
+				return Decision{Index: -1, Reason: name + " failed", custom: true}, nil, fmt.Errorf("authz: %s for %s returned ok with a nil provider", name, uri)
 			}
-			return Decision{Index: -1, Reason: "custom credentials provider", custom: true}, p, nil
+			return Decision{Index: -1, Reason: name, custom: true}, p, nil
 		}
 	}
 	d, err := evaluate(ctx, r.mappings, r.opts.Groups, id, hasID, loc)

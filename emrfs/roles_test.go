@@ -5,6 +5,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -172,5 +179,186 @@ func TestRoleMappingsFailClosed(t *testing.T) {
 	}
 	if reqs := st.S3.Requests()[n:]; len(reqs) != 0 {
 		t.Fatalf("%d S3 requests sent although the role could not be assumed (first by %q)", len(reqs), reqs[0].Principal)
+	}
+}
+
+// stsProxy is an STS endpoint apart from the stack's S3 one: it forwards
+// requests signed for STS to the stack and refuses every other, recording
+// the service of each request it receives.
+type stsProxy struct {
+	URL string
+
+	mu       sync.Mutex
+	services []string
+}
+
+func newSTSProxy(t *testing.T, st *emrfstest.Stack) *stsProxy {
+	t.Helper()
+	target, err := url.Parse(st.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stsProxy{}
+	fwd := httputil.NewSingleHostReverseProxy(target) // keeps the signed Host header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		svc := signedService(r.Header.Get("Authorization"))
+		p.mu.Lock()
+		p.services = append(p.services, svc)
+		p.mu.Unlock()
+		if svc != "sts" {
+			http.Error(w, "this endpoint serves STS only", http.StatusBadRequest)
+			return
+		}
+		fwd.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+// signedService returns the service of a SigV4 Authorization header's
+// credential scope.
+func signedService(auth string) string {
+	_, cred, _ := strings.Cut(auth, "Credential=")
+	cred, _, _ = strings.Cut(cred, ",")
+	if parts := strings.Split(cred, "/"); len(parts) == 5 {
+		return parts[3]
+	}
+	return ""
+}
+
+func (p *stsProxy) seen() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.services)
+}
+
+// TestNewWithRoleMappingsFromConfig configures role mappings, the STS
+// endpoint and the session length through emrfs-site properties only, and
+// proves that roles are assumed through that endpoint (not the S3 one),
+// with the configured duration, and that requests are signed by the
+// mapped role.
+func TestNewWithRoleMappingsFromConfig(t *testing.T) {
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	if _, err := s3.NewFromConfig(st.Config, st.S3Options).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("data")}); err != nil {
+		t.Fatal(err)
+	}
+	clusterARN := emrfstest.UserARN("emr-ec2")
+	awsCfg := st.ConfigFor(st.AddUser("emr-ec2"))
+	st.STS.CreateRole(roleUser1, clusterARN)
+	st.S3.Grant(roleUser1, "data", "user1/", true)
+	proxy := newSTSProxy(t, st)
+
+	cfg := emrfs.NewConfig()
+	cfg.Set("fs.s3.authorization.roleMapping", roleUser1+"=u:user1")
+	cfg.Set("fs.s3.sts.endpoint", proxy.URL)
+	cfg.Set("fs.s3.sts.sessionDurationSeconds", "1800")
+	c, err := emrfs.NewWithRoleMappings(ctx, s3.NewFromConfig(awsCfg, st.S3Options), cfg, awsCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user1 := authz.WithIdentity(ctx, authz.Identity{User: "user1", Groups: []string{}})
+	data := []byte("through the configured STS endpoint")
+	n := len(st.S3.Requests())
+	if err := put(t, c, user1, "s3://data/user1/f", data); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := read(c, user1, "s3://data/user1/f"); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back: %v", err)
+	}
+	reqs := st.S3.Requests()[n:]
+	if len(reqs) == 0 {
+		t.Fatal("no S3 requests")
+	}
+	for _, r := range reqs {
+		if r.Principal != roleUser1 || r.Status >= 300 {
+			t.Fatalf("%s %s signed by %q (status %d), want %s", r.Method, r.Key, r.Principal, r.Status, roleUser1)
+		}
+	}
+	// Unmapped users get the aws.Config's (the cluster's) credentials.
+	bob := authz.WithIdentity(ctx, authz.Identity{User: "bob", Groups: []string{}})
+	n = len(st.S3.Requests())
+	if err := put(t, c, bob, "s3://data/bob/f", data); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range st.S3.Requests()[n:] {
+		if r.Principal != clusterARN {
+			t.Fatalf("unmapped %s %s signed by %q, want %s", r.Method, r.Key, r.Principal, clusterARN)
+		}
+	}
+
+	// STS traffic went to the configured endpoint, and only STS traffic.
+	seen := proxy.seen()
+	var assumed []emrfstest.STSCall
+	for _, call := range st.STS.Calls() {
+		if call.Action == "AssumeRole" {
+			assumed = append(assumed, call)
+		}
+	}
+	if len(seen) == 0 || len(seen) != len(assumed) {
+		t.Fatalf("the STS endpoint saw %d requests, the stack answered %d AssumeRole calls", len(seen), len(assumed))
+	}
+	for _, svc := range seen {
+		if svc != "sts" {
+			t.Fatalf("a request for %q reached the STS endpoint", svc)
+		}
+	}
+	for _, call := range assumed {
+		if call.Err != "" || call.Principal != clusterARN || call.RoleARN != roleUser1 || call.RoleSessionName != "user1" || call.DurationSeconds != 1800 {
+			t.Fatalf("AssumeRole %+v", call)
+		}
+	}
+}
+
+// TestNewRoleResolverSecurityConfigurationWins: the role mappings of a
+// security configuration replace fs.s3.authorization.roleMapping.
+func TestNewRoleResolverSecurityConfigurationWins(t *testing.T) {
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	st.STS.CreateRole(roleUser1)
+	st.STS.CreateRole(roleShared)
+	cfg := emrfs.NewConfig()
+	cfg.Set("fs.s3.authorization.roleMapping", roleUser1+"=u:user1")
+	r, err := emrfs.NewRoleResolver(ctx, cfg, st.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user1 := authz.WithIdentity(ctx, authz.Identity{User: "user1"})
+	if d, _, err := r.Resolve(user1, "s3://data/x"); err != nil || d.Role != roleUser1 {
+		t.Fatalf("property: %+v, %v", d, err)
+	}
+	if err := cfg.ApplySecurityConfiguration([]byte(`{"AuthorizationConfiguration":{"EmrFsConfiguration":{"RoleMappings":[
+		{"Role":"` + roleShared + `","IdentifierType":"User","Identifiers":["user1"]}]}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = emrfs.NewRoleResolver(ctx, cfg, st.Config); err != nil {
+		t.Fatal(err)
+	}
+	if d, _, err := r.Resolve(user1, "s3://data/x"); err != nil || d.Role != roleShared {
+		t.Fatalf("security configuration: %+v, %v", d, err)
+	}
+	// Bad properties fail construction with the property named.
+	cfg.Set("fs.s3.sts.sessionDurationSeconds", "60")
+	if _, err := emrfs.NewWithRoleMappings(ctx, nil, cfg, st.Config); !errors.Is(err, authz.ErrInvalidProperty) || !strings.Contains(err.Error(), "fs.s3.sts.sessionDurationSeconds") {
+		t.Fatalf("bad duration: %v", err)
+	}
+}
+
+// TestWithRoleMappingsNeedsAnObject: a request made for no object (a KMS
+// call outside a read or write) gets a clear error, not a location error.
+func TestWithRoleMappingsNeedsAnObject(t *testing.T) {
+	st := emrfstest.Start(t)
+	res, err := authz.New(sts.NewFromConfig(st.Config), nil, func(o *authz.Options) { o.Default = st.Config.Credentials })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o emrfs.Options
+	emrfs.WithRoleMappings(res)(&o)
+	if _, err := o.Credentials(context.Background(), "kms:DescribeKey", "", ""); !errors.Is(err, emrfs.ErrNoObjectForCredentials) || !strings.Contains(err.Error(), "kms:DescribeKey") {
+		t.Fatalf("got %v, want ErrNoObjectForCredentials naming the operation", err)
+	}
+	if p, err := o.Credentials(context.Background(), "GetObject", "b", "k"); err != nil || p == nil {
+		t.Fatalf("object request: %v, %v", p, err)
 	}
 }

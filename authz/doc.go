@@ -38,5 +38,7 @@
 // The JSON and property forms and the matching rules are those of EMRFS
 // (EMR 5.10.0 and later). Buckets compare case-sensitively and key prefixes
 // as plain string prefixes, as S3 does. In the property form identifiers
-// cannot contain "," or ";".
+// cannot contain "," or ";"; role names may contain "," (a comma ends a
+// mapping only before "arn:"). Error messages count mappings from 1 and
+// give the zero-based index: "role mapping #2 (index 1)".
 package authz

@@ -80,7 +80,7 @@ func TestReadPropertiesErrors(t *testing.T) {
 		{"endpoint user info", PropertySTSEndpoint, "https://user:pw@sts.amazonaws.com", "not an STS endpoint"},
 		{"endpoint query", PropertySTSEndpoint, "https://sts.amazonaws.com/?Action=x", "not an STS endpoint"},
 		{"endpoint garbage", PropertySTSEndpoint, "%zz", "not an STS endpoint"},
-		{"mapping", PropertyRoleMapping, "arn:aws:iam::123456789101:role/r=x:a", "IdentifierType"},
+		{"mapping", PropertyRoleMapping, "arn:aws:iam::123456789101:role/r=x:a", "role mapping #1 (index 0): IdentifierType"},
 	}
 	for _, tt := range tests {
 		_, err := ReadProperties(props{tt.prop: tt.value}.get)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"sync"
 	"time"
 
@@ -35,9 +36,12 @@ type Options struct {
 	// ErrAccessDenied instead of using Default.
 	DenyUnmapped bool
 	// Duration is the assumed-role session length
-	// (fs.s3.sts.sessionDurationSeconds); zero means the STS default.
+	// (fs.s3.sts.sessionDurationSeconds): whole seconds from 15 minutes to
+	// 12 hours, and no more than the role's maximum session duration. Zero
+	// means DefaultDuration.
 	Duration time.Duration
-	// ExternalID is sent with every AssumeRole call when not empty.
+	// ExternalID is sent with every AssumeRole call when not empty: 2 to
+	// 1224 characters of [\w+=,.@:/-].
 	ExternalID string
 	// ExpiryWindow is how long before expiry assumed-role credentials are
 	// refreshed; zero means one minute. It is capped at half of Duration
@@ -57,6 +61,16 @@ type Options struct {
 	// the fs.s3.customAWSCredentialsProvider value.
 	CustomName string
 }
+
+// DefaultDuration is the assumed-role session length when
+// Options.Duration is zero: 15 minutes, the shortest STS allows and the
+// stscreds default (STS alone would give one hour, but the SDK always sends
+// DurationSeconds).
+const DefaultDuration = 15 * time.Minute
+
+// externalID is the character set of an STS ExternalId, which is also
+// limited to 2-1224 characters.
+var externalID = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 
 // Resolver chooses the credentials of each request from its identity and
 // location. It is safe for concurrent use.
@@ -88,13 +102,22 @@ func New(client AssumeRoleAPI, mappings []Mapping, optFns ...func(*Options)) (*R
 	if o.Default == nil && !o.DenyUnmapped {
 		return nil, errors.New("authz: Options.Default is nil; set the default credentials or DenyUnmapped")
 	}
-	if o.Duration < 0 || o.ExpiryWindow < 0 {
-		return nil, errors.New("authz: Options.Duration and ExpiryWindow must not be negative")
+	if o.ExpiryWindow < 0 {
+		return nil, errors.New("authz: Options.ExpiryWindow must not be negative")
+	}
+	if o.Duration == 0 {
+		o.Duration = DefaultDuration
+	}
+	if o.Duration%time.Second != 0 || o.Duration < minDurationSeconds*time.Second || o.Duration > maxDurationSeconds*time.Second {
+		return nil, fmt.Errorf("authz: Options.Duration %s is not a session length STS accepts; set whole seconds from 15m to 12h (900 to 43200 s)", o.Duration)
+	}
+	if o.ExternalID != "" && (len(o.ExternalID) < 2 || len(o.ExternalID) > 1224 || !externalID.MatchString(o.ExternalID)) {
+		return nil, fmt.Errorf("authz: Options.ExternalID (%d characters) is not an ExternalId STS accepts; use 2 to 1224 characters of letters, digits and +=,.@:/-_", len(o.ExternalID))
 	}
 	if o.ExpiryWindow == 0 {
 		o.ExpiryWindow = time.Minute
 	}
-	if o.Duration > 0 && o.ExpiryWindow > o.Duration/2 {
+	if o.ExpiryWindow > o.Duration/2 {
 		o.ExpiryWindow = o.Duration / 2
 	}
 	if o.Groups == nil {

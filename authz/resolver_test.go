@@ -322,8 +322,47 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	if _, err := New(&fakeSTS{}, bad, func(o *Options) { o.Default = defaultCreds }); !errors.Is(err, ErrInvalidMapping) {
 		t.Errorf("invalid mapping: %v", err)
 	}
-	if _, err := New(&fakeSTS{}, nil, func(o *Options) { o.Default = defaultCreds; o.Duration = -1 }); err == nil {
-		t.Error("negative duration accepted")
+	for _, tt := range []struct {
+		name string
+		fn   func(*Options)
+		msg  string
+	}{
+		{"negative duration", func(o *Options) { o.Duration = -time.Hour }, "Duration"},
+		{"short duration", func(o *Options) { o.Duration = 899 * time.Second }, "900 to 43200"},
+		{"long duration", func(o *Options) { o.Duration = 43201 * time.Second }, "900 to 43200"},
+		{"fractional duration", func(o *Options) { o.Duration = 900*time.Second + time.Millisecond }, "whole seconds"},
+		{"short external id", func(o *Options) { o.ExternalID = "x" }, "ExternalID"},
+		{"long external id", func(o *Options) { o.ExternalID = strings.Repeat("x", 1225) }, "2 to 1224"},
+		{"external id with space", func(o *Options) { o.ExternalID = "a b" }, "ExternalID"},
+		{"negative window", func(o *Options) { o.ExpiryWindow = -time.Second }, "ExpiryWindow"},
+	} {
+		_, err := New(&fakeSTS{}, seedMappings, func(o *Options) { o.Default = defaultCreds }, tt.fn)
+		if err == nil || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+	for _, fn := range []func(*Options){
+		func(o *Options) { o.Duration = 900 * time.Second; o.ExternalID = "ab" },
+		func(o *Options) { o.Duration = 12 * time.Hour; o.ExternalID = strings.Repeat("x", 1224) },
+		func(o *Options) { o.ExternalID = "arn:aws:iam::123:a/b+c=d,e.f@g_h-i" },
+	} {
+		if _, err := New(&fakeSTS{}, seedMappings, func(o *Options) { o.Default = defaultCreds }, fn); err != nil {
+			t.Errorf("valid options refused: %v", err)
+		}
+	}
+}
+
+func TestDefaultDuration(t *testing.T) {
+	f := &fakeSTS{}
+	r := newResolver(t, f, seedMappings)
+	if _, _, err := r.Resolve(asUser("user1"), "s3://x/y"); err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToInt32(f.calls[0].DurationSeconds); got != int32(DefaultDuration/time.Second) {
+		t.Fatalf("DurationSeconds %d, want %d", got, int32(DefaultDuration/time.Second))
+	}
+	if r.opts.ExpiryWindow != time.Minute {
+		t.Fatalf("ExpiryWindow %s", r.opts.ExpiryWindow)
 	}
 }
 

@@ -20,7 +20,11 @@
 //
 // A mapped role is assumed through STS AssumeRole. There is one cached,
 // self-refreshing provider per role and session name; the session name is
-// derived from the user, so CloudTrail shows who acted.
+// derived from the user, so CloudTrail shows who acted. User names of 2-64
+// characters of [A-Za-z0-9_.@] are used as they are; others (with "-",
+// "/", spaces, non-ASCII, ...) keep their readable part and get a hash
+// suffix ("hdfs/host@REALM" becomes "hdfs-host@REALM-<16 hex digits>"), so
+// no two users share a session name.
 //
 // # Security
 //

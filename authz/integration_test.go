@@ -24,7 +24,8 @@ import (
 // rolesStack is the emulator set up like a shared EMR cluster: the cluster's
 // own principal (the instance profile) may assume one role per user, each
 // allowed only under its user's prefix of bucket "data", plus a role for
-// the "admins" group allowed only under "admin/".
+// the "admins" group allowed only under "admin/"; the cluster principal
+// itself may touch only "nobody/".
 type rolesStack struct {
 	st         *emrfstest.Stack
 	clusterARN string
@@ -59,6 +60,10 @@ func newRolesStack(t *testing.T, nUsers int) *rolesStack {
 	}
 	st.STS.CreateRole(adminsRole, rs.clusterARN)
 	st.S3.Grant(adminsRole, "data", "admin/", true)
+	// The cluster's own credentials reach only "nobody/", where unmapped
+	// users write: anything else signed with them is refused.
+	st.S3.Restrict(rs.clusterARN)
+	st.S3.Grant(rs.clusterARN, "data", "nobody/", true)
 	rs.mappings = append(rs.mappings, authz.Mapping{Role: adminsRole, IdentifierType: authz.Group, Identifiers: []string{"admins"}})
 	return rs
 }
@@ -273,5 +278,23 @@ func TestIntegrationRefreshBeforeExpiry(t *testing.T) {
 		if req.Key == "user00/b" && (req.Principal != userRole("user00") || req.Status != 200) {
 			t.Fatalf("refreshed request: %+v", req)
 		}
+	}
+}
+
+func TestIntegrationExternalID(t *testing.T) {
+	rs := newRolesStack(t, 1)
+	rs.st.STS.RequireExternalID(userRole("user00"), "cluster-ext-1")
+	ctx := authz.WithIdentity(context.Background(), authz.Identity{User: "user00"})
+	var are *authz.AssumeRoleError
+	if _, err := rs.put(ctx, rs.resolver(t), "user00/x"); !errors.As(err, &are) {
+		t.Fatalf("without ExternalID: %v, want an AssumeRoleError", err)
+	}
+	r := rs.resolver(t, func(o *authz.Options) { o.ExternalID = "cluster-ext-1" })
+	if _, err := rs.put(ctx, r, "user00/x"); err != nil {
+		t.Fatalf("with ExternalID: %v", err)
+	}
+	calls := rs.st.STS.Calls()
+	if last := calls[len(calls)-1]; last.ExternalID != "cluster-ext-1" || last.Err != "" {
+		t.Fatalf("AssumeRole %+v", last)
 	}
 }

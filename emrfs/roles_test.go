@@ -19,6 +19,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/emrs3/emrs3/authz"
 	"github.com/emrs3/emrs3/emrfs"
@@ -30,10 +31,26 @@ const (
 	roleShared = "arn:aws:iam::111122223333:role/shared-data"
 )
 
+// clusterUser is the stack's stand-in for the cluster's instance profile:
+// it may assume the mapped roles but is itself refused by S3 and KMS, so a
+// request that fell back to its credentials would fail with AccessDenied.
+const clusterUser = "emr-ec2"
+
+var clusterARN = emrfstest.UserARN(clusterUser)
+
 // roleStack is a stack where two roles may each touch one prefix of bucket
 // "data" and use one KMS key, and a client whose requests are signed per
-// role mappings.
+// role mappings. The roles trust only the cluster user, whose credentials
+// the client's S3, KMS and STS clients carry.
 func roleStack(t *testing.T) (*emrfstest.Stack, *emrfs.Client) {
+	t.Helper()
+	st, c, _ := roleStackCluster(t)
+	return st, c
+}
+
+// roleStackCluster is roleStack that also returns the cluster user's
+// aws.Config.
+func roleStackCluster(t *testing.T) (*emrfstest.Stack, *emrfs.Client, aws.Config) {
 	t.Helper()
 	ctx := context.Background()
 	st := emrfstest.Start(t)
@@ -41,8 +58,10 @@ func roleStack(t *testing.T) (*emrfstest.Stack, *emrfs.Client) {
 	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("data")}); err != nil {
 		t.Fatal(err)
 	}
-	st.STS.CreateRole(roleUser1, emrfstest.AdminARN)
-	st.STS.CreateRole(roleShared, emrfstest.AdminARN)
+	clusterCfg := st.ConfigFor(st.AddUser(clusterUser))
+	st.S3.Restrict(clusterARN)
+	st.STS.CreateRole(roleUser1, clusterARN)
+	st.STS.CreateRole(roleShared, clusterARN)
 	st.S3.Grant(roleUser1, "data", "user1/", true)
 	st.S3.Grant(roleShared, "data", "shared/", true)
 	keyID := st.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault, roleUser1, roleShared)
@@ -53,7 +72,7 @@ func roleStack(t *testing.T) (*emrfstest.Stack, *emrfs.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := authz.New(sts.NewFromConfig(st.Config), mappings, func(o *authz.Options) { o.DenyUnmapped = true })
+	res, err := authz.New(sts.NewFromConfig(clusterCfg), mappings, func(o *authz.Options) { o.DenyUnmapped = true })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +81,29 @@ func roleStack(t *testing.T) (*emrfstest.Stack, *emrfs.Client) {
 	cfg.Set("fs.s3.cse.encryptionMaterialsProvider", emrfs.KMSMaterialsProvider)
 	cfg.Set("fs.s3.cse.kms.keyId", keyID)
 	cfg.Set("fs.s3.cse.encryptionV2.enabled", "true")
-	c, err := emrfs.New(s3.NewFromConfig(st.Config, st.S3Options), cfg, emrfs.WithRoleMappings(res), func(o *emrfs.Options) {
-		o.KMS = kms.NewFromConfig(st.Config)
+	c, err := emrfs.New(s3.NewFromConfig(clusterCfg, st.S3Options), cfg, emrfs.WithRoleMappings(res), func(o *emrfs.Options) {
+		o.KMS = kms.NewFromConfig(clusterCfg)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st, c
+	return st, c, clusterCfg
+}
+
+// TestRoleStackRefusesClusterCredentials: without role mappings the same
+// client is refused by S3, so the principal checks of the other tests are
+// backed by the server's own refusal of a fallback.
+func TestRoleStackRefusesClusterCredentials(t *testing.T) {
+	st, _, clusterCfg := roleStackCluster(t)
+	clusterOnly, err := emrfs.New(s3.NewFromConfig(clusterCfg, st.S3Options), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = put(t, clusterOnly, context.Background(), "s3://data/user1/direct", []byte("x"))
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("cluster credentials writing data/user1/: %v, want AccessDenied", err)
+	}
 }
 
 func put(t *testing.T, c *emrfs.Client, ctx context.Context, uri string, data []byte) error {

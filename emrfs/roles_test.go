@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -395,5 +396,229 @@ func TestWithRoleMappingsNeedsAnObject(t *testing.T) {
 	}
 	if p, err := o.Credentials(context.Background(), "GetObject", "b", "k"); err != nil || p == nil {
 		t.Fatalf("object request: %v, %v", p, err)
+	}
+}
+
+// roleOf returns the role mapped to a request of the role stack: by its
+// key, or for bucket-level requests (List) by the listed prefix.
+func roleOf(r emrfstest.S3Request) string {
+	k := r.Key
+	if k == "" {
+		k = r.Query.Get("prefix")
+	}
+	switch {
+	case strings.HasPrefix(k, "user1/"):
+		return roleUser1
+	case strings.HasPrefix(k, "shared/"):
+		return roleShared
+	}
+	return ""
+}
+
+// checkSigned fails unless every request was signed by the role mapped to
+// the location it touched and answered successfully (or, for a HEAD probe
+// of an absent key such as an instruction file, with 404 rather than 403),
+// and returns them.
+func checkSigned(t *testing.T, reqs []emrfstest.S3Request) []emrfstest.S3Request {
+	t.Helper()
+	if len(reqs) == 0 {
+		t.Fatal("no S3 requests")
+	}
+	for _, r := range reqs {
+		ok := r.Status < 300 || (r.Method == http.MethodHead && r.Status == http.StatusNotFound)
+		if want := roleOf(r); want == "" || r.Principal != want || !ok {
+			t.Fatalf("%s %s?%s signed by %q (status %d), want %q", r.Method, r.Key, r.Query.Encode(), r.Principal, r.Status, want)
+		}
+	}
+	return reqs
+}
+
+// TestRoleMappingsRenameAcrossRoles: the data is read with the source's
+// role, written with the destination's, and the source is deleted with
+// its own role.
+func TestRoleMappingsRenameAcrossRoles(t *testing.T) {
+	st, c := roleStack(t)
+	ctx := context.Background()
+	data := bytes.Repeat([]byte("rename "), 20_000)
+	if err := put(t, c, ctx, "s3://data/user1/src.bin", data); err != nil {
+		t.Fatal(err)
+	}
+	n := len(st.S3.Requests())
+	if err := c.Rename(ctx, "s3://data/user1/src.bin", "s3://data/shared/moved.bin"); err != nil {
+		t.Fatal(err)
+	}
+	var get, putDst, del bool
+	for _, r := range checkSigned(t, st.S3.Requests()[n:]) {
+		if r.Header.Get("X-Amz-Copy-Source") != "" {
+			t.Fatalf("server-side copy signed by %s", r.Principal)
+		}
+		switch {
+		case r.Method == "GET" && r.Key == "user1/src.bin":
+			get = true
+		case r.Method == "PUT" && r.Key == "shared/moved.bin":
+			putDst = true
+		case r.Method == "DELETE" && r.Key == "user1/src.bin":
+			del = true
+		}
+	}
+	if !get || !putDst || !del {
+		t.Fatalf("rename: GET source %v, PUT destination %v, DELETE source %v", get, putDst, del)
+	}
+	if got, err := read(c, ctx, "s3://data/shared/moved.bin"); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("renamed object: %v", err)
+	}
+	if _, err := c.Stat(ctx, "s3://data/user1/src.bin"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("source after rename: %v", err)
+	}
+}
+
+// TestRoleMappingsCopySameRole: both locations map to one role, so the copy
+// stays server-side, signed by that role.
+func TestRoleMappingsCopySameRole(t *testing.T) {
+	st, c := roleStack(t)
+	ctx := context.Background()
+	data := bytes.Repeat([]byte{3}, 50_000)
+	if err := put(t, c, ctx, "s3://data/user1/a", data); err != nil {
+		t.Fatal(err)
+	}
+	n := len(st.S3.Requests())
+	if err := c.Copy(ctx, "s3://data/user1/a", "s3a://data/user1/b"); err != nil {
+		t.Fatal(err)
+	}
+	serverSide := false
+	for _, r := range checkSigned(t, st.S3.Requests()[n:]) {
+		if r.Method == "GET" && r.Key == "user1/a" {
+			t.Fatal("same-role copy streamed the data through the client")
+		}
+		serverSide = serverSide || (r.Method == "PUT" && r.Key == "user1/b" && r.Header.Get("X-Amz-Copy-Source") != "")
+	}
+	if !serverSide {
+		t.Fatal("no server-side CopyObject")
+	}
+	if got, err := read(c, ctx, "s3://data/user1/b"); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("copied object: %v", err)
+	}
+}
+
+// TestRoleMappingsMultipartListRemove: a multipart upload (every part, the
+// completion and an abort), ranged reads, a listing and removals are each
+// signed by the mapped role, and the KMS calls of CSE too.
+func TestRoleMappingsMultipartListRemove(t *testing.T) {
+	st, c := roleStack(t)
+	ctx := context.Background()
+	data := make([]byte, 2*emrfs.DefaultPartSize+12345)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	n, nKMS := len(st.S3.Requests()), len(st.KMS.Audit())
+	if err := put(t, c, ctx, "s3://data/user1/big.bin", data); err != nil {
+		t.Fatal(err)
+	}
+	parts, completed := 0, false
+	for _, r := range checkSigned(t, st.S3.Requests()[n:]) {
+		switch {
+		case r.Method == "PUT" && r.Query.Has("partNumber"):
+			parts++
+		case r.Method == "POST" && r.Query.Has("uploadId"):
+			completed = true
+		}
+	}
+	if parts != 3 || !completed {
+		t.Fatalf("multipart upload: %d parts, completed %v", parts, completed)
+	}
+
+	// Whole and ranged reads.
+	f, err := c.Open(ctx, "s3://data/user1/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(f)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back: %v", err)
+	}
+	buf := make([]byte, 1000)
+	if _, err := f.ReadAt(buf, int64(emrfs.DefaultPartSize)-500); err != nil || !bytes.Equal(buf, data[emrfs.DefaultPartSize-500:emrfs.DefaultPartSize+500]) {
+		t.Fatalf("ReadAt: %v", err)
+	}
+	f.Close()
+
+	// An aborted multipart upload (checked below).
+	w, err := c.Create(ctx, "s3://data/shared/aborted.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+
+	// List and Remove.
+	if err := put(t, c, ctx, "s3://data/user1/small", []byte("small")); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for fi, err := range c.List(ctx, "s3://data/user1/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, fi.Name())
+	}
+	if !slices.Equal(names, []string{"big.bin", "small"}) {
+		t.Fatalf("List = %v", names)
+	}
+	for _, uri := range []string{"s3://data/user1/big.bin", "s3://data/user1/small"} {
+		if err := c.Remove(ctx, uri); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Stat(ctx, "s3://data/user1/small"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("after Remove: %v", err)
+	}
+
+	// Abort cancels the parts in flight; the server sees those cut short
+	// and cannot authenticate them (no principal, 400), possibly after
+	// Abort returned. Every request about the aborted object it could
+	// authenticate, the creation and the abort included, is the role's.
+	var rest []emrfstest.S3Request
+	created, aborted := false, false
+	for _, r := range st.S3.Requests()[n:] {
+		if r.Key != "shared/aborted.bin" {
+			rest = append(rest, r)
+			continue
+		}
+		if r.Principal == "" && r.Query.Has("partNumber") {
+			continue
+		}
+		if r.Principal != roleShared || r.Status >= 300 {
+			t.Fatalf("%s %s?%s signed by %q (status %d), want %s", r.Method, r.Key, r.Query.Encode(), r.Principal, r.Status, roleShared)
+		}
+		created = created || (r.Method == "POST" && r.Query.Has("uploads"))
+		aborted = aborted || (r.Method == "DELETE" && r.Query.Has("uploadId"))
+	}
+	if !created || !aborted {
+		t.Fatalf("aborted upload: created %v, aborted %v", created, aborted)
+	}
+	var listed, deleted bool
+	for _, r := range checkSigned(t, rest) {
+		switch {
+		case r.Method == "GET" && r.Key == "" && r.Query.Get("prefix") == "user1/":
+			listed = true
+		case r.Method == "DELETE" && r.Key == "user1/big.bin":
+			deleted = true
+		}
+	}
+	if !listed || !deleted {
+		t.Fatalf("list %v, delete %v", listed, deleted)
+	}
+	kmsCalls := st.KMS.Audit()[nKMS:]
+	if len(kmsCalls) < 3 {
+		t.Fatalf("%d KMS calls", len(kmsCalls))
+	}
+	for _, k := range kmsCalls {
+		if (k.Principal != roleUser1 && k.Principal != roleShared) || k.Err != "" {
+			t.Fatalf("KMS %s by %q (err %q)", k.Operation, k.Principal, k.Err)
+		}
 	}
 }

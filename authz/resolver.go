@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,6 +46,13 @@ type Options struct {
 	// refreshed; zero means one minute. It is capped at half of Duration
 	// when Duration is set.
 	ExpiryWindow time.Duration
+	// MaxSessions bounds the cached credentials providers, one per (role,
+	// session name) pair, for long-running services with many users; zero
+	// means DefaultMaxSessions. Providers unused for longer than Duration
+	// (whose credentials have expired by then) are dropped, and when more
+	// than MaxSessions remain the least recently used are dropped; a
+	// dropped provider is recreated on its next use, with one AssumeRole.
+	MaxSessions int
 	// Groups resolves the groups of identities without Groups; nil means
 	// CachedGroups(OSGroups{}, DefaultGroupCacheTTL).
 	Groups GroupResolver
@@ -61,6 +67,10 @@ type Options struct {
 	// the fs.s3.customAWSCredentialsProvider value.
 	CustomName string
 }
+
+// DefaultMaxSessions is the default of Options.MaxSessions. A cached
+// provider with its credentials takes about 2 KiB.
+const DefaultMaxSessions = 10000
 
 // DefaultDuration is the assumed-role session length when
 // Options.Duration is zero: 15 minutes, the shortest STS allows and the
@@ -80,8 +90,9 @@ type Resolver struct {
 	opts     Options
 	logger   *slog.Logger
 
-	providers sync.Map // providerKey -> *aws.CredentialsCache
+	providers *bounded[providerKey, *aws.CredentialsCache]
 	creating  singleflight.Group
+	now       func() time.Time
 }
 
 // New returns a Resolver for the mappings, which are validated again here
@@ -102,8 +113,11 @@ func New(client AssumeRoleAPI, mappings []Mapping, optFns ...func(*Options)) (*R
 	if o.Default == nil && !o.DenyUnmapped {
 		return nil, errors.New("authz: Options.Default is nil; set the default credentials or DenyUnmapped")
 	}
-	if o.ExpiryWindow < 0 {
-		return nil, errors.New("authz: Options.ExpiryWindow must not be negative")
+	if o.ExpiryWindow < 0 || o.MaxSessions < 0 {
+		return nil, errors.New("authz: Options.ExpiryWindow and MaxSessions must not be negative")
+	}
+	if o.MaxSessions == 0 {
+		o.MaxSessions = DefaultMaxSessions
 	}
 	if o.Duration == 0 {
 		o.Duration = DefaultDuration
@@ -123,7 +137,8 @@ func New(client AssumeRoleAPI, mappings []Mapping, optFns ...func(*Options)) (*R
 	if o.Groups == nil {
 		o.Groups = CachedGroups(OSGroups{}, DefaultGroupCacheTTL)
 	}
-	r := &Resolver{client: client, mappings: c, opts: o, logger: o.Logger}
+	r := &Resolver{client: client, mappings: c, opts: o, logger: o.Logger, now: time.Now,
+		providers: newBounded[providerKey, *aws.CredentialsCache](o.MaxSessions, o.Duration, time.Now())}
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)
 	}

@@ -253,31 +253,57 @@ func TestIntegrationSTSFailureSendsNothing(t *testing.T) {
 	}
 }
 
+// TestIntegrationRefreshBeforeExpiry: the STS emulator issues credentials
+// valid for 5 minutes. With a 1-minute expiry window they are reused; with
+// a 7-minute one they are inside the window at once, so every retrieval
+// assumes the role again while the old credentials are still valid, and
+// the requests signed with the new ones succeed. (The SDK's credentials
+// cache reads the real clock; this avoids waiting for the window.)
 func TestIntegrationRefreshBeforeExpiry(t *testing.T) {
 	rs := newRolesStack(t, 1)
-	rs.st.STS.SetDuration(3 * time.Second)
-	r := rs.resolver(t, func(o *authz.Options) { o.ExpiryWindow = 2 * time.Second })
+	rs.st.STS.SetDuration(5 * time.Minute)
 	ctx := authz.WithIdentity(context.Background(), authz.Identity{User: "user00"})
-	if _, err := rs.put(ctx, r, "user00/a"); err != nil {
-		t.Fatal(err)
+	assumed := func() []string {
+		var keys []string
+		for _, c := range rs.st.STS.Calls() {
+			if c.Action == "AssumeRole" && c.Err == "" {
+				keys = append(keys, c.AccessKeyID)
+			}
+		}
+		return keys
 	}
-	time.Sleep(1200 * time.Millisecond) // now inside the expiry window
-	if _, err := rs.put(ctx, r, "user00/b"); err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	for _, c := range rs.st.STS.Calls() {
-		if c.Action == "AssumeRole" && c.Err == "" {
-			keys = append(keys, c.AccessKeyID)
+
+	r := rs.resolver(t, func(o *authz.Options) { o.ExpiryWindow = time.Minute })
+	for _, k := range []string{"user00/a", "user00/b"} {
+		if _, err := rs.put(ctx, r, k); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if len(keys) != 2 || keys[0] == keys[1] {
-		t.Fatalf("AssumeRole issued %v; want a refresh with new keys", keys)
+	if keys := assumed(); len(keys) != 1 {
+		t.Fatalf("AssumeRole issued %v outside the expiry window; want one, reused", keys)
 	}
+
+	r = rs.resolver(t, func(o *authz.Options) { o.ExpiryWindow = 7 * time.Minute })
+	for _, k := range []string{"user00/c", "user00/d"} {
+		if _, err := rs.put(ctx, r, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := assumed()
+	if len(keys) < 3 || len(slices.Compact(slices.Sorted(slices.Values(keys)))) != len(keys) {
+		t.Fatalf("AssumeRole issued %v; want fresh keys for credentials inside the expiry window", keys)
+	}
+	signed := 0
 	for _, req := range rs.st.S3.Requests() {
-		if req.Key == "user00/b" && (req.Principal != userRole("user00") || req.Status != 200) {
-			t.Fatalf("refreshed request: %+v", req)
+		if strings.HasPrefix(req.Key, "user00/") {
+			signed++
+			if req.Principal != userRole("user00") || req.Status != 200 {
+				t.Fatalf("request %+v", req)
+			}
 		}
+	}
+	if signed != 4 {
+		t.Fatalf("%d requests, want 4", signed)
 	}
 }
 

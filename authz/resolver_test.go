@@ -173,24 +173,39 @@ func TestResolveRejectsExpiredCredentials(t *testing.T) {
 	}
 }
 
+// TestResolveRefreshesBeforeExpiry: credentials inside the expiry window
+// are replaced although still valid, and others are reused. The SDK's
+// credentials cache reads the real clock, so instead of waiting for the
+// window the test puts fresh credentials inside it: they are valid for 5
+// minutes and the window is 7 (outside it: 1).
 func TestResolveRefreshesBeforeExpiry(t *testing.T) {
-	f := &fakeSTS{lifetime: 400 * time.Millisecond}
-	r := newResolver(t, f, seedMappings, func(o *Options) { o.ExpiryWindow = 200 * time.Millisecond })
+	f := &fakeSTS{lifetime: 5 * time.Minute}
+	r := newResolver(t, f, seedMappings, func(o *Options) { o.ExpiryWindow = 7 * time.Minute })
 	_, p, err := r.Resolve(asUser("user1"), "s3://x/y")
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := secret(t, p)
 	if f.count() != 1 {
 		t.Fatalf("%d STS calls", f.count())
 	}
-	time.Sleep(250 * time.Millisecond) // inside the expiry window, before expiry
+	first := secret(t, p)
+	second := secret(t, p)
+	if f.count() != 3 || first == second {
+		t.Fatalf("credentials inside the expiry window not refreshed: %d STS calls", f.count())
+	}
 	_, p2, err := r.Resolve(asUser("user1"), "s3://x/y")
+	if err != nil || p2 != p || f.count() != 4 {
+		t.Fatalf("resolve inside the window: same provider %v, %d STS calls, %v", p2 == p, f.count(), err)
+	}
+
+	f = &fakeSTS{lifetime: 5 * time.Minute}
+	r = newResolver(t, f, seedMappings, func(o *Options) { o.ExpiryWindow = time.Minute })
+	_, p, err = r.Resolve(asUser("user1"), "s3://x/y")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p2 != p || f.count() != 2 || secret(t, p2) == first {
-		t.Fatalf("not refreshed: %d STS calls", f.count())
+	if a, b := secret(t, p), secret(t, p); a != b || f.count() != 1 {
+		t.Fatalf("credentials outside the expiry window refreshed: %d STS calls", f.count())
 	}
 }
 

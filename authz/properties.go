@@ -96,7 +96,7 @@ func ReadProperties(get func(name string) (string, bool)) (Properties, error) {
 	if v := value(PropertySTSEndpoint); v != "" {
 		ep, region, err := parseSTSEndpoint(v)
 		if err != nil {
-			errs = append(errs, &PropertyError{PropertySTSEndpoint, v, err})
+			errs = append(errs, &PropertyError{PropertySTSEndpoint, redactUserInfo(v), err})
 		}
 		p.STSEndpoint, p.STSRegion = ep, region
 	}
@@ -139,6 +139,23 @@ func parseSTSEndpoint(v string) (endpoint, region string, err error) {
 		region = "us-east-1"
 	}
 	return u.String(), region, nil
+}
+
+// redactUserInfo hides a password written into an endpoint URL, so that it
+// is never printed.
+func redactUserInfo(v string) string {
+	if !strings.Contains(v, "@") {
+		return v
+	}
+	s := v
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		u.User = url.User("redacted")
+		return u.String()
+	}
+	return "<redacted>"
 }
 
 // PropertiesOptions configure [NewFromProperties].

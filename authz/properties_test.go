@@ -95,6 +95,9 @@ func TestReadPropertiesErrors(t *testing.T) {
 		if strings.Contains(err.Error(), "authz: authz:") {
 			t.Errorf("%s: doubled prefix in %q", tt.name, err)
 		}
+		if strings.Contains(err.Error(), "pw") {
+			t.Errorf("%s: %q prints the password of the URL", tt.name, err)
+		}
 	}
 	_, err := ReadProperties(props{PropertyRoleMapping: "arn:aws:iam::123456789101:role/r=u:", PropertySessionDuration: "1"}.get)
 	var me *MappingError

@@ -8,18 +8,26 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 )
 
+// The session lengths STS AssumeRole accepts (DurationSeconds).
+const (
+	minDurationSeconds = 900
+	maxDurationSeconds = 43200
+)
+
 type providerKey struct{ role, session string }
 
 // provider returns the one cached credentials provider of (role, session),
-// creating it on first use.
+// creating it on first use. At most Options.MaxSessions are kept; see
+// there.
 func (r *Resolver) provider(role, sessionName string) *aws.CredentialsCache {
 	k := providerKey{role, sessionName}
-	if v, ok := r.providers.Load(k); ok {
-		return v.(*aws.CredentialsCache)
+	now := r.now()
+	if c, ok := r.providers.load(k, now); ok {
+		return c
 	}
 	v, _, _ := r.creating.Do(role+"\x00"+sessionName, func() (any, error) {
-		if v, ok := r.providers.Load(k); ok {
-			return v, nil
+		if c, ok := r.providers.load(k, now); ok {
+			return c, nil
 		}
 		c := aws.NewCredentialsCache(&assumeRole{role: role, p: stscreds.NewAssumeRoleProvider(r.client, role, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = sessionName
@@ -30,8 +38,7 @@ func (r *Resolver) provider(role, sessionName string) *aws.CredentialsCache {
 		})}, func(o *aws.CredentialsCacheOptions) {
 			o.ExpiryWindow = r.opts.ExpiryWindow
 		})
-		v, _ := r.providers.LoadOrStore(k, c)
-		return v, nil
+		return r.providers.loadOrStore(k, c, now), nil
 	})
 	return v.(*aws.CredentialsCache)
 }

@@ -5,6 +5,11 @@
 // Mappings come from an EMR security configuration
 // ([ParseSecurityConfiguration], [ParseRoleMappings]) or from the
 // fs.s3.authorization.roleMapping property ([ParseRoleMappingProperty]).
+// [NewFromProperties] builds a Resolver from the EMRFS properties
+// (fs.s3.authorization.roleMapping, fs.s3.sts.endpoint,
+// fs.s3.sts.sessionDurationSeconds and fs.s3.customAWSCredentialsProvider,
+// whose name is looked up in a [ProviderRegistry]); when a security
+// configuration's mappings are given too, they win, as on a cluster.
 // A [Resolver] evaluates them top-down for the identity carried by the
 // request's context ([WithIdentity]); the first mapping with a matching
 // identifier wins. Prefixes compare alike for the s3, s3a and s3n schemes,
@@ -15,7 +20,11 @@
 //
 // A mapped role is assumed through STS AssumeRole. There is one cached,
 // self-refreshing provider per role and session name; the session name is
-// derived from the user, so CloudTrail shows who acted.
+// derived from the user, so CloudTrail shows who acted. User names of 2-64
+// characters of [A-Za-z0-9_.@] are used as they are; others (with "-",
+// "/", spaces, non-ASCII, ...) keep their readable part and get a hash
+// suffix ("hdfs/host@REALM" becomes "hdfs-host@REALM-<16 hex digits>"), so
+// no two users share a session name.
 //
 // # Security
 //
@@ -33,5 +42,7 @@
 // The JSON and property forms and the matching rules are those of EMRFS
 // (EMR 5.10.0 and later). Buckets compare case-sensitively and key prefixes
 // as plain string prefixes, as S3 does. In the property form identifiers
-// cannot contain "," or ";".
+// cannot contain "," or ";"; role names may contain "," (a comma ends a
+// mapping only before "arn:"). Error messages count mappings from 1 and
+// give the zero-based index: "role mapping #2 (index 1)".
 package authz

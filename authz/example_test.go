@@ -29,7 +29,7 @@ func ExampleParseRoleMappingProperty() {
 	// Output:
 	// 0 arn:aws:iam::123456789101:role/analysts Group [analysts data-science]
 	// 1 arn:aws:iam::123456789101:role/raw Prefix [s3a://raw-data/*]
-	// authz: role mapping 0: Identifiers[0]: prefix "s3://bad bucket/": bucket "bad bucket" must match [a-zA-Z0-9.-_]{1,255}: not a valid s3://, s3a:// or s3n:// location
+	// authz: role mapping #1 (index 0): Identifiers[0]: prefix "s3://bad bucket/": bucket "bad bucket" must match [a-zA-Z0-9.-_]{1,255}: not a valid s3://, s3a:// or s3n:// location
 }
 
 // exampleSTS stands in for *sts.Client in the example.

@@ -2,8 +2,8 @@ package authz
 
 import (
 	"context"
+	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -13,18 +13,52 @@ import (
 // groups, like Hadoop's hadoop.security.groups.cache.secs (300).
 const DefaultGroupCacheTTL = 5 * time.Minute
 
+// Defaults of GroupCacheOptions.
+const (
+	// DefaultGroupCacheSize is how many users' groups a cache keeps.
+	DefaultGroupCacheSize = 10000
+	// DefaultGroupLookupTimeout bounds one lookup of the wrapped resolver.
+	DefaultGroupLookupTimeout = 30 * time.Second
+)
+
+// GroupCacheOptions configure [CachedGroups].
+type GroupCacheOptions struct {
+	// MaxUsers bounds the cached users; zero means DefaultGroupCacheSize.
+	// Expired entries are dropped first, then the least recently used.
+	MaxUsers int
+	// LookupTimeout bounds each lookup of the wrapped resolver; zero means
+	// DefaultGroupLookupTimeout.
+	LookupTimeout time.Duration
+}
+
 // CachedGroups returns a GroupResolver that remembers the answers of r for
 // ttl. Errors are not cached, and concurrent lookups of one user are
-// coalesced. The returned slices must not be modified.
-func CachedGroups(r GroupResolver, ttl time.Duration) GroupResolver {
-	return &groupCache{r: r, ttl: ttl}
+// coalesced into one, which runs detached from the callers' cancellation
+// (with the values of the first caller's context and LookupTimeout): a
+// caller whose context ends gets its context's error at once, while the
+// lookup goes on for the others. The returned slices must not be modified.
+func CachedGroups(r GroupResolver, ttl time.Duration, optFns ...func(*GroupCacheOptions)) GroupResolver {
+	var o GroupCacheOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if o.MaxUsers <= 0 {
+		o.MaxUsers = DefaultGroupCacheSize
+	}
+	if o.LookupTimeout <= 0 {
+		o.LookupTimeout = DefaultGroupLookupTimeout
+	}
+	return &groupCache{r: r, ttl: ttl, timeout: o.LookupTimeout, now: time.Now,
+		entries: newBounded[string, groupEntry](o.MaxUsers, ttl, time.Now())}
 }
 
 type groupCache struct {
 	r       GroupResolver
 	ttl     time.Duration
-	entries sync.Map // user -> groupEntry
+	timeout time.Duration
+	entries *bounded[string, groupEntry]
 	sf      singleflight.Group
+	now     func() time.Time
 }
 
 type groupEntry struct {
@@ -33,13 +67,13 @@ type groupEntry struct {
 }
 
 func (c *groupCache) Groups(ctx context.Context, user string) ([]string, error) {
-	if v, ok := c.entries.Load(user); ok {
-		if e := v.(groupEntry); time.Now().Before(e.expires) {
-			return e.groups, nil
-		}
+	if e, ok := c.entries.load(user, c.now()); ok && c.now().Before(e.expires) {
+		return e.groups, nil
 	}
-	v, err, _ := c.sf.Do(user, func() (any, error) {
-		g, err := c.r.Groups(ctx, user)
+	ch := c.sf.DoChan(user, func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
+		defer cancel()
+		g, err := c.r.Groups(lctx, user)
 		if err != nil {
 			return nil, err
 		}
@@ -47,11 +81,17 @@ func (c *groupCache) Groups(ctx context.Context, user string) ([]string, error) 
 		if g == nil {
 			g = []string{}
 		}
-		c.entries.Store(user, groupEntry{groups: g, expires: time.Now().Add(c.ttl)})
+		now := c.now()
+		c.entries.store(user, groupEntry{groups: g, expires: now.Add(c.ttl)}, now)
 		return g, nil
 	})
-	if err != nil {
-		return nil, err
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.([]string), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("authz: groups of %q: %w", user, context.Cause(ctx))
 	}
-	return v.([]string), nil
 }

@@ -38,6 +38,7 @@ func TestCachedGroups(t *testing.T) {
 	var calls atomic.Int32
 	fail := errors.New("ldap down")
 	var failing atomic.Bool
+	clk := newFakeClock()
 	c := CachedGroups(GroupResolverFunc(func(_ context.Context, u string) ([]string, error) {
 		calls.Add(1)
 		if failing.Load() {
@@ -45,6 +46,7 @@ func TestCachedGroups(t *testing.T) {
 		}
 		return []string{u + "-group"}, nil
 	}), 100*time.Millisecond)
+	c.(*groupCache).now = clk.Now
 	ctx := context.Background()
 	failing.Store(true)
 	if _, err := c.Groups(ctx, "a"); !errors.Is(err, fail) {
@@ -59,7 +61,11 @@ func TestCachedGroups(t *testing.T) {
 	if calls.Load() != 2 {
 		t.Fatalf("%d lookups, want 2 (errors are not cached, answers are)", calls.Load())
 	}
-	time.Sleep(150 * time.Millisecond)
+	clk.Add(99 * time.Millisecond)
+	if _, err := c.Groups(ctx, "a"); err != nil || calls.Load() != 2 {
+		t.Fatalf("entry dropped before its ttl: %d lookups, %v", calls.Load(), err)
+	}
+	clk.Add(2 * time.Millisecond)
 	if _, err := c.Groups(ctx, "a"); err != nil || calls.Load() != 3 {
 		t.Fatalf("expired entry not refreshed: %d lookups, %v", calls.Load(), err)
 	}

@@ -47,6 +47,10 @@ func (f GroupResolverFunc) Groups(ctx context.Context, user string) ([]string, e
 
 // OSGroups resolves the groups of a local operating-system account (os/user),
 // which is what EMRFS sees for Linux users on a cluster. It does not cache.
+// A user that is not an OS account of this host (a Kerberos principal such
+// as alice@EXAMPLE.COM, a service user known only to the application) is
+// an error, so its requests that reach a Group mapping fail closed: give
+// such users' groups in Identity.Groups, or use another GroupResolver.
 type OSGroups struct{}
 
 var _ GroupResolver = OSGroups{}

@@ -24,7 +24,8 @@ import (
 // rolesStack is the emulator set up like a shared EMR cluster: the cluster's
 // own principal (the instance profile) may assume one role per user, each
 // allowed only under its user's prefix of bucket "data", plus a role for
-// the "admins" group allowed only under "admin/".
+// the "admins" group allowed only under "admin/"; the cluster principal
+// itself may touch only "nobody/".
 type rolesStack struct {
 	st         *emrfstest.Stack
 	clusterARN string
@@ -59,6 +60,10 @@ func newRolesStack(t *testing.T, nUsers int) *rolesStack {
 	}
 	st.STS.CreateRole(adminsRole, rs.clusterARN)
 	st.S3.Grant(adminsRole, "data", "admin/", true)
+	// The cluster's own credentials reach only "nobody/", where unmapped
+	// users write: anything else signed with them is refused.
+	st.S3.Restrict(rs.clusterARN)
+	st.S3.Grant(rs.clusterARN, "data", "nobody/", true)
 	rs.mappings = append(rs.mappings, authz.Mapping{Role: adminsRole, IdentifierType: authz.Group, Identifiers: []string{"admins"}})
 	return rs
 }
@@ -248,30 +253,74 @@ func TestIntegrationSTSFailureSendsNothing(t *testing.T) {
 	}
 }
 
+// TestIntegrationRefreshBeforeExpiry: the STS emulator issues credentials
+// valid for 5 minutes. With a 1-minute expiry window they are reused; with
+// a 7-minute one they are inside the window at once, so every retrieval
+// assumes the role again while the old credentials are still valid, and
+// the requests signed with the new ones succeed. (The SDK's credentials
+// cache reads the real clock; this avoids waiting for the window.)
 func TestIntegrationRefreshBeforeExpiry(t *testing.T) {
 	rs := newRolesStack(t, 1)
-	rs.st.STS.SetDuration(3 * time.Second)
-	r := rs.resolver(t, func(o *authz.Options) { o.ExpiryWindow = 2 * time.Second })
+	rs.st.STS.SetDuration(5 * time.Minute)
 	ctx := authz.WithIdentity(context.Background(), authz.Identity{User: "user00"})
-	if _, err := rs.put(ctx, r, "user00/a"); err != nil {
-		t.Fatal(err)
+	assumed := func() []string {
+		var keys []string
+		for _, c := range rs.st.STS.Calls() {
+			if c.Action == "AssumeRole" && c.Err == "" {
+				keys = append(keys, c.AccessKeyID)
+			}
+		}
+		return keys
 	}
-	time.Sleep(1200 * time.Millisecond) // now inside the expiry window
-	if _, err := rs.put(ctx, r, "user00/b"); err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	for _, c := range rs.st.STS.Calls() {
-		if c.Action == "AssumeRole" && c.Err == "" {
-			keys = append(keys, c.AccessKeyID)
+
+	r := rs.resolver(t, func(o *authz.Options) { o.ExpiryWindow = time.Minute })
+	for _, k := range []string{"user00/a", "user00/b"} {
+		if _, err := rs.put(ctx, r, k); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if len(keys) != 2 || keys[0] == keys[1] {
-		t.Fatalf("AssumeRole issued %v; want a refresh with new keys", keys)
+	if keys := assumed(); len(keys) != 1 {
+		t.Fatalf("AssumeRole issued %v outside the expiry window; want one, reused", keys)
 	}
+
+	r = rs.resolver(t, func(o *authz.Options) { o.ExpiryWindow = 7 * time.Minute })
+	for _, k := range []string{"user00/c", "user00/d"} {
+		if _, err := rs.put(ctx, r, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := assumed()
+	if len(keys) < 3 || len(slices.Compact(slices.Sorted(slices.Values(keys)))) != len(keys) {
+		t.Fatalf("AssumeRole issued %v; want fresh keys for credentials inside the expiry window", keys)
+	}
+	signed := 0
 	for _, req := range rs.st.S3.Requests() {
-		if req.Key == "user00/b" && (req.Principal != userRole("user00") || req.Status != 200) {
-			t.Fatalf("refreshed request: %+v", req)
+		if strings.HasPrefix(req.Key, "user00/") {
+			signed++
+			if req.Principal != userRole("user00") || req.Status != 200 {
+				t.Fatalf("request %+v", req)
+			}
 		}
+	}
+	if signed != 4 {
+		t.Fatalf("%d requests, want 4", signed)
+	}
+}
+
+func TestIntegrationExternalID(t *testing.T) {
+	rs := newRolesStack(t, 1)
+	rs.st.STS.RequireExternalID(userRole("user00"), "cluster-ext-1")
+	ctx := authz.WithIdentity(context.Background(), authz.Identity{User: "user00"})
+	var are *authz.AssumeRoleError
+	if _, err := rs.put(ctx, rs.resolver(t), "user00/x"); !errors.As(err, &are) {
+		t.Fatalf("without ExternalID: %v, want an AssumeRoleError", err)
+	}
+	r := rs.resolver(t, func(o *authz.Options) { o.ExternalID = "cluster-ext-1" })
+	if _, err := rs.put(ctx, r, "user00/x"); err != nil {
+		t.Fatalf("with ExternalID: %v", err)
+	}
+	calls := rs.st.STS.Calls()
+	if last := calls[len(calls)-1]; last.ExternalID != "cluster-ext-1" || last.Err != "" {
+		t.Fatalf("AssumeRole %+v", last)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emrs3/emrs3/authz/internal/location"
 )
@@ -37,16 +38,23 @@ type Mapping struct {
 // ErrInvalidMapping is wrapped by every [MappingError].
 var ErrInvalidMapping = errors.New("authz: invalid role mapping")
 
-// MappingError reports an invalid role mapping: its zero-based position in
-// the list, the field at fault and what is wrong with it.
+// MappingError reports an invalid role mapping: its position in the list,
+// the field at fault and what is wrong with it. Messages count mappings
+// from 1 and give the zero-based index too: "role mapping #2 (index 1)".
 type MappingError struct {
-	Index int    // position of the mapping, from 0
-	Field string // "Role", "IdentifierType", "Identifiers" or "Identifiers[i]"
-	Err   error  // what is wrong
+	Index int // position of the mapping, from 0
+	// Field is "Role", "IdentifierType", "Identifiers", "Identifiers[i]",
+	// the name of an unknown JSON field, or "" when the mapping as a whole
+	// is at fault (not a JSON object, an empty item in the property form).
+	Field string
+	Err   error // what is wrong
 }
 
 func (e *MappingError) Error() string {
-	return fmt.Sprintf("authz: role mapping %d: %s: %v", e.Index, e.Field, e.Err)
+	if e.Field == "" {
+		return fmt.Sprintf("authz: role mapping #%d (index %d): %v", e.Index+1, e.Index, e.Err)
+	}
+	return fmt.Sprintf("authz: role mapping #%d (index %d): %s: %v", e.Index+1, e.Index, e.Field, e.Err)
 }
 
 // Unwrap returns the underlying error.
@@ -88,6 +96,9 @@ func validate(i int, m Mapping) (Mapping, error) {
 		if id == "" {
 			return m, &MappingError{i, field, errors.New("empty identifier")}
 		}
+		if !utf8.ValidString(id) {
+			return m, &MappingError{i, field, fmt.Errorf("%q is not valid UTF-8", id)}
+		}
 		if t == Prefix {
 			if _, err := location.ParsePrefix(id); err != nil {
 				return m, &MappingError{i, field, err}
@@ -99,7 +110,7 @@ func validate(i int, m Mapping) (Mapping, error) {
 }
 
 // Validate checks mappings as the parsers do: role ARNs, identifier types,
-// non-empty identifiers and prefix buckets. Errors are [*MappingError]s.
+// non-empty UTF-8 identifiers and prefix buckets. Errors are [*MappingError]s.
 func Validate(mappings []Mapping) error {
 	for i, m := range mappings {
 		if _, err := validate(i, m); err != nil {

@@ -39,9 +39,11 @@ func ParseSecurityConfiguration(data []byte) ([]Mapping, error) {
 //
 //	[{"Role": "arn:aws:iam::123456789101:role/r1", "IdentifierType": "User", "Identifiers": ["user1"]}]
 //
-// Unknown fields are rejected so that typos do not silently drop a mapping.
-// Errors are [*MappingError]s naming the mapping and field when the JSON is
-// well-formed.
+// Unknown fields are rejected so that typos do not silently drop a mapping,
+// and so are fields given twice (field names compare case-insensitively,
+// as encoding/json matches them), so that a second IdentifierType cannot
+// change the type of the identifiers. Errors are [*MappingError]s naming
+// the mapping and field when the array is well-formed JSON.
 func ParseRoleMappings(data []byte) ([]Mapping, error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
@@ -52,23 +54,11 @@ func ParseRoleMappings(data []byte) ([]Mapping, error) {
 	}
 	out := make([]Mapping, 0, len(raw))
 	for i, r := range raw {
-		var m struct {
-			Role           *string
-			IdentifierType *string
-			Identifiers    []string
+		m, err := decodeMapping(i, r)
+		if err != nil {
+			return nil, err
 		}
-		dec := json.NewDecoder(bytes.NewReader(r))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&m); err != nil {
-			return nil, &MappingError{i, "", fmt.Errorf("want an object with Role, IdentifierType, Identifiers: %w", err)}
-		}
-		if m.Role == nil {
-			return nil, &MappingError{i, "Role", errors.New("missing")}
-		}
-		if m.IdentifierType == nil {
-			return nil, &MappingError{i, "IdentifierType", errors.New("missing")}
-		}
-		v, err := validate(i, Mapping{Role: *m.Role, IdentifierType: IdentifierType(*m.IdentifierType), Identifiers: m.Identifiers})
+		v, err := validate(i, m)
 		if err != nil {
 			return nil, err
 		}
@@ -77,20 +67,126 @@ func ParseRoleMappings(data []byte) ([]Mapping, error) {
 	return out, nil
 }
 
+// mappingFields are the fields of a JSON role mapping.
+var mappingFields = [...]string{"Role", "IdentifierType", "Identifiers"}
+
+// decodeMapping reads one JSON role mapping token by token, so that
+// duplicated and unknown fields are reported with their name.
+func decodeMapping(i int, data json.RawMessage) (Mapping, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return Mapping{}, &MappingError{i, "", fmt.Errorf("%s is not an object; want {\"Role\": ..., \"IdentifierType\": ..., \"Identifiers\": [...]}", jsonKind(data))}
+	}
+	var m Mapping
+	seen := map[string]string{} // field -> name as written
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return Mapping{}, &MappingError{i, "", err}
+		}
+		name, _ := tok.(string)
+		field := ""
+		for _, f := range mappingFields {
+			if strings.EqualFold(name, f) {
+				field = f
+			}
+		}
+		if field == "" {
+			return Mapping{}, &MappingError{i, name, errors.New("unknown field; a mapping has Role, IdentifierType and Identifiers")}
+		}
+		if prev, dup := seen[field]; dup {
+			return Mapping{}, &MappingError{i, field, fmt.Errorf("given twice (as %q and %q); give each field once", prev, name)}
+		}
+		seen[field] = name
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return Mapping{}, &MappingError{i, field, err}
+		}
+		switch field {
+		case "Role":
+			if m.Role, err = jsonString(v); err != nil {
+				return Mapping{}, &MappingError{i, field, err}
+			}
+		case "IdentifierType":
+			t, err := jsonString(v)
+			if err != nil {
+				return Mapping{}, &MappingError{i, field, err}
+			}
+			m.IdentifierType = IdentifierType(t)
+		case "Identifiers":
+			var elems []json.RawMessage
+			if err := json.Unmarshal(v, &elems); err != nil || elems == nil {
+				return Mapping{}, &MappingError{i, field, fmt.Errorf("is %s; want an array of strings", jsonKind(v))}
+			}
+			m.Identifiers = make([]string, len(elems))
+			for j, e := range elems {
+				if m.Identifiers[j], err = jsonString(e); err != nil {
+					return Mapping{}, &MappingError{i, fmt.Sprintf("Identifiers[%d]", j), err}
+				}
+			}
+		}
+	}
+	for _, f := range mappingFields[:2] {
+		if _, ok := seen[f]; !ok {
+			return Mapping{}, &MappingError{i, f, errors.New("missing")}
+		}
+	}
+	return m, nil
+}
+
+// jsonString decodes a JSON string; anything else, null included, is an
+// error that says what was found.
+func jsonString(v json.RawMessage) (string, error) {
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return "", fmt.Errorf("is a JSON %s; want a string", te.Value)
+		}
+		return "", fmt.Errorf("is %s; want a string", jsonKind(v))
+	}
+	return s, nil
+}
+
+// jsonKind names the kind of a JSON value for messages.
+func jsonKind(v json.RawMessage) string {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "empty"
+	}
+	switch v[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
 // ParseRoleMappingProperty reads the text form of the EMRFS property
 // fs.s3.authorization.roleMapping: mappings separated by commas, each
 //
 //	<role arn>=<u|g|p>:<identifier>;<identifier>...
 //
 // where u, g and p stand for User, Group and Prefix. Blank text means no
-// mappings. Identifiers cannot contain "," or ";" in this form; use the JSON
-// form for such prefixes.
+// mappings. A comma ends a mapping only when "arn:" (or another comma, or
+// the end of the text) follows it, after optional blanks, so IAM role
+// names may contain ","; a role path that contains ",arn:" or "=u:" (or
+// "=g:", "=p:") cannot be written in this form. Identifiers cannot contain
+// "," or ";" here; use the JSON form ([ParseRoleMappings]) for such
+// prefixes.
 func ParseRoleMappingProperty(s string) ([]Mapping, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
 	var out []Mapping
-	for i, item := range strings.Split(s, ",") {
+	for i, item := range splitMappings(s) {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			return nil, &MappingError{i, "", errors.New("empty mapping, probably a stray comma")}
@@ -112,6 +208,12 @@ func ParseRoleMappingProperty(s string) ([]Mapping, error) {
 		if rest := spec[2:]; strings.TrimSpace(rest) != "" {
 			ids = strings.Split(rest, ";")
 		}
+		for j, id := range ids {
+			if strings.Contains(id, ",") {
+				return nil, &MappingError{i, fmt.Sprintf("Identifiers[%d]", j), fmt.Errorf(
+					"%q contains \",\"; in the property form \",\" separates mappings (each starting with arn:) and \";\" separates identifiers; use the JSON form for identifiers with \",\"", strings.TrimSpace(id))}
+			}
+		}
 		v, err := validate(i, Mapping{Role: strings.TrimSpace(role), IdentifierType: t, Identifiers: ids})
 		if err != nil {
 			return nil, err
@@ -119,6 +221,25 @@ func ParseRoleMappingProperty(s string) ([]Mapping, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// splitMappings splits the property text at the commas that end a
+// mapping: those followed, after optional blanks, by "arn:", another comma
+// or the end of the text. Other commas belong to the mapping.
+func splitMappings(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != ',' {
+			continue
+		}
+		rest := strings.TrimLeft(s[i+1:], " \t\r\n")
+		if rest == "" || rest[0] == ',' || strings.HasPrefix(rest, "arn:") {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
 }
 
 // cutType splits "role=t:ids" at the first "=" that is followed by a type

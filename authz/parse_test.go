@@ -2,6 +2,7 @@ package authz
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -52,6 +53,10 @@ func TestParseRoleMappingProperty(t *testing.T) {
 		{r1 + "=u:user1;user2, " + r2 + "=g:admins", []Mapping{{r1, User, []string{"user1", "user2"}}, {r2, Group, []string{"admins"}}}},
 		{r1 + "=p:s3://MyBucket/;s3a://other/dir/k=v/*", []Mapping{{r1, Prefix, []string{"s3://MyBucket/", "s3a://other/dir/k=v/*"}}}},
 		{r2 + "=G:g1", []Mapping{{r2, Group, []string{"g1"}}}},
+		// IAM role names may contain ",": a comma ends a mapping only
+		// before "arn:".
+		{"arn:aws:iam::123456789101:role/r,x=u:a,  " + r1 + "=g:b", []Mapping{{"arn:aws:iam::123456789101:role/r,x", User, []string{"a"}}, {r1, Group, []string{"b"}}}},
+		{"arn:aws:iam::123456789101:role/r,=p:s3://b/", []Mapping{{"arn:aws:iam::123456789101:role/r,", Prefix, []string{"s3://b/"}}}},
 	}
 	for _, tt := range tests {
 		got, err := ParseRoleMappingProperty(tt.in)
@@ -104,7 +109,37 @@ func TestParseErrorsNamePositionAndField(t *testing.T) {
 		}, 0, "Identifiers[0]", "s3://"},
 		{"typo field", func() ([]Mapping, error) {
 			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": "User", "Identifier": ["u"]}]`))
-		}, 0, "", "unknown field"},
+		}, 0, "Identifier", "unknown field"},
+		{"role is a number", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[` + ok + `, {"Role": 5, "IdentifierType": "User", "Identifiers": ["u"]}]`))
+		}, 1, "Role", "is a JSON number; want a string"},
+		{"role is null", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": null, "IdentifierType": "User", "Identifiers": ["u"]}]`))
+		}, 0, "Role", "is null; want a string"},
+		{"type is an array", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": ["User"], "Identifiers": ["u"]}]`))
+		}, 0, "IdentifierType", "is a JSON array; want a string"},
+		{"identifiers is a string", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": "User", "Identifiers": "u"}]`))
+		}, 0, "Identifiers", "is a string; want an array of strings"},
+		{"identifiers is null", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": "User", "Identifiers": null}]`))
+		}, 0, "Identifiers", "is null; want an array of strings"},
+		{"identifier is a number", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": "User", "Identifiers": ["a", 7]}]`))
+		}, 0, "Identifiers[1]", "is a JSON number; want a string"},
+		{"not an object", func() ([]Mapping, error) { return ParseRoleMappings([]byte(`[` + ok + `, "x"]`)) }, 1, "", "a string is not an object"},
+		{"duplicate type", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": "User", "IdentifierType": "Prefix", "Identifiers": ["s3://b/"]}]`))
+		}, 0, "IdentifierType", "given twice"},
+		{"duplicate role, other case", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": "User", "Identifiers": ["u"], "role": "arn:aws:iam::123456789101:role/admin"}]`))
+		}, 0, "Role", `as "Role" and "role"`},
+		{"duplicate identifiers", func() ([]Mapping, error) {
+			return ParseRoleMappings([]byte(`[{"Role": "` + r1 + `", "IdentifierType": "User", "Identifiers": ["u"], "Identifiers": ["admin"]}]`))
+		}, 0, "Identifiers", "given twice"},
+		{"property invalid UTF-8", func() ([]Mapping, error) { return ParseRoleMappingProperty(r1 + "=u:a;b\xff") }, 0, "Identifiers[1]", "not valid UTF-8"},
+		{"property identifier with comma", func() ([]Mapping, error) { return ParseRoleMappingProperty(r1 + "=u:a,b") }, 0, "Identifiers[0]", `"a,b" contains ","`},
 		{"property bad type", func() ([]Mapping, error) { return ParseRoleMappingProperty(r1 + "=u:a," + r1 + "=x:b") }, 1, "IdentifierType", "u|g|p"},
 		{"property no ids", func() ([]Mapping, error) { return ParseRoleMappingProperty(r1 + "=g:") }, 0, "Identifiers", "no identifiers"},
 		{"property bad arn", func() ([]Mapping, error) { return ParseRoleMappingProperty("r1=u:a") }, 0, "Role", "ARN"},
@@ -123,6 +158,9 @@ func TestParseErrorsNamePositionAndField(t *testing.T) {
 		}
 		if me.Index != tt.index || me.Field != tt.field || !strings.Contains(err.Error(), tt.msg) {
 			t.Errorf("%s: got index %d field %q %q; want %d %q containing %q", tt.name, me.Index, me.Field, err, tt.index, tt.field, tt.msg)
+		}
+		if pos := fmt.Sprintf("role mapping #%d (index %d): ", tt.index+1, tt.index); !strings.Contains(err.Error(), pos) || strings.Contains(err.Error(), ": :") {
+			t.Errorf("%s: %q does not say %q once, without empty segments", tt.name, err, pos)
 		}
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
+	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,7 +18,7 @@ import (
 
 // AssumeRoleAPI is the STS operation the resolver needs; *sts.Client
 // implements it. Configure the STS endpoint (fs.s3.sts.endpoint) on the
-// client, for example with sts.Options.BaseEndpoint.
+// client with sts.Options.BaseEndpoint, or let [NewFromProperties] do it.
 type AssumeRoleAPI interface {
 	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
 }
@@ -35,14 +35,24 @@ type Options struct {
 	// ErrAccessDenied instead of using Default.
 	DenyUnmapped bool
 	// Duration is the assumed-role session length
-	// (fs.s3.sts.sessionDurationSeconds); zero means the STS default.
+	// (fs.s3.sts.sessionDurationSeconds): whole seconds from 15 minutes to
+	// 12 hours, and no more than the role's maximum session duration. Zero
+	// means DefaultDuration.
 	Duration time.Duration
-	// ExternalID is sent with every AssumeRole call when not empty.
+	// ExternalID is sent with every AssumeRole call when not empty: 2 to
+	// 1224 characters of [\w+=,.@:/-].
 	ExternalID string
 	// ExpiryWindow is how long before expiry assumed-role credentials are
 	// refreshed; zero means one minute. It is capped at half of Duration
 	// when Duration is set.
 	ExpiryWindow time.Duration
+	// MaxSessions bounds the cached credentials providers, one per (role,
+	// session name) pair, for long-running services with many users; zero
+	// means DefaultMaxSessions. Providers unused for longer than Duration
+	// (whose credentials have expired by then) are dropped, and when more
+	// than MaxSessions remain the least recently used are dropped; a
+	// dropped provider is recreated on its next use, with one AssumeRole.
+	MaxSessions int
 	// Groups resolves the groups of identities without Groups; nil means
 	// CachedGroups(OSGroups{}, DefaultGroupCacheTTL).
 	Groups GroupResolver
@@ -51,8 +61,26 @@ type Options struct {
 	// Custom, when set, is consulted before the mappings (the
 	// fs.s3.customAWSCredentialsProvider equivalent). If it returns ok,
 	// its provider is used; if it returns an error, the request fails.
-	Custom func(ctx context.Context, id Identity, uri string) (aws.CredentialsProvider, bool, error)
+	Custom CustomFunc
+	// CustomName names Custom in decisions and logs, so that an audit log
+	// tells which custom provider answered; NewFromProperties sets it to
+	// the fs.s3.customAWSCredentialsProvider value.
+	CustomName string
 }
+
+// DefaultMaxSessions is the default of Options.MaxSessions. A cached
+// provider with its credentials takes about 2 KiB.
+const DefaultMaxSessions = 10000
+
+// DefaultDuration is the assumed-role session length when
+// Options.Duration is zero: 15 minutes, the shortest STS allows and the
+// stscreds default (STS alone would give one hour, but the SDK always sends
+// DurationSeconds).
+const DefaultDuration = 15 * time.Minute
+
+// externalID is the character set of an STS ExternalId, which is also
+// limited to 2-1224 characters.
+var externalID = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 
 // Resolver chooses the credentials of each request from its identity and
 // location. It is safe for concurrent use.
@@ -62,8 +90,9 @@ type Resolver struct {
 	opts     Options
 	logger   *slog.Logger
 
-	providers sync.Map // providerKey -> *aws.CredentialsCache
+	providers *bounded[providerKey, *aws.CredentialsCache]
 	creating  singleflight.Group
+	now       func() time.Time
 }
 
 // New returns a Resolver for the mappings, which are validated again here
@@ -84,19 +113,32 @@ func New(client AssumeRoleAPI, mappings []Mapping, optFns ...func(*Options)) (*R
 	if o.Default == nil && !o.DenyUnmapped {
 		return nil, errors.New("authz: Options.Default is nil; set the default credentials or DenyUnmapped")
 	}
-	if o.Duration < 0 || o.ExpiryWindow < 0 {
-		return nil, errors.New("authz: Options.Duration and ExpiryWindow must not be negative")
+	if o.ExpiryWindow < 0 || o.MaxSessions < 0 {
+		return nil, errors.New("authz: Options.ExpiryWindow and MaxSessions must not be negative")
+	}
+	if o.MaxSessions == 0 {
+		o.MaxSessions = DefaultMaxSessions
+	}
+	if o.Duration == 0 {
+		o.Duration = DefaultDuration
+	}
+	if o.Duration%time.Second != 0 || o.Duration < minDurationSeconds*time.Second || o.Duration > maxDurationSeconds*time.Second {
+		return nil, fmt.Errorf("authz: Options.Duration %s is not a session length STS accepts; set whole seconds from 15m to 12h (900 to 43200 s)", o.Duration)
+	}
+	if o.ExternalID != "" && (len(o.ExternalID) < 2 || len(o.ExternalID) > 1224 || !externalID.MatchString(o.ExternalID)) {
+		return nil, fmt.Errorf("authz: Options.ExternalID (%d characters) is not an ExternalId STS accepts; use 2 to 1224 characters of letters, digits and +=,.@:/-_", len(o.ExternalID))
 	}
 	if o.ExpiryWindow == 0 {
 		o.ExpiryWindow = time.Minute
 	}
-	if o.Duration > 0 && o.ExpiryWindow > o.Duration/2 {
+	if o.ExpiryWindow > o.Duration/2 {
 		o.ExpiryWindow = o.Duration / 2
 	}
 	if o.Groups == nil {
 		o.Groups = CachedGroups(OSGroups{}, DefaultGroupCacheTTL)
 	}
-	r := &Resolver{client: client, mappings: c, opts: o, logger: o.Logger}
+	r := &Resolver{client: client, mappings: c, opts: o, logger: o.Logger, now: time.Now,
+		providers: newBounded[providerKey, *aws.CredentialsCache](o.MaxSessions, o.Duration, time.Now())}
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)
 	}
@@ -131,16 +173,20 @@ func (r *Resolver) resolve(ctx context.Context, id Identity, hasID bool, uri str
 		return Decision{Index: -1, Reason: "invalid location"}, nil, fmt.Errorf("authz: %w", err)
 	}
 	if r.opts.Custom != nil {
+		name := "custom credentials provider"
+		if r.opts.CustomName != "" {
+			name += " " + r.opts.CustomName
+		}
 		p, ok, err := r.opts.Custom(ctx, id, uri)
 		if err != nil {
-			return Decision{Index: -1, Reason: "custom credentials provider failed", custom: true}, nil,
-				fmt.Errorf("authz: custom credentials provider for %s: %w", uri, err)
+			return Decision{Index: -1, Reason: name + " failed", custom: true}, nil,
+				fmt.Errorf("authz: %s for %s: %w", name, uri, err)
 		}
 		if ok {
 			if p == nil {
-				return Decision{Index: -1, custom: true}, nil, fmt.Errorf("authz: custom credentials provider for %s returned ok with a nil provider", uri)
+				return Decision{Index: -1, Reason: name + " failed", custom: true}, nil, fmt.Errorf("authz: %s for %s returned ok with a nil provider", name, uri)
 			}
-			return Decision{Index: -1, Reason: "custom credentials provider", custom: true}, p, nil
+			return Decision{Index: -1, Reason: name, custom: true}, p, nil
 		}
 	}
 	d, err := evaluate(ctx, r.mappings, r.opts.Groups, id, hasID, loc)

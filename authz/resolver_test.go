@@ -173,24 +173,39 @@ func TestResolveRejectsExpiredCredentials(t *testing.T) {
 	}
 }
 
+// TestResolveRefreshesBeforeExpiry: credentials inside the expiry window
+// are replaced although still valid, and others are reused. The SDK's
+// credentials cache reads the real clock, so instead of waiting for the
+// window the test puts fresh credentials inside it: they are valid for 5
+// minutes and the window is 7 (outside it: 1).
 func TestResolveRefreshesBeforeExpiry(t *testing.T) {
-	f := &fakeSTS{lifetime: 400 * time.Millisecond}
-	r := newResolver(t, f, seedMappings, func(o *Options) { o.ExpiryWindow = 200 * time.Millisecond })
+	f := &fakeSTS{lifetime: 5 * time.Minute}
+	r := newResolver(t, f, seedMappings, func(o *Options) { o.ExpiryWindow = 7 * time.Minute })
 	_, p, err := r.Resolve(asUser("user1"), "s3://x/y")
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := secret(t, p)
 	if f.count() != 1 {
 		t.Fatalf("%d STS calls", f.count())
 	}
-	time.Sleep(250 * time.Millisecond) // inside the expiry window, before expiry
+	first := secret(t, p)
+	second := secret(t, p)
+	if f.count() != 3 || first == second {
+		t.Fatalf("credentials inside the expiry window not refreshed: %d STS calls", f.count())
+	}
 	_, p2, err := r.Resolve(asUser("user1"), "s3://x/y")
+	if err != nil || p2 != p || f.count() != 4 {
+		t.Fatalf("resolve inside the window: same provider %v, %d STS calls, %v", p2 == p, f.count(), err)
+	}
+
+	f = &fakeSTS{lifetime: 5 * time.Minute}
+	r = newResolver(t, f, seedMappings, func(o *Options) { o.ExpiryWindow = time.Minute })
+	_, p, err = r.Resolve(asUser("user1"), "s3://x/y")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p2 != p || f.count() != 2 || secret(t, p2) == first {
-		t.Fatalf("not refreshed: %d STS calls", f.count())
+	if a, b := secret(t, p), secret(t, p); a != b || f.count() != 1 {
+		t.Fatalf("credentials outside the expiry window refreshed: %d STS calls", f.count())
 	}
 }
 
@@ -322,8 +337,47 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	if _, err := New(&fakeSTS{}, bad, func(o *Options) { o.Default = defaultCreds }); !errors.Is(err, ErrInvalidMapping) {
 		t.Errorf("invalid mapping: %v", err)
 	}
-	if _, err := New(&fakeSTS{}, nil, func(o *Options) { o.Default = defaultCreds; o.Duration = -1 }); err == nil {
-		t.Error("negative duration accepted")
+	for _, tt := range []struct {
+		name string
+		fn   func(*Options)
+		msg  string
+	}{
+		{"negative duration", func(o *Options) { o.Duration = -time.Hour }, "Duration"},
+		{"short duration", func(o *Options) { o.Duration = 899 * time.Second }, "900 to 43200"},
+		{"long duration", func(o *Options) { o.Duration = 43201 * time.Second }, "900 to 43200"},
+		{"fractional duration", func(o *Options) { o.Duration = 900*time.Second + time.Millisecond }, "whole seconds"},
+		{"short external id", func(o *Options) { o.ExternalID = "x" }, "ExternalID"},
+		{"long external id", func(o *Options) { o.ExternalID = strings.Repeat("x", 1225) }, "2 to 1224"},
+		{"external id with space", func(o *Options) { o.ExternalID = "a b" }, "ExternalID"},
+		{"negative window", func(o *Options) { o.ExpiryWindow = -time.Second }, "ExpiryWindow"},
+	} {
+		_, err := New(&fakeSTS{}, seedMappings, func(o *Options) { o.Default = defaultCreds }, tt.fn)
+		if err == nil || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+	for _, fn := range []func(*Options){
+		func(o *Options) { o.Duration = 900 * time.Second; o.ExternalID = "ab" },
+		func(o *Options) { o.Duration = 12 * time.Hour; o.ExternalID = strings.Repeat("x", 1224) },
+		func(o *Options) { o.ExternalID = "arn:aws:iam::123:a/b+c=d,e.f@g_h-i" },
+	} {
+		if _, err := New(&fakeSTS{}, seedMappings, func(o *Options) { o.Default = defaultCreds }, fn); err != nil {
+			t.Errorf("valid options refused: %v", err)
+		}
+	}
+}
+
+func TestDefaultDuration(t *testing.T) {
+	f := &fakeSTS{}
+	r := newResolver(t, f, seedMappings)
+	if _, _, err := r.Resolve(asUser("user1"), "s3://x/y"); err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToInt32(f.calls[0].DurationSeconds); got != int32(DefaultDuration/time.Second) {
+		t.Fatalf("DurationSeconds %d, want %d", got, int32(DefaultDuration/time.Second))
+	}
+	if r.opts.ExpiryWindow != time.Minute {
+		t.Fatalf("ExpiryWindow %s", r.opts.ExpiryWindow)
 	}
 }
 

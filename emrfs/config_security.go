@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/emrs3/emrs3/authz"
 )
 
 // Encryption modes of an EMR security configuration's
@@ -19,6 +21,8 @@ const (
 
 const secPath = "SecurityConfiguration.EncryptionConfiguration.AtRestEncryptionConfiguration.S3EncryptionConfiguration"
 
+const secAuthzPath = "SecurityConfiguration.AuthorizationConfiguration.EmrFsConfiguration.RoleMappings"
+
 // securityConfig is the part of an EMR security configuration that decides
 // S3 encryption.
 type securityConfig struct {
@@ -27,6 +31,9 @@ type securityConfig struct {
 	s3        *secEncryption
 	overrides map[string]*secEncryption
 	order     []string // override bucket names in document order
+	// roleMappings are the AuthorizationConfiguration's role mappings; nil
+	// when it has none.
+	roleMappings []authz.Mapping
 }
 
 // secEncryption is one S3 encryption choice of a security configuration.
@@ -49,13 +56,17 @@ func (s *securityConfig) forBucket(bucket string) *secEncryption {
 }
 
 func (s *securityConfig) String() string {
-	if s.s3 == nil {
-		return "security configuration: S3 encryption at rest off\n"
-	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "security configuration: S3 encryption %s\n", s.s3)
-	for _, name := range s.order {
-		fmt.Fprintf(&b, "security configuration: bucket %s: S3 encryption %s\n", name, s.overrides[name])
+	if s.s3 == nil {
+		b.WriteString("security configuration: S3 encryption at rest off\n")
+	} else {
+		fmt.Fprintf(&b, "security configuration: S3 encryption %s\n", s.s3)
+		for _, name := range s.order {
+			fmt.Fprintf(&b, "security configuration: bucket %s: S3 encryption %s\n", name, s.overrides[name])
+		}
+	}
+	for i, m := range s.roleMappings {
+		fmt.Fprintf(&b, "security configuration: role mapping %d: %s %s %s\n", i, m.Role, m.IdentifierType, strings.Join(m.Identifiers, ";"))
 	}
 	return b.String()
 }
@@ -131,10 +142,16 @@ type securityConfigJSON struct {
 // (storage mode, V2, crypto mode, ...) still come from emrfs-site. Booleans
 // may be JSON booleans or "true"/"false" strings.
 //
+// The role mappings of its AuthorizationConfiguration
+// (EmrFsConfiguration.RoleMappings) are kept, see [Config.RoleMappings];
+// they replace fs.s3.authorization.roleMapping, as on a cluster, where EMR
+// writes them into that property.
+//
 // A syntax error matches ErrSyntax; a semantic one (unknown mode, missing or
 // malformed key, bad bucket name) is a *ConfigError matching
-// ErrInvalidConfig; in both cases c is left unchanged. A later call
-// replaces the earlier security configuration.
+// ErrInvalidConfig, and an invalid role mapping is an *authz.MappingError
+// that also matches ErrInvalidConfig; in all cases c is left unchanged. A
+// later call replaces the earlier security configuration.
 func (c *Config) ApplySecurityConfiguration(data []byte) error {
 	var raw securityConfigJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -177,11 +194,44 @@ func (c *Config) ApplySecurityConfiguration(data []byte) error {
 			}
 		}
 	}
+	ms, err := authz.ParseSecurityConfiguration(data)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, secAuthzPath, err))
+	}
+	sec.roleMappings = ms
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
 	c.sec = sec
 	return nil
+}
+
+// RoleMappings returns the role mappings that decide the credentials of
+// each request: those of the security configuration's
+// AuthorizationConfiguration when one was applied (they take precedence,
+// as on a cluster), else those of fs.s3.authorization.roleMapping. It
+// returns nil when neither is set. A malformed property is an
+// *authz.PropertyError wrapping an *authz.MappingError.
+func (c *Config) RoleMappings() ([]authz.Mapping, error) {
+	if c.sec != nil && c.sec.roleMappings != nil {
+		return c.sec.roleMappings, nil
+	}
+	p, err := authz.ReadProperties(func(name string) (string, bool) {
+		if name != authz.PropertyRoleMapping {
+			return "", false
+		}
+		return c.Get(name)
+	})
+	return p.Mappings, err
+}
+
+// securityRoleMappings returns the security configuration's role mappings,
+// or nil.
+func (c *Config) securityRoleMappings() []authz.Mapping {
+	if c.sec == nil {
+		return nil
+	}
+	return c.sec.roleMappings
 }
 
 func newSecEncryption(field string, j secEncryptionJSON) (*secEncryption, error) {

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/emrs3/emrs3/authz"
 )
 
 func TestSecurityConfigurationPrecedence(t *testing.T) {
@@ -88,7 +90,8 @@ func TestSecurityConfigurationDecidesOverConflictingSite(t *testing.T) {
 func TestSecurityConfigurationWithoutS3Encryption(t *testing.T) {
 	site := map[string]string{"fs.s3.enableServerSideEncryption": "true"}
 	for name, doc := range map[string]string{
-		"authorization only": `{"AuthorizationConfiguration":{"EmrFsConfiguration":{"RoleMappings":[]}}}`,
+		"authorization only": `{"AuthorizationConfiguration":{"EmrFsConfiguration":{"RoleMappings":[
+			{"Role":"arn:aws:iam::123456789101:role/r1","IdentifierType":"User","Identifiers":["user1"]}]}}}`,
 		"at rest disabled": `{"EncryptionConfiguration":{"EnableAtRestEncryption":"false","AtRestEncryptionConfiguration":
 			{"S3EncryptionConfiguration":{"EncryptionMode":"CSE-KMS","AwsKmsKey":"` + testKeyARN + `"}}}}`,
 		"local disk only": `{"EncryptionConfiguration":{"EnableAtRestEncryption":true,"AtRestEncryptionConfiguration":
@@ -150,6 +153,82 @@ func TestSecurityConfigurationErrors(t *testing.T) {
 	for _, doc := range []string{"", "[]", `{"EncryptionConfiguration":{"EnableAtRestEncryption":"maybe"}}`, `{} {}`, `{"EncryptionConfiguration":{"EnableAtRestEncryption":1}}`} {
 		if err := NewConfig().ApplySecurityConfiguration([]byte(doc)); !errors.Is(err, ErrSyntax) {
 			t.Errorf("ApplySecurityConfiguration(%q) = %v, want ErrSyntax", doc, err)
+		}
+	}
+}
+
+func TestSecurityConfigurationRoleMappings(t *testing.T) {
+	const property = "arn:aws:iam::123456789101:role/from-site=u:user1"
+	site := []authz.Mapping{{Role: "arn:aws:iam::123456789101:role/from-site", IdentifierType: authz.User, Identifiers: []string{"user1"}}}
+	sec := []authz.Mapping{{Role: "arn:aws:iam::123456789101:role/r1", IdentifierType: authz.User, Identifiers: []string{"user1"}}}
+
+	// Neither: no mappings.
+	c := NewConfig()
+	if ms, err := c.RoleMappings(); ms != nil || err != nil {
+		t.Fatalf("empty config: %v, %v", ms, err)
+	}
+	// The property alone.
+	c.Set(authz.PropertyRoleMapping, property)
+	if ms, err := c.RoleMappings(); err != nil || !reflect.DeepEqual(ms, site) {
+		t.Fatalf("property: %+v, %v", ms, err)
+	}
+	// A security configuration with an AuthorizationConfiguration wins over
+	// the property, as on a cluster (EMR writes its mappings there).
+	if err := c.ApplySecurityConfiguration(readTestdata(t, "security-configuration.json")); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := c.RoleMappings(); err != nil || !reflect.DeepEqual(ms, sec) {
+		t.Fatalf("security configuration: %+v, %v", ms, err)
+	}
+	if s := c.String(); !strings.Contains(s, "security configuration: role mapping 0: arn:aws:iam::123456789101:role/r1 User user1\n") {
+		t.Errorf("String does not list the role mappings:\n%s", s)
+	}
+	// Merge carries them.
+	m := configOf(map[string]string{authz.PropertyRoleMapping: property})
+	m.Merge(c)
+	if ms, _ := m.RoleMappings(); !reflect.DeepEqual(ms, sec) {
+		t.Fatalf("after Merge: %+v", ms)
+	}
+	// One without an AuthorizationConfiguration leaves the property in
+	// charge.
+	if err := c.ApplySecurityConfiguration([]byte(`{"EncryptionConfiguration":{"EnableAtRestEncryption":false}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := c.RoleMappings(); err != nil || !reflect.DeepEqual(ms, site) {
+		t.Fatalf("property after a security configuration without mappings: %+v, %v", ms, err)
+	}
+	// A malformed property is reported with the mapping at fault.
+	c.Set(authz.PropertyRoleMapping, property+",arn:aws:iam::123456789101:role/x=g:")
+	var me *authz.MappingError
+	if _, err := c.RoleMappings(); !errors.As(err, &me) || me.Index != 1 || !strings.Contains(err.Error(), authz.PropertyRoleMapping) {
+		t.Fatalf("malformed property: %v", err)
+	}
+}
+
+func TestSecurityConfigurationRoleMappingErrors(t *testing.T) {
+	for name, tt := range map[string]struct {
+		doc   string
+		index int
+		field string
+	}{
+		"bad role":     {`[{"Role":"r1","IdentifierType":"User","Identifiers":["u"]}]`, 0, "Role"},
+		"second":       {`[{"Role":"arn:aws:iam::123456789101:role/r1","IdentifierType":"User","Identifiers":["u"]},{"Role":"arn:aws:iam::123456789101:role/r1","IdentifierType":"Host","Identifiers":["u"]}]`, 1, "IdentifierType"},
+		"empty":        {`[]`, -1, ""},
+		"bad prefix":   {`[{"Role":"arn:aws:iam::123456789101:role/r1","IdentifierType":"Prefix","Identifiers":["hdfs://x/"]}]`, 0, "Identifiers[0]"},
+		"not an array": {`{}`, -1, ""},
+	} {
+		c := NewConfig()
+		err := c.ApplySecurityConfiguration([]byte(`{"AuthorizationConfiguration":{"EmrFsConfiguration":{"RoleMappings":` + tt.doc + `}}}`))
+		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), secAuthzPath) {
+			t.Errorf("%s: %v does not match ErrInvalidConfig or name %s", name, err, secAuthzPath)
+			continue
+		}
+		var me *authz.MappingError
+		if tt.index >= 0 && (!errors.As(err, &me) || me.Index != tt.index || me.Field != tt.field) {
+			t.Errorf("%s: %v, want mapping %d field %s", name, err, tt.index, tt.field)
+		}
+		if c.sec != nil {
+			t.Errorf("%s: a rejected security configuration was applied", name)
 		}
 	}
 }

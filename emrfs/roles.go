@@ -2,9 +2,13 @@ package emrfs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"reflect"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/emrs3/emrs3/authz"
 )
@@ -18,13 +22,77 @@ import (
 // credentials. Copies and renames between locations mapped to different
 // roles stream the data through the client, reading with the source's
 // credentials and writing with the destination's.
+//
+// A KMS call made without an object (for example by a custom CSE
+// provider's constructor) fails with ErrNoObjectForCredentials: role
+// mappings choose credentials by location, and such a call has none.
 func WithRoleMappings(r *authz.Resolver) func(*Options) {
 	return func(o *Options) {
 		o.Credentials = func(ctx context.Context, op, bucket, key string) (aws.CredentialsProvider, error) {
+			if bucket == "" {
+				return nil, fmt.Errorf("%w: %s", ErrNoObjectForCredentials, op)
+			}
 			_, p, err := r.Resolve(ctx, "s3://"+bucket+"/"+key)
 			return p, err
 		}
 	}
+}
+
+// ErrNoObjectForCredentials is returned (wrapped) for a request that role
+// mappings cannot choose credentials for because it is made for no S3
+// object: a KMS call outside an object's read or write, for example one a
+// custom CSE materials provider makes while it is built. Make such calls
+// from the provider's per-object methods, or give the provider its own KMS
+// client and credentials.
+var ErrNoObjectForCredentials = errors.New("emrfs: role mappings choose credentials by S3 location, and this request is made for no object")
+
+// NewRoleResolver returns the role-mapping resolver cfg describes, for
+// WithRoleMappings: the role mappings of cfg's security configuration
+// (ApplySecurityConfiguration), which take precedence as on a cluster, or
+// else those of fs.s3.authorization.roleMapping; the STS endpoint
+// fs.s3.sts.endpoint; the session length fs.s3.sts.sessionDurationSeconds;
+// and the custom credentials provider fs.s3.customAWSCredentialsProvider,
+// looked up by name in authz.DefaultProviders (or
+// PropertiesOptions.Providers). Roles are assumed with awsCfg's
+// credentials, which also sign requests that no mapping matches unless the
+// resolver denies them (authz.Options.DenyUnmapped, through
+// PropertiesOptions.Resolver). See authz.NewFromProperties.
+func NewRoleResolver(ctx context.Context, cfg *Config, awsCfg aws.Config, optFns ...func(*authz.PropertiesOptions)) (*authz.Resolver, error) {
+	if cfg == nil {
+		cfg = NewConfig()
+	}
+	fns := append([]func(*authz.PropertiesOptions){func(o *authz.PropertiesOptions) {
+		o.Mappings = cfg.securityRoleMappings()
+	}}, optFns...)
+	r, err := authz.NewFromProperties(ctx, awsCfg, cfg.Get, fns...)
+	if err != nil {
+		return nil, fmt.Errorf("emrfs: role mappings: %w", err)
+	}
+	return r, nil
+}
+
+// NewWithRoleMappings returns a Client whose requests are signed per the
+// role mappings of cfg: New(client, cfg, WithRoleMappings(r), optFns...)
+// with r from NewRoleResolver(ctx, cfg, awsCfg). A nil client means
+// s3.NewFromConfig(awsCfg), and Options.KMS defaults to
+// kms.NewFromConfig(awsCfg). To configure the resolver (group resolver,
+// audit logger, DenyUnmapped), build it with NewRoleResolver and pass
+// WithRoleMappings to New.
+func NewWithRoleMappings(ctx context.Context, client S3API, cfg *Config, awsCfg aws.Config, optFns ...func(*Options)) (*Client, error) {
+	r, err := NewRoleResolver(ctx, cfg, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	if client == nil {
+		client = s3.NewFromConfig(awsCfg)
+	}
+	fns := append([]func(*Options){WithRoleMappings(r)}, optFns...)
+	fns = append(fns, func(o *Options) {
+		if o.KMS == nil {
+			o.KMS = kms.NewFromConfig(awsCfg)
+		}
+	})
+	return New(client, cfg, fns...)
 }
 
 // crossCredentials reports whether reading src and writing dst are signed

@@ -28,18 +28,22 @@ func TestRoleMappingsConcurrentUsers(t *testing.T) {
 	if _, err := s3.NewFromConfig(st.Config, st.S3Options).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("shared")}); err != nil {
 		t.Fatal(err)
 	}
+	// The roles trust only the cluster user, which S3 itself refuses: a
+	// request signed with its credentials instead of a role's would fail.
+	clusterCfg := st.ConfigFor(st.AddUser(clusterUser))
+	st.S3.Restrict(clusterARN)
 	var mappings []authz.Mapping
 	role := func(u int) string { return emrfstest.RoleARN(fmt.Sprintf("user%d-role", u)) }
 	for u := range users {
-		st.STS.CreateRole(role(u), emrfstest.AdminARN)
+		st.STS.CreateRole(role(u), clusterARN)
 		st.S3.Grant(role(u), "shared", fmt.Sprintf("user%d/", u), true)
 		mappings = append(mappings, authz.Mapping{Role: role(u), IdentifierType: authz.User, Identifiers: []string{fmt.Sprintf("user%d", u)}})
 	}
-	res, err := authz.New(sts.NewFromConfig(st.Config), mappings, func(o *authz.Options) { o.DenyUnmapped = true })
+	res, err := authz.New(sts.NewFromConfig(clusterCfg), mappings, func(o *authz.Options) { o.DenyUnmapped = true })
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := emrfs.New(s3.NewFromConfig(st.Config, st.S3Options), emrfs.NewConfig(), emrfs.WithRoleMappings(res))
+	c, err := emrfs.New(s3.NewFromConfig(clusterCfg, st.S3Options), emrfs.NewConfig(), emrfs.WithRoleMappings(res))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,8 +87,15 @@ func TestRoleMappingsConcurrentUsers(t *testing.T) {
 			t.Fatalf("%s %s signed by %q (status %d), want %s", r.Method, r.Key, r.Principal, r.Status, role(u))
 		}
 	}
-	// One AssumeRole per role: the cache coalesced concurrent callers.
-	if calls := st.STS.Calls(); len(calls) != users {
+	// One AssumeRole per role, by the cluster user through the trust
+	// table: the cache coalesced concurrent callers.
+	calls := st.STS.Calls()
+	if len(calls) != users {
 		t.Fatalf("%d AssumeRole calls for %d roles", len(calls), users)
+	}
+	for _, call := range calls {
+		if call.Action != "AssumeRole" || call.Err != "" || call.Principal != clusterARN {
+			t.Fatalf("STS call %+v, want AssumeRole by %s", call, clusterARN)
+		}
 	}
 }

@@ -72,10 +72,11 @@ func newS3(st *Stack) *S3 {
 // Listing is allowed when the requested prefix lies inside a grant; bucket
 // creation and deletion need a write grant on the whole bucket.
 //
-// A principal without grants has full access; once any grant exists for
-// it, it is limited to its grants and gets AccessDenied otherwise. For
-// assumed-role credentials the role ARN is the principal. The admin always
-// has full access.
+// A user without grants has full access (unless restricted with
+// S3.Restrict); once any grant exists for it, it is limited to its grants
+// and gets AccessDenied otherwise. For assumed-role credentials the role
+// ARN is the principal, and a role has no access until granted. The admin
+// always has full access.
 func (s *S3) Grant(principalOrRoleARN, bucket, prefix string, write bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -10,16 +10,39 @@ import (
 	"strings"
 )
 
-// authorize checks c's grants for the S3 operation r.
+// Restrict limits the user principalARN (UserARN(NAME)) to its S3.Grant
+// grants even while it has none, so that it is refused every S3 request
+// until a grant allows it, like an IAM user without policies. Use it for a
+// cluster principal whose credentials must never reach S3 directly, so
+// that a fallback to them shows up as AccessDenied. Assumed-role
+// principals are restricted from the start; the admin cannot be.
+func (s *S3) Restrict(principalARN string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.grants[principalARN]; !ok {
+		s.grants[principalARN] = []s3Grant{}
+	}
+}
+
+// authorize checks c's grants for the S3 operation r. Users without grants
+// have full access unless restricted; assumed roles need grants.
 func (s *S3) authorize(r *http.Request, c caller) error {
 	if c.isAdmin() {
 		return nil
 	}
 	s.mu.Lock()
-	grants := append([]s3Grant(nil), s.grants[c.arn]...)
+	listed, restricted := s.grants[c.arn]
+	grants := append([]s3Grant(nil), listed...)
 	s.mu.Unlock()
-	if len(grants) == 0 {
+	if !restricted && c.session == "" {
 		return nil
+	}
+	if len(grants) == 0 {
+		why := "it was restricted with S3.Restrict"
+		if c.session != "" {
+			why = "assumed roles start with no permissions"
+		}
+		return fmt.Errorf("%s has no S3.Grant (%s) and may not %s %s", c.arn, why, r.Method, r.URL.Path)
 	}
 	bucket, key := splitPath(r.URL.Path)
 	q := r.URL.Query()

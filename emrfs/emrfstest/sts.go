@@ -19,11 +19,12 @@ import (
 type STS struct {
 	st *Stack
 
-	mu       sync.Mutex
-	roles    map[string][]string // role ARN -> trusted principal ARNs
-	duration time.Duration
-	fail     int
-	calls    []STSCall
+	mu          sync.Mutex
+	roles       map[string][]string // role ARN -> trusted principal ARNs
+	externalIDs map[string]string   // role ARN -> required ExternalId
+	duration    time.Duration
+	fail        int
+	calls       []STSCall
 }
 
 // STSCall is one request the STS emulator answered.
@@ -41,7 +42,9 @@ type STSCall struct {
 
 var roleSessionName = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 
-func newSTS(st *Stack) *STS { return &STS{st: st, roles: map[string][]string{}} }
+func newSTS(st *Stack) *STS {
+	return &STS{st: st, roles: map[string][]string{}, externalIDs: map[string]string{}}
+}
 
 // CreateRole registers roleARN (arn:aws:iam::111122223333:role/NAME) and
 // the principal ARNs (users or roles) its trust policy allows to assume
@@ -54,6 +57,19 @@ func (s *STS) CreateRole(roleARN string, trusted ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.roles[roleARN] = append(s.roles[roleARN], trusted...)
+}
+
+// RequireExternalID makes the trust policy of roleARN (created with
+// CreateRole) require ExternalId id, as an sts:ExternalId condition does:
+// AssumeRole without it, or with another, is denied, for every caller
+// including the admin. It panics if the role does not exist.
+func (s *STS) RequireExternalID(roleARN, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.roles[roleARN]; !ok {
+		panic(fmt.Sprintf("emrfstest: STS.RequireExternalID(%q): create the role first", roleARN))
+	}
+	s.externalIDs[roleARN] = id
 }
 
 // RoleARN returns the ARN of role NAME in the stack's account.
@@ -179,6 +195,7 @@ func (s *STS) assumeRole(r *http.Request, c caller, call *STSCall) (any, *stsErr
 	}
 	s.mu.Lock()
 	trusted, exists := s.roles[call.RoleARN]
+	wantExternalID, needExternalID := s.externalIDs[call.RoleARN]
 	failing := s.fail > 0
 	if failing {
 		s.fail--
@@ -191,8 +208,12 @@ func (s *STS) assumeRole(r *http.Request, c caller, call *STSCall) (any, *stsErr
 		return nil, &stsError{http.StatusForbidden, "AccessDenied", "injected failure (STS.FailNext)"}
 	}
 	allowed := exists && (len(trusted) == 0 || c.isAdmin() || slices.Contains(trusted, c.arn) || (c.session != "" && slices.Contains(trusted, c.session)))
-	if !allowed {
-		return nil, &stsError{http.StatusForbidden, "AccessDenied", fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", c.arn, call.RoleARN)}
+	if !allowed || (needExternalID && call.ExternalID != wantExternalID) {
+		msg := fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", c.arn, call.RoleARN)
+		if allowed {
+			msg += " (the trust policy requires another ExternalId)"
+		}
+		return nil, &stsError{http.StatusForbidden, "AccessDenied", msg}
 	}
 	name, _ := roleName(call.RoleARN)
 	sessionARN := "arn:aws:sts::" + Account + ":assumed-role/" + name + "/" + call.RoleSessionName

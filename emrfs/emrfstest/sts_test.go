@@ -192,3 +192,96 @@ func TestSTSCredentialsExpire(t *testing.T) {
 		t.Fatalf("S3 after expiry: %v", err)
 	}
 }
+
+func TestSTSRequireExternalID(t *testing.T) {
+	ctx := context.Background()
+	st := emrfstest.Start(t)
+	user1 := st.AddUser("user1")
+	role := emrfstest.RoleARN("partner")
+	st.STS.CreateRole(role, emrfstest.UserARN("user1"))
+	st.STS.RequireExternalID(role, "ext-123")
+	c := sts.NewFromConfig(st.ConfigFor(user1))
+	for _, ext := range []*string{nil, aws.String("ext-999")} {
+		_, err := c.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("s1"), ExternalId: ext})
+		if apiCode(err) != "AccessDenied" || !strings.Contains(err.Error(), "ExternalId") {
+			t.Fatalf("ExternalId %v: %v", aws.ToString(ext), err)
+		}
+	}
+	// The admin's exemption from the trust table does not cover the
+	// condition.
+	if _, err := sts.NewFromConfig(st.Config).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("s1")}); apiCode(err) != "AccessDenied" {
+		t.Fatalf("admin without ExternalId: %v", err)
+	}
+	if _, err := c.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("s1"), ExternalId: aws.String("ext-123")}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("RequireExternalID of an unknown role did not panic")
+		}
+	}()
+	st.STS.RequireExternalID(emrfstest.RoleARN("nope"), "x")
+}
+
+func TestSTSRejectsBadSignature(t *testing.T) {
+	st := emrfstest.Start(t)
+	user1 := st.AddUser("user1")
+	st.STS.CreateRole(emrfstest.RoleARN("r"), emrfstest.UserARN("user1"))
+	forged := user1
+	forged.SecretAccessKey = strings.Repeat("x", len(user1.SecretAccessKey))
+	_, err := sts.NewFromConfig(st.ConfigFor(forged)).AssumeRole(context.Background(),
+		&sts.AssumeRoleInput{RoleArn: aws.String(emrfstest.RoleARN("r")), RoleSessionName: aws.String("s1")})
+	if apiCode(err) != "SignatureDoesNotMatch" {
+		t.Fatalf("forged signature: %v", err)
+	}
+	if calls := st.STS.Calls(); len(calls) != 0 {
+		t.Fatalf("STS answered %+v", calls)
+	}
+}
+
+// TestS3DeniesUngrantedPrincipals: assumed roles have no S3 access until
+// granted, and a restricted user none at all, so a request signed with
+// the wrong credentials is refused rather than silently allowed.
+func TestS3DeniesUngrantedPrincipals(t *testing.T) {
+	ctx := context.Background()
+	st, admin := newS3(t)
+	if _, err := admin.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bucket"), Key: aws.String("k"), Body: strings.NewReader("v")}); err != nil {
+		t.Fatal(err)
+	}
+	cluster := st.AddUser("emr-ec2")
+	free := st.AddUser("free")
+	st.S3.Restrict(emrfstest.UserARN("emr-ec2"))
+	role := emrfstest.RoleARN("bare")
+	st.STS.CreateRole(role, emrfstest.UserARN("emr-ec2"))
+	clusterCfg := st.ConfigFor(cluster)
+	roleCfg := clusterCfg.Copy()
+	roleCfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(clusterCfg), role))
+
+	get := func(cfg aws.Config) error {
+		out, err := s3.NewFromConfig(cfg, st.S3Options).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bucket"), Key: aws.String("k")})
+		if err == nil {
+			out.Body.Close()
+		}
+		return err
+	}
+	for name, cfg := range map[string]aws.Config{"restricted user": clusterCfg, "ungranted role": roleCfg} {
+		if err := get(cfg); apiCode(err) != "AccessDenied" {
+			t.Errorf("%s GET: %v, want AccessDenied", name, err)
+		}
+		if _, err := s3.NewFromConfig(cfg, st.S3Options).ListBuckets(ctx, &s3.ListBucketsInput{}); apiCode(err) != "AccessDenied" {
+			t.Errorf("%s ListBuckets: %v, want AccessDenied", name, err)
+		}
+	}
+	// An unrestricted user without grants keeps full access.
+	if err := get(st.ConfigFor(free)); err != nil {
+		t.Errorf("unrestricted user: %v", err)
+	}
+	// A grant opens exactly its prefix.
+	st.S3.Grant(role, "bucket", "k", false)
+	st.S3.Grant(emrfstest.UserARN("emr-ec2"), "bucket", "k", false)
+	for name, cfg := range map[string]aws.Config{"restricted user": clusterCfg, "role": roleCfg} {
+		if err := get(cfg); err != nil {
+			t.Errorf("%s after Grant: %v", name, err)
+		}
+	}
+}

@@ -42,13 +42,19 @@ func double(x element) element {
 }
 
 func newTable(x element) *table {
-	var t table
+	t := makeTable(x)
+	return &t
+}
+
+// makeTable returns the table of x by value, for a one-off multiplication
+// that need not allocate.
+func makeTable(x element) (t table) {
 	t[reverseBits(1)] = x
 	for i := 2; i < 16; i += 2 {
 		t[reverseBits(i)] = double(t[reverseBits(i/2)])
 		t[reverseBits(i+1)] = t[reverseBits(i)].xor(x)
 	}
-	return &t
+	return t
 }
 
 var reduction = [16]uint16{
@@ -80,7 +86,10 @@ func (t *table) mul(y element) element {
 }
 
 // mul returns x·y.
-func mul(x, y element) element { return newTable(x).mul(y) }
+func mul(x, y element) element {
+	t := makeTable(x)
+	return t.mul(y)
+}
 
 // one is the multiplicative identity (the bit-reflected polynomial 1).
 var one = element{lo: 1 << 63}

@@ -142,9 +142,16 @@ type Options struct {
 	// EMR cluster does.
 	CSEPolicy *cse.Policy
 
-	// DelayedAuthentication streams the plaintext of whole-object CSE reads
-	// as it is decrypted instead of authenticating first; the final Read
-	// fails if the object was modified. See cse.DecryptOptions.
+	// DelayedAuthentication streams the plaintext of CSE reads that run to
+	// the end of the object (Read, io.Copy, a ReadAt of the tail) as it is
+	// decrypted instead of authenticating first. The last bytes are held
+	// back until the GCM tag has been checked, so a modified object always
+	// ends with an error matching cse.ErrNotAuthentic, even for a caller
+	// that stops reading once it has the bytes it expects (io.ReadFull);
+	// but the bytes before them were released unverified, so act on them
+	// only once the read has ended without error. Reads that stop before
+	// the end (ReadAt of a slice, when the policy refuses ranged reads)
+	// still authenticate the whole object first. See cse.DecryptOptions.
 	DelayedAuthentication bool
 
 	// DecryptMemoryLimit is how much of an object an authenticating read

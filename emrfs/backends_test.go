@@ -65,7 +65,8 @@ func conformance(t *testing.T, b emrfstest.Backend) {
 		{name: "sse-s3", props: map[string]string{"fs.s3.enableServerSideEncryption": "true"}, sse: s3types.ServerSideEncryptionAes256},
 		{name: "sse-kms", props: map[string]string{"fs.s3.enableServerSideEncryption": "true", "fs.s3.serverSideEncryption.kms.keyId": b.SSEKMSKeyID}, sse: s3types.ServerSideEncryptionAwsKms},
 		{name: "cse-kms", props: cseProps(), cse: true},
-		{name: "cse-kms-instruction-file", props: cseProps("fs.s3.cse.cryptoStorageMode", "InstructionFile"), cse: true},
+		{name: "cse-kms-instruction-file", props: cseProps("fs.s3.cse.cryptoStorageMode", "InstructionFile",
+			"fs.s3.cse.cryptoStorageMode.deleteInstructionFiles.enabled", "true"), cse: true},
 	}
 	for _, s := range settings {
 		t.Run(s.name, func(t *testing.T) {
@@ -133,7 +134,7 @@ func conformance(t *testing.T, b emrfstest.Backend) {
 			}
 
 			// Copy keeps data and encryption; Rename moves; Remove removes
-			// the instruction file too.
+			// the instruction file too (deleteInstructionFiles.enabled).
 			src, dst, moved := root+"dir/obj-4099", root+"copy/obj", root+"moved/obj"
 			if err := c.Copy(ctx, src, dst); err != nil {
 				t.Fatal(err)

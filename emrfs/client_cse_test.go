@@ -261,10 +261,31 @@ func TestCSEResumeAndAuthenticatedReads(t *testing.T) {
 
 func TestCSECopyRemove(t *testing.T) {
 	e := newCSEEnv(t)
-	c := e.client(t, emrfsCSEInstruction)
+	c := e.client(t, withProps(emrfsCSEInstruction, "fs.s3.cse.cryptoStorageMode.deleteInstructionFiles.enabled", "true"))
 	ctx := context.Background()
 	src := "s3://" + testBucket + "/cse/cp/src"
 	writeObject(t, c, src, []byte("secret data"))
+
+	// A CSE bucket's instruction files belong to their objects: copying an
+	// object whose envelope is in its metadata removes a stale
+	// instruction file at the destination.
+	meta := e.client(t, withProps(emrfsCSEInstruction, "fs.s3.cse.cryptoStorageMode", "ObjectMetadata"))
+	writeObject(t, meta, "s3://"+testBucket+"/cse/cp/meta", []byte("metadata envelope"))
+	putRaw(t, e.api, "cse/cp/stale.instruction", "{}")
+	if err := meta.Copy(ctx, "s3://"+testBucket+"/cse/cp/meta", "s3://"+testBucket+"/cse/cp/stale"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.api.HeadObject(ctx, headInput("cse/cp/stale.instruction")); err == nil {
+		t.Error("stale instruction file kept at the destination of a CSE copy")
+	}
+	if got := string(readObject(t, meta, "s3://"+testBucket+"/cse/cp/stale")); got != "metadata envelope" {
+		t.Errorf("copy = %q", got)
+	}
+	for _, k := range []string{"cse/cp/meta", "cse/cp/stale"} {
+		if err := meta.Remove(ctx, "s3://"+testBucket+"/"+k); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// Same settings: server-side copy with its instruction file.
 	dst := "s3://" + testBucket + "/cse/cp/dst"

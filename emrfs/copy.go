@@ -37,9 +37,11 @@ func copySource(bucket, key string) string {
 // (so a CSE envelope stored in metadata travels with it) and applying the
 // destination bucket's SSE settings (and the source's SSE-C key to read
 // it). Objects over 5 GiB are copied with a multipart UploadPartCopy,
-// aborted on failure. The source's CSE instruction file, if any, is copied
-// first; a stale instruction file at the destination is removed when the
-// source has none. Between buckets whose client-side encryption differs
+// aborted on failure. Between buckets with client-side encryption the
+// source's instruction file, if any, is copied first, and a stale
+// instruction file at the destination is removed when the source has none;
+// without client-side encryption "<key>.instruction" objects are not
+// touched. Between buckets whose client-side encryption differs
 // (one has none, or another provider, key or storage mode), the object is
 // re-encrypted by streaming its plaintext through Open and Create, and so
 // is every copy into a bucket with fs.s3.cse.materialsDescription.enabled,
@@ -73,8 +75,12 @@ func (c *Client) Copy(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return pathError("copy", src, err)
 	}
-	if err := c.copyInstruction(ctx, sloc, sb, dloc, db); err != nil {
-		return pathError("copy", src, err)
+	if db.CSE != nil {
+		// Only a bucket with client-side encryption has instruction
+		// files; elsewhere "<key>.instruction" is an ordinary object.
+		if err := c.copyInstruction(ctx, sloc, sb, dloc, db); err != nil {
+			return pathError("copy", src, err)
+		}
 	}
 	size := aws.ToInt64(head.ContentLength)
 	if size <= c.copyThreshold {
@@ -265,8 +271,9 @@ func (c *Client) abortUpload(ctx context.Context, loc Location, uploadID string)
 	}, ro...)
 }
 
-// Rename copies src to dst (see Copy) and then removes src and its
-// instruction file. It is not atomic: if the removal fails, both exist.
+// Rename copies src to dst (see Copy) and then removes src (see Remove,
+// which says when its instruction file goes too). It is not atomic: if the
+// removal fails, both exist.
 func (c *Client) Rename(ctx context.Context, src, dst string) error {
 	sloc, err := ParseURI(src)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 	"sync"
 
@@ -273,10 +274,22 @@ func (c *Client) cseStatSize(ctx context.Context, st *cseState, loc Location, b 
 }
 
 // sameCSE reports whether objects can be copied server-side between buckets
-// with CSE settings a and b (the envelope and instruction file stay valid).
+// with CSE settings a and b: the envelope (and instruction file) written
+// under a is what a reader configured with b accepts and expects. Every
+// setting that changes how objects are written or read must agree — the
+// provider and key, the KMS region, the storage mode, the format written
+// (V2, S3A), the crypto mode and the compatibility option (which decide
+// the read policy), and the encryption context and materials description
+// the reader expects. Only settings that do not affect reading
+// (ProviderURI, DeleteInstructionFiles, AddUnencryptedLength) may differ.
 func sameCSE(a, b *CSE) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.Provider == b.Provider && a.KMSKeyID == b.KMSKeyID && a.InstructionFile == b.InstructionFile
+	return a.Provider == b.Provider && a.KMSKeyID == b.KMSKeyID && a.KMSRegion == b.KMSRegion &&
+		a.InstructionFile == b.InstructionFile && a.V2 == b.V2 && a.S3A == b.S3A &&
+		a.CryptoMode == b.CryptoMode && a.Compatibility == b.Compatibility &&
+		a.MaterialsDescriptionEnabled == b.MaterialsDescriptionEnabled &&
+		maps.Equal(a.EncryptionContext, b.EncryptionContext) &&
+		maps.Equal(a.MaterialsDescription, b.MaterialsDescription)
 }

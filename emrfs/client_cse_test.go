@@ -512,3 +512,80 @@ func TestCSECopyMaterialsDescription(t *testing.T) {
 		t.Errorf("source after Rename: %v", err)
 	}
 }
+
+// TestCSECopyBetweenSettings: a copy between CSE buckets whose settings
+// change what the destination reads is re-encrypted, not copied
+// server-side: an object in the legacy kms wrap (encryptionV2=false) copied
+// into a bucket that writes and reads only kms+context (=true) must be
+// readable there; equal settings still copy server-side.
+func TestCSECopyBetweenSettings(t *testing.T) {
+	e := newCSEEnv(t)
+	ctx := context.Background()
+	if _, err := e.api.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("v2-bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t, map[string]string{
+		"fs.s3.cse.enabled":                               "true",
+		"fs.s3.cse.encryptionMaterialsProvider":           KMSMaterialsProvider,
+		"fs.s3.cse.kms.keyId":                             "KEY",
+		"fs.s3.bucket.v2-bucket.cse.encryptionV2.enabled": "true",
+	})
+	src := "s3://" + testBucket + "/legacy/src"
+	writeObject(t, c, src, []byte("legacy wrapped"))
+	out, _ := rawObject(t, e.api, "legacy/src")
+	if out.Metadata["x-amz-wrap-alg"] != "kms" {
+		t.Fatalf("source envelope %v, want the legacy kms wrap", out.Metadata)
+	}
+	for _, dst := range []string{"s3://v2-bucket/legacy/dst", "s3://" + testBucket + "/legacy/same"} {
+		if err := c.Copy(ctx, src, dst); err != nil {
+			t.Fatalf("Copy to %s: %v", dst, err)
+		}
+		if got := string(readObject(t, c, dst)); got != "legacy wrapped" {
+			t.Errorf("%s = %q", dst, got)
+		}
+	}
+	head, err := e.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("v2-bucket"), Key: aws.String("legacy/dst")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.Metadata["x-amz-wrap-alg"] != "kms+context" {
+		t.Errorf("copy into the V2 bucket has envelope %v, want it re-encrypted with kms+context", head.Metadata)
+	}
+	same, _ := rawObject(t, e.api, "legacy/same")
+	if same.Metadata["x-amz-key-v2"] != out.Metadata["x-amz-key-v2"] {
+		t.Error("a copy between equal settings was re-encrypted instead of copied server-side")
+	}
+}
+
+func TestSameCSE(t *testing.T) {
+	base := func() *CSE {
+		return &CSE{Provider: KMSMaterialsProvider, KMSKeyID: "k", CryptoMode: CryptoModeEncryptionOnly,
+			EncryptionContext: map[string]string{"a": "1"}, MaterialsDescription: map[string]string{"m": "1"}}
+	}
+	if !sameCSE(base(), base()) || !sameCSE(nil, nil) || sameCSE(base(), nil) {
+		t.Fatal("sameCSE of equal settings")
+	}
+	differ := map[string]func(*CSE){
+		"V2":                   func(c *CSE) { c.V2 = true },
+		"S3A":                  func(c *CSE) { c.S3A = true },
+		"KMSRegion":            func(c *CSE) { c.KMSRegion = "eu-west-1" },
+		"CryptoMode":           func(c *CSE) { c.CryptoMode = CryptoModeStrictAuthenticatedEncryption },
+		"Compatibility":        func(c *CSE) { c.Compatibility = true },
+		"InstructionFile":      func(c *CSE) { c.InstructionFile = true },
+		"EncryptionContext":    func(c *CSE) { c.EncryptionContext = map[string]string{"a": "2"} },
+		"MaterialsDescription": func(c *CSE) { c.MaterialsDescription = nil },
+		"KMSKeyID":             func(c *CSE) { c.KMSKeyID = "other" },
+	}
+	for name, fn := range differ {
+		b := base()
+		fn(b)
+		if sameCSE(base(), b) {
+			t.Errorf("sameCSE ignores %s", name)
+		}
+	}
+	b := base()
+	b.DeleteInstructionFiles, b.AddUnencryptedLength, b.ProviderURI = true, true, "s3://x/p.jar"
+	if !sameCSE(base(), b) {
+		t.Error("settings that do not affect reading prevent a server-side copy")
+	}
+}

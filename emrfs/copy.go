@@ -41,9 +41,12 @@ func copySource(bucket, key string) string {
 // source's instruction file, if any, is copied first, and a stale
 // instruction file at the destination is removed when the source has none;
 // without client-side encryption "<key>.instruction" objects are not
-// touched. Between buckets whose client-side encryption differs
-// (one has none, or another provider, key or storage mode), the object is
-// re-encrypted by streaming its plaintext through Open and Create, and so
+// touched. Between buckets whose client-side encryption differs in
+// anything that affects reading (one has none, or another provider, key,
+// KMS region, storage mode, format — encryptionV2, S3A —, crypto mode,
+// compatibility option, encryption context or materials description), the
+// object is re-encrypted by streaming its plaintext through Open and
+// Create, and so
 // is every copy into a bucket with fs.s3.cse.materialsDescription.enabled,
 // whose provider is handed Path (the source) and DstPath (the destination). The source is pinned by its ETag: if it changes during
 // the copy, Copy fails.

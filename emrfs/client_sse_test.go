@@ -1,6 +1,7 @@
 package emrfs
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"net/http"
@@ -108,7 +109,7 @@ func TestSSEOnEveryRequest(t *testing.T) {
 		rec.mu.Lock()
 		seen := rec.seen
 		rec.mu.Unlock()
-		for _, op := range []string{"PutObject", "CreateMultipartUpload", "UploadPart", "GetObject", "HeadObject", "CopyObject", "UploadPartCopy"} {
+		for _, op := range []string{"PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "GetObject", "HeadObject", "CopyObject", "UploadPartCopy"} {
 			hs := seen[op]
 			if len(hs) == 0 {
 				t.Errorf("%s: no %s request seen", b, op)
@@ -128,8 +129,48 @@ func TestSSEOnEveryRequest(t *testing.T) {
 					if got := h.Get("X-Amz-Server-Side-Encryption"); (got == "aws:kms") != write {
 						t.Errorf("%s: %s has x-amz-server-side-encryption %q", b, op, got)
 					}
+					if h.Get("X-Amz-Server-Side-Encryption-Customer-Key-Md5") != "" {
+						t.Errorf("%s: %s carries an SSE-C key", b, op)
+					}
 				}
 			}
 		}
+	}
+}
+
+// TestSSECMultipartOnStack writes and reads a multipart SSE-C object on the
+// emrfstest S3, which refuses the parts and the CompleteMultipartUpload of
+// an SSE-C upload created with a checksum algorithm unless they carry its
+// key, as S3 does.
+func TestSSECMultipartOnStack(t *testing.T) {
+	api, st := newTestStack(t)
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(100 + i)
+	}
+	cfg := NewConfig()
+	cfg.Set("fs.s3a.bucket."+testBucket+".encryption.algorithm", "SSE-C")
+	cfg.Set("fs.s3a.bucket."+testBucket+".encryption.key", base64.StdEncoding.EncodeToString(key))
+	c, err := New(api, cfg, func(o *Options) { o.PartSize = MinPartSize })
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(2*MinPartSize+10, 8)
+	uri := "s3://" + testBucket + "/ssec/big"
+	writeObject(t, c, uri, data)
+	if got := readObject(t, c, uri); !bytes.Equal(got, data) {
+		t.Fatal("read back differs")
+	}
+	var completes int
+	for _, r := range st.S3.Requests() {
+		if r.Method == http.MethodPost && r.Query.Has("uploadId") {
+			completes++
+			if r.Status != http.StatusOK || r.Header.Get("X-Amz-Server-Side-Encryption-Customer-Key-Md5") == "" {
+				t.Errorf("CompleteMultipartUpload: status %d, SSE-C key MD5 %q", r.Status, r.Header.Get("X-Amz-Server-Side-Encryption-Customer-Key-Md5"))
+			}
+		}
+	}
+	if completes != 1 {
+		t.Errorf("%d CompleteMultipartUpload requests, want 1", completes)
 	}
 }

@@ -250,12 +250,14 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 	if err != nil {
 		return err
 	}
-	_, err = c.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	in := &s3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(dloc.Bucket),
 		Key:             aws.String(dloc.Key),
 		UploadId:        uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-	}, ro...)
+	}
+	db.SSE.CompleteMultipartUpload(in)
+	_, err = c.s3.CompleteMultipartUpload(ctx, in, ro...)
 	return err
 }
 

@@ -479,12 +479,14 @@ func (w *Writer) complete() error {
 	if len(parts) != int(w.partNum) {
 		return fmt.Errorf("emrfs: %d of %d parts uploaded", len(parts), w.partNum)
 	}
-	_, err = w.c.s3.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
+	in := &s3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(w.loc.Bucket),
 		Key:             aws.String(w.loc.Key),
 		UploadId:        aws.String(w.uploadID),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-	}, ro...)
+	}
+	w.b.SSE.CompleteMultipartUpload(in)
+	_, err = w.c.s3.CompleteMultipartUpload(w.ctx, in, ro...)
 	if err != nil {
 		return err
 	}

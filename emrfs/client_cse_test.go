@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"strings"
@@ -587,5 +588,77 @@ func TestSameCSE(t *testing.T) {
 	b.DeleteInstructionFiles, b.AddUnencryptedLength, b.ProviderURI = true, true, "s3://x/p.jar"
 	if !sameCSE(base(), b) {
 		t.Error("settings that do not affect reading prevent a server-side copy")
+	}
+}
+
+// failInstruction fails every write of an instruction file.
+func failInstruction(key string) error {
+	if strings.HasSuffix(key, InstructionSuffix) {
+		return errors.New("injected failure writing " + key)
+	}
+	return nil
+}
+
+// TestCSEInstructionFileFailures: when the instruction file of a new
+// object (or of a copy) cannot be written, or the unencrypted length cannot
+// be added, Close (Copy) fails and nothing unreadable is left visible.
+func TestCSEInstructionFileFailures(t *testing.T) {
+	e := newCSEEnv(t)
+	ctx := context.Background()
+	c := e.client(t, emrfsCSEInstruction)
+	e.fault.failPut = failInstruction
+	for _, n := range []int{10, MinPartSize + 10} {
+		key := fmt.Sprintf("ifail/new-%d", n)
+		w, err := c.Create(ctx, "s3://"+testBucket+"/"+key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(randomBytes(n, 2)); err != nil {
+			t.Fatal(err)
+		}
+		err = w.Close()
+		if err == nil || !strings.Contains(err.Error(), "instruction") {
+			t.Fatalf("size %d: Close = %v, want the instruction-file failure", n, err)
+		}
+		assertNoUpload(t, e.api, key)
+	}
+	e.fault.failPut = nil
+
+	// The multipart unencrypted-length copy fails: the object goes too.
+	length := e.client(t, withProps(emrfsCSEInstruction, "fs.s3.cse.cryptoStorageMode", "ObjectMetadata",
+		"fs.s3.multipart.cse.add.unencrypted.length", "true"))
+	e.fault.failCopy = func(key string) error { return errors.New("injected CopyObject failure of " + key) }
+	w, err := length.Create(ctx, "s3://"+testBucket+"/ifail/length")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(randomBytes(MinPartSize+10, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "x-amz-unencrypted-content-length") {
+		t.Fatalf("Close = %v, want the unencrypted-length failure", err)
+	}
+	assertNoUpload(t, e.api, "ifail/length")
+
+	// Copy: the object is copied, its instruction file is not; the copy
+	// is removed again and the source is intact.
+	e.fault.failCopy = failInstruction
+	src, dst := "s3://"+testBucket+"/ifail/src", "s3://"+testBucket+"/ifail/dst"
+	writeObject(t, c, src, []byte("source"))
+	if err := c.Copy(ctx, src, dst); err == nil || !strings.Contains(err.Error(), "instruction") {
+		t.Fatalf("Copy = %v, want the instruction-file failure", err)
+	}
+	if _, err := e.api.HeadObject(ctx, headInput("ifail/dst")); err == nil {
+		t.Error("a copy without its instruction file is visible")
+	}
+	e.fault.failCopy = nil
+	if got := string(readObject(t, c, src)); got != "source" {
+		t.Errorf("source = %q", got)
+	}
+	if err := c.Copy(ctx, src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readObject(t, c, dst)); got != "source" {
+		t.Errorf("copy = %q", got)
 	}
 }

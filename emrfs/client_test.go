@@ -80,6 +80,10 @@ type faultS3 struct {
 
 	cutAfter int64        // GET bodies break after this many bytes...
 	cuts     atomic.Int64 // ...this many times
+
+	// failPut and failCopy, when set, fail PutObject and CopyObject of the
+	// destination keys for which they return an error.
+	failPut, failCopy func(key string) error
 }
 
 func (f *faultS3) count(op string) int64 {
@@ -94,7 +98,22 @@ func (f *faultS3) inc(op string) {
 
 func (f *faultS3) PutObject(ctx context.Context, in *s3.PutObjectInput, o ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
 	f.inc("PutObject")
+	if f.failPut != nil {
+		if err := f.failPut(aws.ToString(in.Key)); err != nil {
+			return nil, err
+		}
+	}
 	return f.S3API.PutObject(ctx, in, o...)
+}
+
+func (f *faultS3) CopyObject(ctx context.Context, in *s3.CopyObjectInput, o ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
+	f.inc("CopyObject")
+	if f.failCopy != nil {
+		if err := f.failCopy(aws.ToString(in.Key)); err != nil {
+			return nil, err
+		}
+	}
+	return f.S3API.CopyObject(ctx, in, o...)
 }
 
 func (f *faultS3) CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, o ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error) {

@@ -356,7 +356,9 @@ func (w *Writer) Abort() error {
 }
 
 // Close uploads what remains and makes the object visible. If it returns an
-// error, the upload has been aborted and no object was created.
+// error, no new object is left at the URI: the upload was aborted, or a
+// step after the object became visible failed and the object was deleted
+// again (see Client.Create).
 func (w *Writer) Close() error {
 	if w.done {
 		if w.result != nil {
@@ -382,24 +384,39 @@ func (w *Writer) Close() error {
 		if err := w.complete(); err != nil {
 			return w.fail("close", err)
 		}
-		if w.enc != nil && w.cse.cfg.AddUnencryptedLength {
-			if err := w.addUnencryptedLength(); err != nil {
-				w.finish()
-				w.result = pathError("close", w.uri, fmt.Errorf("object written but x-amz-unencrypted-content-length was not added: %w", err))
-				return w.result
-			}
+	}
+	// The object is visible from here on. The steps below complete it; if
+	// one fails, the object is deleted again, so that an error from Close
+	// always means that nothing new is left at the URI.
+	if w.enc != nil && w.cse.cfg.AddUnencryptedLength && w.partNum > 0 {
+		if err := w.addUnencryptedLength(); err != nil {
+			return w.discard(fmt.Errorf("adding x-amz-unencrypted-content-length (fs.s3.multipart.cse.add.unencrypted.length) to the completed upload: %w", err))
 		}
 	}
 	if w.env != nil && w.env.Instruction != nil {
 		// As the AWS clients do: the object, then its instruction file.
 		if err := w.c.putInstruction(w.ctx, w.loc, w.b, w.env.Instruction); err != nil {
-			w.finish()
-			w.result = pathError("close", w.uri, fmt.Errorf("object written but its instruction file was not (the object is unreadable until it is rewritten): %w", err))
-			return w.result
+			return w.discard(fmt.Errorf("writing its instruction file %s: %w", w.loc.Key+InstructionSuffix, err))
 		}
 	}
 	w.finish()
 	return nil
+}
+
+// discard deletes the object Close has just made visible, after a later
+// step (cause) failed, and makes the Writer's result the error: without
+// that step the object would be unreadable or incomplete. The delete runs
+// even if the caller's context is already cancelled.
+func (w *Writer) discard(cause error) error {
+	w.finish()
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(w.parent), abortTimeout)
+	defer cancel()
+	err := fmt.Errorf("the object was written, then deleted again because %w", cause)
+	if derr := w.c.deleteKey(dctx, w.loc.Bucket, w.loc.Key); derr != nil {
+		err = errors.Join(err, fmt.Errorf("deleting it failed too, so it is visible but cannot be read correctly; write it again or remove it: %w", derr))
+	}
+	w.result = pathError("close", w.uri, err)
+	return w.result
 }
 
 func (w *Writer) finish() {

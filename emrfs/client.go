@@ -120,7 +120,13 @@ type Options struct {
 	Credentials func(ctx context.Context, op, bucket, key string) (aws.CredentialsProvider, error)
 
 	// KMS is the KMS client of CSE-KMS buckets (kms.NewFromConfig(awsCfg)).
-	// Required only when a bucket uses CSE-KMS.
+	// Required only when a bucket uses CSE-KMS. A bucket whose settings
+	// name a KMS region (fs.s3.cse.kms.region,
+	// fs.s3a.encryption.cse.kms.region) sends its calls there: the region
+	// is set in the kms.Options of every call, so the endpoint is resolved
+	// and the request signed for that region; otherwise the client's own
+	// region is used. Custom providers built by Registry get the same
+	// client in cse.ProviderConfig.KMS.
 	KMS cse.KMSAPI
 
 	// MaterialsProviders maps a CSE provider name (CSE.Provider, e.g. a

@@ -116,7 +116,7 @@ func (c *Client) provider(ctx context.Context, s *CSE) (cse.MaterialsProvider, e
 		if c.opts.KMS == nil {
 			return nil, errors.New("CSE-KMS needs a KMS client: set Options.KMS (kms.NewFromConfig(awsCfg))")
 		}
-		return cse.NewKMSProvider(c.kmsClient(), s.KMSKeyID), nil
+		return cse.NewKMSProvider(c.kmsClient(s.KMSRegion), s.KMSKeyID), nil
 	}
 	reg := c.opts.Registry
 	if reg == nil {
@@ -128,7 +128,7 @@ func (c *Client) provider(ctx context.Context, s *CSE) (cse.MaterialsProvider, e
 			props[k] = v
 		}
 	}
-	return reg.New(ctx, s.Provider, cse.ProviderConfig{Properties: props, KMS: c.kmsClient()})
+	return reg.New(ctx, s.Provider, cse.ProviderConfig{Properties: props, KMS: c.kmsClient(s.KMSRegion)})
 }
 
 // getInstruction returns the body of <key>.instruction, or nil if there is

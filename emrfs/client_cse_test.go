@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -660,5 +662,118 @@ func TestCSEInstructionFileFailures(t *testing.T) {
 	}
 	if got := string(readObject(t, c, dst)); got != "source" {
 		t.Errorf("copy = %q", got)
+	}
+}
+
+// scopeRecorder is an HTTP client that notes the credential-scope region
+// of each signed KMS request before sending it on.
+type scopeRecorder struct {
+	next aws.HTTPClient
+	mu   sync.Mutex
+	kms  []string
+}
+
+func (r *scopeRecorder) Do(req *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(req.Header.Get("X-Amz-Target"), "TrentService.") {
+		// Credential=AKID/DATE/REGION/SERVICE/aws4_request
+		_, cred, _ := strings.Cut(req.Header.Get("Authorization"), "Credential=")
+		if f := strings.Split(cred, "/"); len(f) >= 4 {
+			r.mu.Lock()
+			r.kms = append(r.kms, f[2])
+			r.mu.Unlock()
+		}
+	}
+	return r.next.Do(req)
+}
+
+func (r *scopeRecorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.kms
+	r.kms = nil
+	return out
+}
+
+// TestCSEKMSRegion: fs.s3.cse.kms.region and fs.s3a.encryption.cse.kms.region
+// choose the region every KMS call of the bucket is signed for and sent to,
+// whatever the KMS client's own region. The emulator accepts only its
+// region, us-east-1, in credential scopes.
+func TestCSEKMSRegion(t *testing.T) {
+	e := newCSEEnv(t)
+	ctx := context.Background()
+	for _, b := range []string{"emrfs-region", "other-region"} {
+		if _, err := e.api.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &scopeRecorder{next: e.stack.HTTPClient}
+	kcfg := e.stack.Config.Copy()
+	kcfg.Region = "ap-south-1"
+	kcfg.HTTPClient = rec
+	e.kms = kms.NewFromConfig(kcfg)
+	c := e.client(t, map[string]string{
+		// S3A property.
+		"fs.s3a.bucket." + testBucket + ".encryption.algorithm":      "CSE-KMS",
+		"fs.s3a.bucket." + testBucket + ".encryption.key":            "KEY",
+		"fs.s3a.bucket." + testBucket + ".encryption.cse.kms.region": "us-east-1",
+		// EMRFS property, and a bucket whose region is another.
+		"fs.s3.cse.enabled":                           "true",
+		"fs.s3.cse.encryptionMaterialsProvider":       KMSMaterialsProvider,
+		"fs.s3.cse.kms.keyId":                         "KEY",
+		"fs.s3.cse.encryptionV2.enabled":              "true",
+		"fs.s3.bucket.emrfs-region.cse.kms.region":    "us-east-1",
+		"fs.s3.bucket.other-region.cse.kms.region":    "eu-west-1",
+		"fs.s3.bucket." + testBucket + ".cse.enabled": "false",
+	})
+	for _, b := range []string{testBucket, "emrfs-region"} {
+		uri := "s3://" + b + "/region/obj"
+		writeObject(t, c, uri, []byte("regional"))
+		if got := string(readObject(t, c, uri)); got != "regional" {
+			t.Errorf("%s: read %q", b, got)
+		}
+		regions := rec.take()
+		if len(regions) < 2 { // GenerateDataKey and Decrypt at least
+			t.Errorf("%s: %d KMS requests recorded", b, len(regions))
+		}
+		for _, r := range regions {
+			if r != "us-east-1" {
+				t.Errorf("%s: KMS request signed for %s, want the configured us-east-1", b, r)
+			}
+		}
+	}
+	// The other bucket's calls go to eu-west-1, which the emulator refuses.
+	w, err := c.Create(ctx, "s3://other-region/obj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "eu-west-1") {
+		t.Errorf("Close in a bucket with KMS region eu-west-1 = %v, want the emulator to refuse that region", err)
+	}
+	for _, r := range rec.take() {
+		if r != "eu-west-1" {
+			t.Errorf("other-region: KMS request signed for %s, want eu-west-1", r)
+		}
+	}
+	// Without a region setting the client's own region (here ap-south-1).
+	writeObjectErr := func() error {
+		w, err := c.Create(ctx, "s3://plain-bucket/obj")
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write([]byte("x")); err != nil {
+			return err
+		}
+		return w.Close()
+	}
+	if err := writeObjectErr(); err == nil {
+		t.Error("a bucket without a KMS region used another region than the KMS client's")
+	}
+	for _, r := range rec.take() {
+		if r != "ap-south-1" {
+			t.Errorf("plain-bucket: KMS request signed for %s, want the client's ap-south-1", r)
+		}
 	}
 }

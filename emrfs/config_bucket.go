@@ -47,7 +47,9 @@ type CSE struct {
 	ProviderURI string
 	// KMSKeyID is the KMS key for CSE-KMS.
 	KMSKeyID string
-	// KMSRegion is the region of the KMS client; empty means the S3 client's.
+	// KMSRegion is the region the KMS calls of this bucket go to
+	// (fs.s3.cse.kms.region, fs.s3a.encryption.cse.kms.region); empty
+	// means the region of Options.KMS.
 	KMSRegion string
 	// EncryptionContext is an extra KMS encryption context for CSE-KMS data
 	// keys. No EMRFS property sets it: Go callers may.

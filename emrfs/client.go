@@ -146,6 +146,14 @@ type Options struct {
 	// cse.EMRFSCompatible() to read EMRFS's default CBC objects and to
 	// allow ranged (AES-CTR, unauthenticated) reads of GCM objects, as an
 	// EMR cluster does.
+	//
+	// fs.s3.cse.cryptoMode (CSE.CryptoMode) adjusts it per bucket:
+	// StrictAuthenticatedEncryption refuses unauthenticated content (CBC
+	// objects, ranged reads) whatever this policy allows;
+	// AuthenticatedEncryption makes partial reads of GCM objects ranged
+	// even under the default policy (not for S3A settings, which have no
+	// crypto mode); EncryptionOnly, the default, leaves the policy alone.
+	// A whole-object read is authenticated in every mode.
 	CSEPolicy *cse.Policy
 
 	// DelayedAuthentication streams the plaintext of CSE reads that run to

@@ -30,6 +30,9 @@ type cseState struct {
 	cfg *CSE
 	enc *cse.Encryptor
 	dec *cse.Decryptor
+	// ranges reports whether partial reads of content with algorithm a
+	// may be ranged (unauthenticated) GETs.
+	ranges func(a cse.Algorithm) bool
 }
 
 // cseStates caches cseState by bucket name.
@@ -53,16 +56,14 @@ func (c *Client) cseFor(ctx context.Context, b *Bucket) (*cseState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emrfs: CSE for bucket %s: %w", b.Name, err)
 	}
-	policy := defaultPolicy(b.CSE)
-	if c.opts.CSEPolicy != nil {
-		policy = *c.opts.CSEPolicy
-	}
+	policy, ranges := c.readPolicy(b.CSE)
 	ctxPairs := b.CSE.EncryptionContext
 	if !b.CSE.IsKMS() || b.CSE.MaterialsDescription != nil {
 		ctxPairs = mergeMaps(b.CSE.EncryptionContext, b.CSE.MaterialsDescription)
 	}
 	st := &cseState{
-		cfg: b.CSE,
+		cfg:    b.CSE,
+		ranges: ranges,
 		enc: cse.NewEncryptor(p, func(o *cse.EncryptorOptions) {
 			o.Policy = policy
 			o.InstructionFile = b.CSE.InstructionFile
@@ -81,6 +82,45 @@ func (c *Client) cseFor(ctx context.Context, b *Bucket) (*cseState, error) {
 	}
 	c.cse.m[b.Name] = st
 	return st, nil
+}
+
+// readPolicy returns the policy a bucket's CSE objects are read (and
+// written) with, and which partial reads may be ranged.
+//
+// The policy is Options.CSEPolicy when set, else defaultPolicy. The crypto
+// mode (fs.s3.cse.cryptoMode, CSE.CryptoMode) then applies as in the AWS
+// Java v1 client:
+//
+//   - StrictAuthenticatedEncryption: only authenticated content, whatever
+//     the policy says — CBC objects are refused and partial reads of GCM
+//     objects read and verify the whole object (never ranged);
+//   - AuthenticatedEncryption: partial reads of GCM (and key-committing)
+//     objects are ranged GETs decrypted with AES-CTR, unauthenticated, even
+//     under the default policy — set it only if the readers accept that;
+//     CBC objects still need the policy's LegacyUnauthenticated. S3A
+//     buckets report this mode (it is what S3A writes) but the S3A
+//     properties have no crypto mode, so for them it does not enable
+//     ranged reads;
+//   - EncryptionOnly (the EMRFS default): nothing changes — ranged reads
+//     happen only when the policy allows them (cse.EMRFSCompatible does).
+func (c *Client) readPolicy(s *CSE) (cse.Policy, func(cse.Algorithm) bool) {
+	explicit := c.opts.CSEPolicy != nil
+	policy := defaultPolicy(s)
+	if explicit {
+		policy = *c.opts.CSEPolicy
+	}
+	switch {
+	case s.CryptoMode == CryptoModeStrictAuthenticatedEncryption:
+		policy.LegacyUnauthenticated = false
+		return policy, func(cse.Algorithm) bool { return false }
+	case s.CryptoMode == CryptoModeAuthenticatedEncryption && !s.S3A:
+		return policy, func(a cse.Algorithm) bool {
+			return a != cse.AlgCBC || policy.CheckRange(a) == nil
+		}
+	case explicit:
+		return policy, func(a cse.Algorithm) bool { return policy.CheckRange(a) == nil }
+	}
+	return policy, func(cse.Algorithm) bool { return false }
 }
 
 // defaultPolicy is the policy of a CSE bucket when Options.CSEPolicy is nil:
@@ -179,7 +219,7 @@ func (c *Client) putInstruction(ctx context.Context, loc Location, b *Bucket, bo
 type cseObject struct {
 	content *cse.Content // nil: a plaintext object (compatibility mode)
 	size    int64        // plaintext size
-	ranged  bool         // ranged reads allowed by the policy
+	ranged  bool         // partial reads may be ranged (cseState.ranges)
 }
 
 // openCSE reads the envelope of the object described by head and recovers
@@ -203,12 +243,15 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 	content, err := st.dec.Decrypt(withObject(ctx, loc.Bucket, loc.Key), meta, instr, cse.ObjectInfo{Bucket: loc.Bucket, Key: loc.Key})
 	var pe *cse.PolicyError
 	if errors.As(err, &pe) {
+		if st.cfg.CryptoMode == CryptoModeStrictAuthenticatedEncryption && pe.Option == "Policy.LegacyUnauthenticated" {
+			return nil, fmt.Errorf("%w (fs.s3.cse.cryptoMode=StrictAuthenticatedEncryption refuses unauthenticated content whatever the policy; set another crypto mode to read it)", err)
+		}
 		return nil, fmt.Errorf("%w (with emrfs: set Options.CSEPolicy, e.g. to cse.EMRFSCompatible(), to read it as an EMR cluster does)", err)
 	}
 	if err != nil {
 		return nil, err
 	}
-	obj := &cseObject{content: content, ranged: st.dec.Policy().CheckRange(content.Algorithm) == nil}
+	obj := &cseObject{content: content, ranged: st.ranges(content.Algorithm)}
 	switch {
 	case content.PlaintextSize >= 0:
 		obj.size = content.PlaintextSize

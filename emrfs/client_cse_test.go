@@ -400,15 +400,49 @@ func TestCSEEMRFSOptions(t *testing.T) {
 		t.Errorf("%d throttled KMS calls, want 2 (retried)", throttled)
 	}
 
-	// Strict authenticated mode refuses ranged reads: ReadAt authenticates.
-	strict := e.client(t, withProps(metaMode, "fs.s3.cse.cryptoMode", "StrictAuthenticatedEncryption"))
-	f, err := strict.Open(ctx, uri)
-	if err != nil {
-		t.Fatal(err)
+	// fs.s3.cse.cryptoMode decides whether partial reads are ranged: with
+	// the last block of the object modified, a ranged ReadAt of the head
+	// returns it (unverified), an authenticated one fails. Strict mode
+	// authenticates even under a policy that allows ranged reads.
+	tamperRaw(t, e.api, "cse/opts/big", func(b []byte) { b[len(b)-20] ^= 1 })
+	compat := cse.EMRFSCompatible()
+	for _, tc := range []struct {
+		mode   string
+		policy *cse.Policy
+		ranged bool
+	}{
+		{"StrictAuthenticatedEncryption", &compat, false},
+		{"StrictAuthenticatedEncryption", nil, false},
+		{"EncryptionOnly", &compat, true},
+		{"EncryptionOnly", nil, false},
+		{"AuthenticatedEncryption", nil, true},
+	} {
+		mc := e.client(t, withProps(metaMode, "fs.s3.cse.cryptoMode", tc.mode), func(o *Options) { o.CSEPolicy = tc.policy })
+		f, err := mc.Open(ctx, uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := make([]byte, 64)
+		_, err = f.ReadAt(p, 1000)
+		f.Close()
+		if tc.ranged && (err != nil || !bytes.Equal(p, data[1000:1064])) {
+			t.Errorf("%s (policy %v): ranged ReadAt = %v", tc.mode, tc.policy, err)
+		}
+		if !tc.ranged && !errors.Is(err, cse.ErrNotAuthentic) {
+			t.Errorf("%s (policy %v): ReadAt of a modified object = %v, want cse.ErrNotAuthentic (not ranged)", tc.mode, tc.policy, err)
+		}
 	}
-	defer f.Close()
-	if f.ranged {
-		t.Error("StrictAuthenticatedEncryption allows ranged reads")
+}
+
+// tamperRaw rewrites testBucket/key with edit applied to its stored body,
+// keeping its metadata.
+func tamperRaw(t *testing.T, api *s3.Client, key string, edit func([]byte)) {
+	t.Helper()
+	out, raw := rawObject(t, api, key)
+	edit(raw)
+	if _, err := api.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key),
+		Body: bytes.NewReader(raw), Metadata: out.Metadata}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -59,9 +59,13 @@ type CSE struct {
 	InstructionFile bool
 	// DeleteInstructionFiles removes "<key>.instruction" with its object.
 	DeleteInstructionFiles bool
-	// CryptoMode is the Java v1 crypto mode: CryptoModeEncryptionOnly (CBC),
-	// CryptoModeAuthenticatedEncryption or
-	// CryptoModeStrictAuthenticatedEncryption (GCM).
+	// CryptoMode is the Java v1 crypto mode (fs.s3.cse.cryptoMode):
+	// CryptoModeEncryptionOnly (the EMRFS default),
+	// CryptoModeAuthenticatedEncryption (partial reads of GCM objects are
+	// ranged, unauthenticated) or CryptoModeStrictAuthenticatedEncryption
+	// (authenticated content only). S3A settings report
+	// AuthenticatedEncryption, without enabling ranged reads. See
+	// Options.CSEPolicy.
 	CryptoMode string
 	// V2 writes AES-GCM with the kms+context key wrap
 	// (fs.s3.cse.encryptionV2.enabled; always true for S3A).

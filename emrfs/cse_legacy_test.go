@@ -1,0 +1,160 @@
+//lint:file-ignore SA1019 objects of the deprecated aws-sdk-go v1 s3crypto V1 client (AES-CBC, legacy kms wrap) are what this file reads.
+
+package emrfs_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	v1aws "github.com/aws/aws-sdk-go/aws"
+	v1creds "github.com/aws/aws-sdk-go/aws/credentials"
+	v1session "github.com/aws/aws-sdk-go/aws/session"
+	v1kms "github.com/aws/aws-sdk-go/service/kms"
+	v1s3 "github.com/aws/aws-sdk-go/service/s3"
+	"github.com/aws/aws-sdk-go/service/s3/s3crypto"
+
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/emrs3/emrs3/cse"
+	"github.com/emrs3/emrs3/emrfs"
+	"github.com/emrs3/emrs3/emrfs/emrfstest"
+)
+
+// v1Put writes bucket/key with the aws-sdk-go v1 s3crypto V1 encryption
+// client and KMS (x-amz-key-v2, wrap "kms", the content cipher of cbc ?
+// AES/CBC/PKCS5Padding : AES/GCM/NoPadding), as EMRFS does by default.
+func v1Put(t *testing.T, st *emrfstest.Stack, keyID, bucket, key string, data []byte, cbc bool) {
+	t.Helper()
+	c, err := st.Config.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := v1session.NewSession(&v1aws.Config{
+		Region: v1aws.String(st.Region), Endpoint: v1aws.String(st.URL), S3ForcePathStyle: v1aws.Bool(true),
+		Credentials: v1creds.NewStaticCredentials(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
+		HTTPClient:  st.HTTPClient,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := s3crypto.NewKMSKeyGenerator(v1kms.New(sess), keyID)
+	builder := s3crypto.AESGCMContentCipherBuilder(gen)
+	if cbc {
+		builder = s3crypto.AESCBCContentCipherBuilder(gen, s3crypto.AESCBCPadder)
+	}
+	if _, err := s3crypto.NewEncryptionClient(sess, builder).PutObject(&v1s3.PutObjectInput{
+		Bucket: v1aws.String(bucket), Key: v1aws.String(key), Body: bytes.NewReader(data),
+	}); err != nil {
+		t.Fatalf("s3crypto V1 PutObject %s: %v", key, err)
+	}
+}
+
+// newClient returns a client of st configured with props (name, value, ...).
+func newClient(t *testing.T, st *emrfstest.Stack, kv []string, optFns ...func(*emrfs.Options)) *emrfs.Client {
+	t.Helper()
+	cfg := emrfs.NewConfig()
+	for i := 0; i+1 < len(kv); i += 2 {
+		cfg.Set(kv[i], kv[i+1])
+	}
+	c, err := emrfs.New(s3.NewFromConfig(st.Config, st.S3Options), cfg, append([]func(*emrfs.Options){func(o *emrfs.Options) {
+		o.KMS = kms.NewFromConfig(st.Config)
+		o.TempDir = t.TempDir()
+	}}, optFns...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func withPolicy(p cse.Policy) func(*emrfs.Options) {
+	return func(o *emrfs.Options) { o.CSEPolicy = &p }
+}
+
+// readHead opens uri and reads its first n bytes with ReadAt.
+func readHead(c *emrfs.Client, uri string, n int) ([]byte, error) {
+	f, err := c.Open(context.Background(), uri)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p := make([]byte, n)
+	_, err = f.ReadAt(p, 0)
+	return p, err
+}
+
+// TestCSECryptoModes: what fs.s3.cse.cryptoMode does to reads. A GCM object
+// whose last block was modified tells a ranged partial read (the head comes
+// back, unverified) from an authenticated one (cse.ErrNotAuthentic); a CBC
+// object of the s3crypto V1 client tells whether unauthenticated content is
+// read at all.
+func TestCSECryptoModes(t *testing.T) {
+	st, writer, keyID := cseStackKey(t)
+	ctx := context.Background()
+	api := s3.NewFromConfig(st.Config, st.S3Options)
+	data := randomData(3, 100_000)
+	if err := put(t, writer, ctx, "s3://data/gcm", data); err != nil {
+		t.Fatal(err)
+	}
+	tamper(t, api, "data", "gcm", func(b []byte) { b[len(b)-20] ^= 1 })
+	v1Put(t, st, keyID, "data", "cbc", data, true)
+
+	emrfsProps := func(mode string) []string {
+		kv := []string{
+			"fs.s3.cse.enabled", "true",
+			"fs.s3.cse.encryptionMaterialsProvider", emrfs.KMSMaterialsProvider,
+			"fs.s3.cse.kms.keyId", keyID,
+		}
+		if mode != "" {
+			kv = append(kv, "fs.s3.cse.cryptoMode", mode)
+		}
+		return kv
+	}
+	s3aProps := []string{"fs.s3a.encryption.algorithm", "CSE-KMS", "fs.s3a.encryption.key", keyID}
+	compat := cse.EMRFSCompatible()
+	for _, tc := range []struct {
+		name      string
+		props     []string
+		policy    *cse.Policy
+		rangedGCM bool // the head of the tampered GCM object is returned
+		readsCBC  bool
+	}{
+		{"default", emrfsProps(""), nil, false, false},
+		{"EncryptionOnly", emrfsProps("EncryptionOnly"), nil, false, false},
+		{"AuthenticatedEncryption", emrfsProps("AuthenticatedEncryption"), nil, true, false},
+		{"StrictAuthenticatedEncryption", emrfsProps("StrictAuthenticatedEncryption"), nil, false, false},
+		{"EMRFSCompatible", emrfsProps(""), &compat, true, true},
+		{"EMRFSCompatible+AuthenticatedEncryption", emrfsProps("AuthenticatedEncryption"), &compat, true, true},
+		{"EMRFSCompatible+StrictAuthenticatedEncryption", emrfsProps("StrictAuthenticatedEncryption"), &compat, false, false},
+		{"S3A", s3aProps, nil, false, false},
+	} {
+		var opts []func(*emrfs.Options)
+		if tc.policy != nil {
+			opts = append(opts, withPolicy(*tc.policy))
+		}
+		c := newClient(t, st, tc.props, opts...)
+		head, err := readHead(c, "s3://data/gcm", 100)
+		switch {
+		case tc.rangedGCM && (err != nil || !bytes.Equal(head, data[:100])):
+			t.Errorf("%s: ranged ReadAt of the head = %v, want the head (unauthenticated)", tc.name, err)
+		case !tc.rangedGCM && !errors.Is(err, cse.ErrNotAuthentic):
+			t.Errorf("%s: ReadAt of the head = %v, want cse.ErrNotAuthentic (authenticated partial read)", tc.name, err)
+		}
+		if _, err := read(c, ctx, "s3://data/gcm"); !errors.Is(err, cse.ErrNotAuthentic) {
+			t.Errorf("%s: whole read of the tampered object = %v, want cse.ErrNotAuthentic", tc.name, err)
+		}
+		got, err := read(c, ctx, "s3://data/cbc")
+		var pe *cse.PolicyError
+		switch {
+		case tc.readsCBC && (err != nil || !bytes.Equal(got, data)):
+			t.Errorf("%s: CBC object: %v", tc.name, err)
+		case !tc.readsCBC && !errors.As(err, &pe):
+			t.Errorf("%s: CBC object = %v, want a *cse.PolicyError", tc.name, err)
+		case !tc.readsCBC && strings.Contains(tc.name, "Strict") && !strings.Contains(err.Error(), "StrictAuthenticatedEncryption"):
+			t.Errorf("%s: the error does not name the crypto mode: %v", tc.name, err)
+		}
+	}
+}

@@ -142,7 +142,9 @@ type Options struct {
 	// means the safe default: GCM content only, whole objects authenticated
 	// before any plaintext is returned (Seek and ReadAt re-read and verify
 	// the object), V2 written; a bucket that writes the legacy kms wrap
-	// (EMRFS without fs.s3.cse.encryptionV2.enabled) also reads it. Set
+	// (EMRFS without fs.s3.cse.encryptionV2.enabled) also reads it, and a
+	// bucket with fs.s3a.encryption.cse.v1.compatibility.enabled reads
+	// legacy wraps and CBC content as S3A does with it. Set
 	// cse.EMRFSCompatible() to read EMRFS's default CBC objects and to
 	// allow ranged (AES-CTR, unauthenticated) reads of GCM objects, as an
 	// EMR cluster does.

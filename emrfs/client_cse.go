@@ -120,17 +120,30 @@ func (c *Client) readPolicy(s *CSE) (cse.Policy, func(cse.Algorithm) bool) {
 	case explicit:
 		return policy, func(a cse.Algorithm) bool { return policy.CheckRange(a) == nil }
 	}
+	// The default policy never ranges, even when the compatibility option
+	// lets it read CBC content.
 	return policy, func(cse.Algorithm) bool { return false }
 }
 
 // defaultPolicy is the policy of a CSE bucket when Options.CSEPolicy is nil:
 // the safe default of the AWS clients — no unauthenticated content (CBC
-// objects, ranged reads of GCM objects) — except that a bucket configured
-// to write the legacy kms wrap (EMRFS without fs.s3.cse.encryptionV2.enabled)
-// also reads it. Content stays authenticated either way: GCM only, so the
-// kms wrap's missing content-algorithm binding cannot be used to downgrade.
+// objects, ranged reads of GCM objects) — except that:
+//
+//   - a bucket configured to write the legacy kms wrap (EMRFS without
+//     fs.s3.cse.encryptionV2.enabled) also reads it. Content stays
+//     authenticated: GCM only, so the kms wrap's missing content-algorithm
+//     binding cannot be used to downgrade;
+//   - a bucket with fs.s3a.encryption.cse.v1.compatibility.enabled
+//     (CSE.Compatibility) reads what S3A reads with that option: objects
+//     of the V1 clients and EMRFS — the legacy wraps (kms, V1 raw key
+//     encryption) and unauthenticated AES-CBC content — as well as
+//     unencrypted objects.
 func defaultPolicy(s *CSE) cse.Policy {
-	return cse.Policy{LegacyWrapping: s.IsKMS() && !s.V2 && !s.S3A}
+	p := cse.Policy{LegacyWrapping: s.IsKMS() && !s.V2 && !s.S3A}
+	if s.Compatibility {
+		p.LegacyWrapping, p.LegacyUnauthenticated = true, true
+	}
+	return p
 }
 
 func mergeMaps(a, b map[string]string) map[string]string {
@@ -246,7 +259,7 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 		if st.cfg.CryptoMode == CryptoModeStrictAuthenticatedEncryption && pe.Option == "Policy.LegacyUnauthenticated" {
 			return nil, fmt.Errorf("%w (fs.s3.cse.cryptoMode=StrictAuthenticatedEncryption refuses unauthenticated content whatever the policy; set another crypto mode to read it)", err)
 		}
-		return nil, fmt.Errorf("%w (with emrfs: set Options.CSEPolicy, e.g. to cse.EMRFSCompatible(), to read it as an EMR cluster does)", err)
+		return nil, fmt.Errorf("%w (with emrfs: set Options.CSEPolicy, e.g. to cse.EMRFSCompatible(), to read it as an EMR cluster does, or %s=true to read what S3A reads)", err, s3aPrefix+aCSECompat)
 	}
 	if err != nil {
 		return nil, err

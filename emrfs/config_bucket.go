@@ -70,9 +70,12 @@ type CSE struct {
 	// V2 writes AES-GCM with the kms+context key wrap
 	// (fs.s3.cse.encryptionV2.enabled; always true for S3A).
 	V2 bool
-	// Compatibility lets reads return objects that are not client-side
-	// encrypted (and V1-format objects) instead of failing
-	// (fs.s3a.encryption.cse.v1.compatibility.enabled).
+	// Compatibility reads what S3A reads with
+	// fs.s3a.encryption.cse.v1.compatibility.enabled: objects that are not
+	// client-side encrypted, and, under the default policy, the objects of
+	// the V1 encryption clients and EMRFS — legacy key wraps (kms, V1 raw
+	// key encryption) and unauthenticated AES-CBC content. It does not make
+	// partial reads ranged.
 	Compatibility bool
 	// MaterialsDescriptionEnabled hands the object's S3 URI ("Path", and
 	// "DstPath" on rename/copy) and the cluster id ("JobflowId") to the

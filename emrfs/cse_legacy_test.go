@@ -16,6 +16,7 @@ import (
 	v1s3 "github.com/aws/aws-sdk-go/service/s3"
 	"github.com/aws/aws-sdk-go/service/s3/s3crypto"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -156,5 +157,62 @@ func TestCSECryptoModes(t *testing.T) {
 		case !tc.readsCBC && strings.Contains(tc.name, "Strict") && !strings.Contains(err.Error(), "StrictAuthenticatedEncryption"):
 			t.Errorf("%s: the error does not name the crypto mode: %v", tc.name, err)
 		}
+	}
+}
+
+// TestCSECompatibilityV1: with fs.s3a.encryption.cse.v1.compatibility.enabled
+// an S3A CSE-KMS bucket reads what S3A reads — objects of the V1 encryption
+// client (legacy kms wrap; AES-CBC or AES-GCM) — as well as unencrypted
+// ones; without it they are refused with a *cse.PolicyError naming the
+// option.
+func TestCSECompatibilityV1(t *testing.T) {
+	st, _, keyID := cseStackKey(t)
+	ctx := context.Background()
+	data := randomData(4, 70_001)
+	v1Put(t, st, keyID, "data", "v1-cbc", data, true)
+	v1Put(t, st, keyID, "data", "v1-gcm", data, false)
+	api := s3.NewFromConfig(st.Config, st.S3Options)
+	if _, err := api.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String("plain"), Body: bytes.NewReader(data)}); err != nil {
+		t.Fatal(err)
+	}
+	props := []string{"fs.s3a.encryption.algorithm", "CSE-KMS", "fs.s3a.encryption.key", keyID}
+	strict := newClient(t, st, props)
+	compat := newClient(t, st, append(props, "fs.s3a.encryption.cse.v1.compatibility.enabled", "true"))
+	for _, key := range []string{"v1-cbc", "v1-gcm", "plain"} {
+		uri := "s3://data/" + key
+		_, err := read(strict, ctx, uri)
+		var pe *cse.PolicyError
+		if key == "plain" {
+			if !errors.Is(err, emrfs.ErrNotEncrypted) {
+				t.Errorf("%s without compatibility = %v, want emrfs.ErrNotEncrypted", key, err)
+			}
+		} else if !errors.As(err, &pe) || !strings.Contains(err.Error(), "fs.s3a.encryption.cse.v1.compatibility.enabled") {
+			t.Errorf("%s without compatibility = %v, want a *cse.PolicyError naming the option", key, err)
+		}
+		got, err := read(compat, ctx, uri)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s with compatibility: %d bytes, %v", key, len(got), err)
+		}
+		fi, err := compat.Stat(ctx, uri)
+		if err != nil || fi.Size() != int64(len(data)) {
+			t.Errorf("%s with compatibility: Stat = %v, %v", key, fi, err)
+		}
+		// Partial reads are authenticated where possible: not ranged.
+		p := make([]byte, 1000)
+		f, err := compat.Open(ctx, uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ReadAt(p, 5000); err != nil || !bytes.Equal(p, data[5000:6000]) {
+			t.Errorf("%s with compatibility: ReadAt: %v", key, err)
+		}
+		f.Close()
+	}
+	// A V1 CBC object whose padding was modified fails: flipping the last
+	// byte of the block before the last flips the padding byte (15 for
+	// 70,001 bytes) to 0xf0, which no padding has.
+	tamper(t, api, "data", "v1-cbc", func(b []byte) { b[len(b)-17] ^= 0xff })
+	if _, err := read(compat, ctx, "s3://data/v1-cbc"); !errors.Is(err, cse.ErrNotAuthentic) {
+		t.Errorf("CBC object with a broken padding = %v, want cse.ErrNotAuthentic", err)
 	}
 }

@@ -181,6 +181,14 @@ type Options struct {
 	// ReadRetries is how many times a GET broken mid-stream is resumed
 	// without progress before the read fails. Default 3.
 	ReadRetries int
+
+	// JobflowID is the EMR cluster id (j-...) that EMRFS puts in the
+	// materials description as "JobflowId", next to "Path" (and "DstPath"),
+	// in buckets with fs.s3.cse.materialsDescription.enabled. EMRFS reads
+	// it from the node it runs on (/mnt/var/lib/info/job-flow.json); a Go
+	// program is told. Empty (the default) leaves JobflowId out, as EMRFS
+	// does when it has no cluster id.
+	JobflowID string
 }
 
 // Client reads and writes S3 objects the way EMRFS does, applying the

@@ -811,3 +811,42 @@ func TestCSEKMSRegion(t *testing.T) {
 		}
 	}
 }
+
+// TestCSEJobflowID: with fs.s3.cse.materialsDescription.enabled the
+// materials description (here the KMS context) carries JobflowId from
+// Options.JobflowID, on writes and re-encrypting copies; without it the key
+// is left out.
+func TestCSEJobflowID(t *testing.T) {
+	e := newCSEEnv(t)
+	ctx := context.Background()
+	props := withProps(emrfsCSEInstruction, "fs.s3.cse.materialsDescription.enabled", "true")
+	for _, id := range []string{"j-2AXXXXXXGAPLF", ""} {
+		c := e.client(t, props, func(o *Options) { o.JobflowID = id })
+		src := "s3://" + testBucket + "/jobflow/src" + id
+		writeObject(t, c, src, []byte("described"))
+		if err := c.Copy(ctx, src, src+"-copy"); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(readObject(t, c, src+"-copy")); got != "described" {
+			t.Errorf("copy = %q", got)
+		}
+		var writes int
+		for _, call := range e.stack.KMS.Audit() {
+			ec := call.EncryptionContext
+			if call.Operation != "GenerateDataKey" || ec["Path"] != src {
+				continue
+			}
+			writes++
+			got, ok := ec["JobflowId"]
+			if id != "" && got != id {
+				t.Errorf("GenerateDataKey context %v: JobflowId %q, want %q", ec, got, id)
+			}
+			if id == "" && ok {
+				t.Errorf("GenerateDataKey context %v has a JobflowId without Options.JobflowID", ec)
+			}
+		}
+		if writes != 2 { // the write and the copy
+			t.Errorf("JobflowID %q: %d GenerateDataKey calls for %s, want 2", id, writes, src)
+		}
+	}
+}

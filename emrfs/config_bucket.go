@@ -78,8 +78,8 @@ type CSE struct {
 	// partial reads ranged.
 	Compatibility bool
 	// MaterialsDescriptionEnabled hands the object's S3 URI ("Path", and
-	// "DstPath" on rename/copy) and the cluster id ("JobflowId") to the
-	// provider in the materials description
+	// "DstPath" on rename/copy) and the cluster id ("JobflowId", from
+	// Options.JobflowID) to the provider in the materials description
 	// (fs.s3.cse.materialsDescription.enabled).
 	MaterialsDescriptionEnabled bool
 	// MaterialsDescription holds extra entries for the materials

@@ -90,11 +90,16 @@ func newWriter(ctx context.Context, c *Client, loc Location, b *Bucket, o Create
 func (w *Writer) startCSE(size int64) error {
 	obj := cse.ObjectInfo{Bucket: w.loc.Bucket, Key: w.loc.Key, PlaintextSize: size}
 	if w.cse.cfg.MaterialsDescriptionEnabled {
-		// EMRFS hands the object's URI to the provider as "Path".
+		// EMRFS hands the object's URI to the provider as "Path" (the
+		// source's, with the destination as "DstPath", on a copy), and
+		// the cluster id as "JobflowId" when it has one.
 		path := "s3://" + w.loc.Bucket + "/" + w.loc.Key
 		obj.EncryptionContext = map[string]string{"Path": path}
 		if w.opts.copyFrom != "" {
 			obj.EncryptionContext = map[string]string{"Path": w.opts.copyFrom, "DstPath": path}
+		}
+		if id := w.c.opts.JobflowID; id != "" {
+			obj.EncryptionContext["JobflowId"] = id
 		}
 	}
 	env, content, err := w.cse.enc.Encrypt(withObject(w.ctx, w.loc.Bucket, w.loc.Key), obj)

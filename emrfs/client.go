@@ -189,6 +189,17 @@ type Options struct {
 	// program is told. Empty (the default) leaves JobflowId out, as EMRFS
 	// does when it has no cluster id.
 	JobflowID string
+
+	// Bucket, when set, is called with the encryption each bucket resolves
+	// to from the configuration, before an operation uses it, and may
+	// change it: set what no property reaches (SSE.BucketKey,
+	// CSE.EncryptionContext, CSE.MaterialsDescription) or replace b.SSE or
+	// b.CSE. b and what it points to are fresh for every call and belong
+	// to the function. It is called for every operation and must give the
+	// same result for the same bucket name: the CSE machinery of a bucket
+	// (provider, policy, context) is built once, from the first result.
+	// Leaving both SSE and CSE set fails the operation.
+	Bucket func(b *Bucket)
 }
 
 // Client reads and writes S3 objects the way EMRFS does, applying the
@@ -259,6 +270,12 @@ func (c *Client) target(op, uri string) (Location, *Bucket, error) {
 	}
 	if b == nil {
 		b = &Bucket{Name: loc.Bucket}
+	}
+	if c.opts.Bucket != nil {
+		c.opts.Bucket(b)
+		if b.SSE != nil && b.CSE != nil {
+			return Location{}, nil, &fs.PathError{Op: op, Path: uri, Err: fmt.Errorf("emrfs: Options.Bucket left both SSE (%s) and CSE (%s) set for bucket %s; they are mutually exclusive: set one of them to nil", b.SSE, b.CSE, loc.Bucket)}
+		}
 	}
 	return loc, b, nil
 }

@@ -850,3 +850,42 @@ func TestCSEJobflowID(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionsBucketCSE: Options.Bucket sets a CSE-KMS encryption context and
+// materials-description entries, which no property sets: they reach the
+// KMS context of each new object, and a reader expecting another context
+// refuses the object.
+func TestOptionsBucketCSE(t *testing.T) {
+	e := newCSEEnv(t)
+	ctx := context.Background()
+	withContext := func(ec map[string]string) func(*Options) {
+		return func(o *Options) {
+			o.Bucket = func(b *Bucket) {
+				if b.CSE != nil {
+					b.CSE.EncryptionContext = ec
+					b.CSE.MaterialsDescription = map[string]string{"team": "etl"}
+				}
+			}
+		}
+	}
+	c := e.client(t, s3aCSE, withContext(map[string]string{"project": "alpha"}))
+	uri := "s3://" + testBucket + "/hook/obj"
+	writeObject(t, c, uri, []byte("in context"))
+	var seen bool
+	for _, call := range e.stack.KMS.Audit() {
+		if call.Operation == "GenerateDataKey" && call.EncryptionContext["project"] == "alpha" && call.EncryptionContext["team"] == "etl" {
+			seen = true
+		}
+	}
+	if !seen {
+		t.Errorf("no GenerateDataKey with the hook's context: %+v", e.stack.KMS.Audit())
+	}
+	if got := string(readObject(t, c, uri)); got != "in context" {
+		t.Errorf("read %q", got)
+	}
+	other := e.client(t, s3aCSE, withContext(map[string]string{"project": "beta"}))
+	var mismatch *cse.ContextMismatchError
+	if _, err := other.Open(ctx, uri); !errors.As(err, &mismatch) {
+		t.Errorf("Open expecting another context = %v, want a *cse.ContextMismatchError", err)
+	}
+}

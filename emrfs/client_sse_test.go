@@ -60,7 +60,9 @@ func newRecordingS3(tb testing.TB) (*s3.Client, *recorder) {
 		h := r.Header.Clone()
 		// The bucket, so that a check is not confused by a request of an
 		// earlier step that reaches the server late (a cancelled part).
-		h.Set("X-Test-Bucket", strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0])
+		bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		h.Set("X-Test-Bucket", bucket)
+		h.Set("X-Test-Key", key)
 		rec.mu.Lock()
 		rec.seen[s3Op(r)] = append(rec.seen[s3Op(r)], h)
 		rec.mu.Unlock()
@@ -180,5 +182,68 @@ func TestSSECMultipartOnStack(t *testing.T) {
 	}
 	if completes != 1 {
 		t.Errorf("%d CompleteMultipartUpload requests, want 1", completes)
+	}
+}
+
+// TestOptionsBucketSSE: Options.Bucket reaches settings no property sets —
+// an SSE-KMS bucket key here — on every write request, and a hook that
+// leaves SSE and CSE both set fails the operation.
+func TestOptionsBucketSSE(t *testing.T) {
+	api, rec := newRecordingS3(t)
+	cfg := NewConfig()
+	cfg.Set("fs.s3a.bucket.kms-bucket.encryption.algorithm", "SSE-KMS")
+	cfg.Set("fs.s3a.bucket.kms-bucket.encryption.key", "alias/data")
+	c, err := New(api, cfg, func(o *Options) {
+		o.PartSize = MinPartSize
+		o.Bucket = func(b *Bucket) {
+			if b.SSE != nil && b.SSE.Kind == SSEKMS {
+				b.SSE.BucketKey = aws.Bool(true)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeObject(t, c, "s3://kms-bucket/small", []byte("small"))
+	writeObject(t, c, "s3://kms-bucket/big", randomBytes(MinPartSize+1, 4))
+	if err := c.Copy(context.Background(), "s3://kms-bucket/small", "s3://kms-bucket/copy"); err != nil {
+		t.Fatal(err)
+	}
+	writeObject(t, c, "s3://"+testBucket+"/plain", []byte("plain"))
+	rec.mu.Lock()
+	seen := rec.seen
+	rec.mu.Unlock()
+	for _, op := range []string{"PutObject", "CreateMultipartUpload", "CopyObject"} {
+		var n int
+		for _, h := range seen[op] {
+			if h.Get("X-Test-Key") == "" {
+				continue // CreateBucket
+			}
+			got := h.Get("X-Amz-Server-Side-Encryption-Bucket-Key-Enabled")
+			switch h.Get("X-Test-Bucket") {
+			case "kms-bucket":
+				n++
+				if got != "true" {
+					t.Errorf("%s to kms-bucket: bucket-key-enabled %q, want true", op, got)
+				}
+			default:
+				if got != "" {
+					t.Errorf("%s to a bucket without SSE-KMS: bucket-key-enabled %q", op, got)
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("no %s to kms-bucket seen", op)
+		}
+	}
+
+	both, err := New(api, cfg, func(o *Options) {
+		o.Bucket = func(b *Bucket) { b.CSE = &CSE{Provider: KMSMaterialsProvider, KMSKeyID: "k"} }
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := both.Stat(context.Background(), "s3://kms-bucket/small"); err == nil || !strings.Contains(err.Error(), "mutually exclusive") {
+		t.Errorf("Stat with SSE and CSE both set by Options.Bucket = %v", err)
 	}
 }

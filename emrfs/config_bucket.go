@@ -52,7 +52,8 @@ type CSE struct {
 	// means the region of Options.KMS.
 	KMSRegion string
 	// EncryptionContext is an extra KMS encryption context for CSE-KMS data
-	// keys. No EMRFS property sets it: Go callers may.
+	// keys. No EMRFS property sets it: Go callers may, with
+	// Options.Bucket.
 	EncryptionContext map[string]string
 	// InstructionFile stores the envelope in "<key>.instruction" instead of
 	// the object's metadata (fs.s3.cse.cryptoStorageMode=InstructionFile).
@@ -84,7 +85,7 @@ type CSE struct {
 	MaterialsDescriptionEnabled bool
 	// MaterialsDescription holds extra entries for the materials
 	// description handed to the provider. No property sets it: Go callers
-	// may.
+	// may, with Options.Bucket.
 	MaterialsDescription map[string]string
 	// AddUnencryptedLength adds x-amz-unencrypted-content-length after a
 	// multipart upload (fs.s3.multipart.cse.add.unencrypted.length).

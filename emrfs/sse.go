@@ -49,7 +49,8 @@ type SSE struct {
 	// Context is the SSE-KMS / DSSE-KMS encryption context. It is sent as
 	// base64-encoded JSON and appears in CloudTrail: it is not secret.
 	Context map[string]string
-	// BucketKey, when non-nil, sets BucketKeyEnabled on SSE-KMS writes.
+	// BucketKey, when non-nil, sets BucketKeyEnabled on SSE-KMS writes. No
+	// property sets it: Go callers may, with Options.Bucket.
 	BucketKey *bool
 
 	// customer holds the SSE-C key; behind a pointer so that printing an

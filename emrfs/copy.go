@@ -236,7 +236,9 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 	uploadID := cout.UploadId
 	defer func() {
 		if err != nil {
-			c.abortUpload(ctx, dloc, aws.ToString(uploadID))
+			if aerr := c.abortUpload(ctx, dloc, aws.ToString(uploadID)); aerr != nil {
+				err = errors.Join(err, aerr)
+			}
 		}
 	}()
 
@@ -296,18 +298,23 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 }
 
 // abortUpload aborts a multipart upload, even if ctx is already cancelled.
-func (c *Client) abortUpload(ctx context.Context, loc Location, uploadID string) {
+// An upload that no longer exists counts as aborted.
+func (c *Client) abortUpload(ctx context.Context, loc Location, uploadID string) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
 	ro, err := c.reqOpts(actx, "AbortMultipartUpload", loc.Bucket, loc.Key)
-	if err != nil {
-		return
+	if err == nil {
+		_, err = c.s3.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+			Bucket:   aws.String(loc.Bucket),
+			Key:      aws.String(loc.Key),
+			UploadId: aws.String(uploadID),
+		}, ro...)
 	}
-	_, _ = c.s3.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
-		Bucket:   aws.String(loc.Bucket),
-		Key:      aws.String(loc.Key),
-		UploadId: aws.String(uploadID),
-	}, ro...)
+	if err == nil || isNotExist(err) {
+		return nil
+	}
+	return fmt.Errorf("emrfs: aborting multipart upload %s of %s failed, so its parts stay in the bucket (billed, invisible) until it is aborted again or a lifecycle rule (AbortIncompleteMultipartUpload) removes it: %w",
+		uploadID, Location{Scheme: "s3", Bucket: loc.Bucket, Key: loc.Key}, err)
 }
 
 // Rename copies src to dst (see Copy) and then removes src (see Remove,

@@ -27,6 +27,12 @@ const abortTimeout = time.Minute
 // Writer streams an object to S3; see Client.Create. Write and Close must
 // not be called concurrently. It holds at most PartSize*(Concurrency+1)
 // bytes of data in memory.
+//
+// When the context given to Create is cancelled, the Writer stops: if a
+// Write or Close is running it fails with the context's error; if none is,
+// the multipart upload is aborted right away, without waiting for the
+// caller to call Write, Close or Abort again, and those calls then return
+// the error.
 type Writer struct {
 	c    *Client
 	uri  string
@@ -37,6 +43,11 @@ type Writer struct {
 	parent context.Context
 	ctx    context.Context // cancelled on the first failure
 	cancel context.CancelCauseFunc
+
+	// life is held by Write, Close, Abort and onCancel, so that the
+	// cancellation callback never runs in the middle of one of them.
+	life      sync.Mutex
+	stopAfter func() bool // unregisters onCancel
 
 	partSize int64
 	buf      []byte      // the part being filled
@@ -82,7 +93,21 @@ func newWriter(ctx context.Context, c *Client, loc Location, b *Bucket, o Create
 		w.partSize &^= 15
 		w.bufCap = w.partSize + 16
 	}
+	w.stopAfter = context.AfterFunc(ctx, w.onCancel)
 	return w
+}
+
+// onCancel runs when the caller's context is cancelled. A Write or Close in
+// progress sees the cancellation itself (its waits and requests use a
+// context derived from the caller's) and fails; otherwise the caller may
+// never come back, so the upload is aborted here.
+func (w *Writer) onCancel() {
+	w.life.Lock()
+	defer w.life.Unlock()
+	if w.done {
+		return
+	}
+	_ = w.fail("write", w.parent.Err())
 }
 
 // startCSE creates the envelope and content key of the object, of
@@ -141,6 +166,8 @@ func (w *Writer) firstErr() error {
 // Write buffers p, uploading each full part in the background. On error the
 // upload is already aborted and Close returns the same error.
 func (w *Writer) Write(p []byte) (int, error) {
+	w.life.Lock()
+	defer w.life.Unlock()
 	if w.done {
 		if w.result != nil {
 			return 0, w.result
@@ -308,10 +335,14 @@ func (w *Writer) uploadPart(num int32, buf []byte) error {
 	return nil
 }
 
-// fail aborts the upload and records err as the Writer's result.
+// fail aborts the upload and records err as the Writer's result, with the
+// abort's own failure if it failed.
 func (w *Writer) fail(op string, err error) error {
-	w.abort()
+	if aerr := w.abort(); aerr != nil {
+		err = errors.Join(err, aerr)
+	}
 	w.done = true
+	w.stopAfter()
 	w.result = pathError(op, w.uri, err)
 	return w.result
 }
@@ -334,29 +365,40 @@ func (w *Writer) recycle() {
 }
 
 // abort stops background uploads and aborts the multipart upload, if any.
-// The abort request runs even if the caller's context is cancelled.
-func (w *Writer) abort() {
+// The abort request runs even if the caller's context is cancelled; its
+// failure is returned.
+func (w *Writer) abort() error {
 	w.cancel(errAborted)
 	w.wg.Wait()
 	w.recycle()
 	w.content.Wipe()
 	if w.uploadID == "" {
-		return
+		return nil
 	}
-	w.c.abortUpload(w.parent, w.loc, w.uploadID)
+	err := w.c.abortUpload(w.parent, w.loc, w.uploadID)
 	w.uploadID = ""
+	return err
 }
 
 // Abort discards everything written: background uploads stop, the multipart
 // upload (if started) is aborted, and no object is created. Close after
-// Abort returns an error.
+// Abort returns an error. Abort returns nil once the Writer is done; it
+// returns an error only when AbortMultipartUpload failed, in which case
+// the upload's parts stay in the bucket (without becoming an object) until
+// they are aborted again or a bucket lifecycle rule removes them.
 func (w *Writer) Abort() error {
+	w.life.Lock()
+	defer w.life.Unlock()
 	if w.done {
 		return nil
 	}
-	w.abort()
+	err := w.abort()
 	w.done = true
+	w.stopAfter()
 	w.result = &fs.PathError{Op: "write", Path: w.uri, Err: errAborted}
+	if err != nil {
+		return &fs.PathError{Op: "abort", Path: w.uri, Err: err}
+	}
 	return nil
 }
 
@@ -365,6 +407,8 @@ func (w *Writer) Abort() error {
 // step after the object became visible failed and the object was deleted
 // again (see Client.Create).
 func (w *Writer) Close() error {
+	w.life.Lock()
+	defer w.life.Unlock()
 	if w.done {
 		if w.result != nil {
 			return w.result
@@ -426,6 +470,7 @@ func (w *Writer) discard(cause error) error {
 
 func (w *Writer) finish() {
 	w.done = true
+	w.stopAfter()
 	w.wg.Wait()
 	w.recycle()
 	w.content.Wipe()

@@ -281,32 +281,58 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 }
 
 // cbcSize finds the plaintext size of a CBC object from its last 32 bytes.
+// A tail GET whose body breaks is sent again, up to ReadRetries times.
 func (c *Client) cbcSize(ctx context.Context, loc Location, b *Bucket, head *s3.HeadObjectOutput, content *cse.Content) (int64, error) {
 	n := aws.ToInt64(head.ContentLength)
 	if n < 16 || n%16 != 0 {
 		return 0, fmt.Errorf("emrfs: CBC object of %d bytes is not a whole number of blocks", n)
 	}
 	tailLen := min(n, 32)
-	ro, err := c.reqOpts(ctx, "GetObject", loc.Bucket, loc.Key)
+	tail := make([]byte, tailLen)
+	var err error
+	for attempt := 0; attempt <= c.opts.ReadRetries; attempt++ {
+		if err = c.getTail(ctx, loc, b, head, tail); err == nil || ctx.Err() != nil {
+			break
+		}
+		var broken *brokenTailError
+		if !errors.As(err, &broken) {
+			break // the GET itself failed: not a transient body error
+		}
+	}
 	if err != nil {
 		return 0, err
 	}
+	return cse.CBCPlaintextSize(n, tail, content.Key, content.IV)
+}
+
+// brokenTailError is a tail GET whose body ended early or broke.
+type brokenTailError struct{ err error }
+
+func (e *brokenTailError) Error() string { return "reading the last blocks: " + e.err.Error() }
+func (e *brokenTailError) Unwrap() error { return e.err }
+
+// getTail reads the last len(tail) bytes of the object described by head.
+func (c *Client) getTail(ctx context.Context, loc Location, b *Bucket, head *s3.HeadObjectOutput, tail []byte) error {
+	n := aws.ToInt64(head.ContentLength)
+	ro, err := c.reqOpts(ctx, "GetObject", loc.Bucket, loc.Key)
+	if err != nil {
+		return err
+	}
 	in := &s3.GetObjectInput{
 		Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key),
-		Range:   aws.String(fmt.Sprintf("bytes=%d-%d", n-tailLen, n-1)),
+		Range:   aws.String(fmt.Sprintf("bytes=%d-%d", n-int64(len(tail)), n-1)),
 		IfMatch: head.ETag,
 	}
 	b.SSE.GetObject(in)
 	out, err := c.s3.GetObject(ctx, in, ro...)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer out.Body.Close()
-	tail := make([]byte, tailLen)
 	if _, err := io.ReadFull(out.Body, tail); err != nil {
-		return 0, err
+		return &brokenTailError{err}
 	}
-	return cse.CBCPlaintextSize(n, tail, content.Key, content.IV)
+	return nil
 }
 
 // cseStatSize returns the plaintext size of a CSE object for Stat: the

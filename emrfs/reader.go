@@ -121,7 +121,13 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := f.getRaw(ctx, r.Offset, r.Offset+r.Length-1)
+	if r.Length == 0 {
+		return io.NopCloser(eofReader{}), nil
+	}
+	// The ciphertext range is resumed where a GET breaks, so the range
+	// decrypter sees it whole: a CBC range decrypts in 64 KiB chunks and
+	// would release nothing from a body cut earlier than that.
+	body, err := newResumeBody(ctx, f, r.Offset, r.Offset+r.Length)
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +203,10 @@ func (f *finalReader) finish() error {
 	}
 	return io.ErrNoProgress
 }
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // multiCloser is a reader whose Close closes several things.
 type multiCloser struct {
@@ -403,7 +413,8 @@ func (f *File) Close() error {
 // and resumes a body that breaks mid-stream with a ranged GET, pinned to
 // the ETag, from the offset reached — so the decrypter reading it sees
 // every byte once, in order, and never the break. end == 0 means the
-// whole object.
+// whole object. Each GET that delivers bytes resets the count of failures;
+// ReadRetries consecutive GETs that deliver nothing end the read.
 //
 // Close may run while another goroutine is in Read (a decrypter's
 // producer goroutine can still be reading when the decrypter is closed):

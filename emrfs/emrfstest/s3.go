@@ -38,6 +38,7 @@ type S3 struct {
 	grants     map[string][]s3Grant // by principal or role ARN
 	requests   []S3Request
 	breakAfter int64                 // -1: none pending
+	breakCount int                   // GETs left to cut after breakAfter bytes
 	uploads    map[string]uploadSSEC // multipart uploads in progress, by ID
 }
 
@@ -112,9 +113,16 @@ func (s *S3) ResetRequests() {
 // bytes of body: the headers (with the full Content-Length) and the first
 // afterBytes bytes are sent, then the connection is closed. The fault is
 // used up by the next GetObject even if the object is shorter.
-func (s *S3) BreakNextGet(afterBytes int64) {
+func (s *S3) BreakNextGet(afterBytes int64) { s.BreakNextGets(1, afterBytes) }
+
+// BreakNextGets is BreakNextGet for the next n GetObject responses: each
+// is cut after afterBytes bytes of body.
+func (s *S3) BreakNextGets(n int, afterBytes int64) {
 	s.mu.Lock()
-	s.breakAfter = max(afterBytes, 0)
+	s.breakAfter, s.breakCount = max(afterBytes, 0), n
+	if n <= 0 {
+		s.breakAfter, s.breakCount = -1, 0
+	}
 	s.mu.Unlock()
 }
 
@@ -210,7 +218,9 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 	if getObject {
 		s.mu.Lock()
 		n := s.breakAfter
-		s.breakAfter = -1
+		if s.breakCount--; s.breakCount <= 0 {
+			s.breakAfter, s.breakCount = -1, 0
+		}
 		s.mu.Unlock()
 		if n >= 0 {
 			out = &breakingWriter{ResponseWriter: sw, remaining: n}

@@ -3,6 +3,8 @@ package emrfs_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -19,13 +21,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/emrs3/emrs3/cse"
 	"github.com/emrs3/emrs3/emrfs"
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
 )
 
 // TestBackends is the conformance suite: the same operations, for every
 // encryption setting, against every backend — the in-process stack always,
-// and MinIO when EMRS3_MINIO_* is set (as .ci/services does in CI).
+// and MinIO when EMRS3_MINIO_* is set (as .ci/services does in CI). The
+// settings: none, SSE-S3, SSE-KMS, CSE-KMS from EMRFS properties (envelope
+// in metadata and in instruction files) and from S3A properties, and SSE-C
+// on the in-process stack only (MinIO refuses SSE-C over plain HTTP); plus
+// a read of a CBC object of the V1 encryption client.
 func TestBackends(t *testing.T) {
 	for _, b := range emrfstest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) { conformance(t, b) })
@@ -37,6 +44,7 @@ type setting struct {
 	props map[string]string
 	sse   s3types.ServerSideEncryption // what HEAD must report ("" = none)
 	cse   bool
+	ssec  []byte // SSE-C key: reads of the stored object need it
 }
 
 func conformance(t *testing.T, b emrfstest.Backend) {
@@ -65,8 +73,19 @@ func conformance(t *testing.T, b emrfstest.Backend) {
 		{name: "sse-s3", props: map[string]string{"fs.s3.enableServerSideEncryption": "true"}, sse: s3types.ServerSideEncryptionAes256},
 		{name: "sse-kms", props: map[string]string{"fs.s3.enableServerSideEncryption": "true", "fs.s3.serverSideEncryption.kms.keyId": b.SSEKMSKeyID}, sse: s3types.ServerSideEncryptionAwsKms},
 		{name: "cse-kms", props: cseProps(), cse: true},
-		{name: "cse-kms-instruction-file", props: cseProps("fs.s3.cse.cryptoStorageMode", "InstructionFile"), cse: true},
+		{name: "cse-kms-instruction-file", props: cseProps("fs.s3.cse.cryptoStorageMode", "InstructionFile",
+			"fs.s3.cse.cryptoStorageMode.deleteInstructionFiles.enabled", "true"), cse: true},
+		{name: "cse-kms-s3a", props: map[string]string{"fs.s3a.encryption.algorithm": "CSE-KMS", "fs.s3a.encryption.key": cseKey}, cse: true},
 	}
+	if b.Name == "emrfstest" {
+		// MinIO refuses SSE-C over plain HTTP; the in-process S3 checks
+		// SSE-C keys on every request as S3 does.
+		key := randomData(99, 32)
+		settings = append(settings, setting{name: "sse-c", ssec: key, props: map[string]string{
+			"fs.s3a.encryption.algorithm": "SSE-C", "fs.s3a.encryption.key": base64.StdEncoding.EncodeToString(key),
+		}})
+	}
+	t.Run("cse-cbc-read", func(t *testing.T) { conformanceCBC(t, b, api, bucket, cseKey) })
 	for _, s := range settings {
 		t.Run(s.name, func(t *testing.T) {
 			cfg := emrfs.NewConfig()
@@ -133,7 +152,7 @@ func conformance(t *testing.T, b emrfstest.Backend) {
 			}
 
 			// Copy keeps data and encryption; Rename moves; Remove removes
-			// the instruction file too.
+			// the instruction file too (deleteInstructionFiles.enabled).
 			src, dst, moved := root+"dir/obj-4099", root+"copy/obj", root+"moved/obj"
 			if err := c.Copy(ctx, src, dst); err != nil {
 				t.Fatal(err)
@@ -193,14 +212,73 @@ func conformance(t *testing.T, b emrfstest.Backend) {
 	}
 }
 
+// conformanceCBC reads a CBC object of the aws-sdk-go v1 s3crypto V1
+// client with KMS (EMRFS's default format: legacy kms wrap, AES-CBC) as an
+// EMR cluster reads it, with cse.EMRFSCompatible(): whole, a slice (a
+// ranged CBC read), Stat and List sizes.
+func conformanceCBC(t *testing.T, b emrfstest.Backend, api *s3.Client, bucket, cseKey string) {
+	ctx := context.Background()
+	data := randomData(42, 100_003)
+	v1PutTo(t, b.Config, b.Stack.Config, cseKey, bucket, "cbc/obj", data, true)
+	cfg := emrfs.NewConfig()
+	cfg.Set("fs.s3.cse.enabled", "true")
+	cfg.Set("fs.s3.cse.encryptionMaterialsProvider", emrfs.KMSMaterialsProvider)
+	cfg.Set("fs.s3.cse.kms.keyId", cseKey)
+	c, err := emrfs.New(api, cfg, func(o *emrfs.Options) {
+		o.KMS = kms.NewFromConfig(b.Stack.Config)
+		o.TempDir = t.TempDir()
+		p := cse.EMRFSCompatible()
+		o.CSEPolicy = &p
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri := "s3://" + bucket + "/cbc/obj"
+	if got, err := readAll(ctx, c, uri); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("whole read of a CBC object: %d bytes, %v", len(got), err)
+	}
+	f, err := c.Open(ctx, uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, 5000)
+	if _, err := f.ReadAt(p, 77_777); err != nil || !bytes.Equal(p, data[77_777:82_777]) {
+		t.Fatalf("ReadAt of a CBC object: %v", err)
+	}
+	f.Close()
+	if fi, err := c.Stat(ctx, uri); err != nil || fi.Size() != int64(len(data)) {
+		t.Fatalf("Stat of a CBC object: %v, %v", fi, err)
+	}
+	listed := 0
+	for fi, err := range c.List(ctx, "s3://"+bucket+"/cbc/", func(o *emrfs.ListOptions) { o.PlaintextSizes = true }) {
+		if err != nil || fi.Size() != int64(len(data)) {
+			t.Fatalf("List of a CBC object: %v, %v", fi, err)
+		}
+		listed++
+	}
+	if listed != 1 {
+		t.Fatalf("List of cbc/: %d objects, want 1", listed)
+	}
+}
+
 // checkStored looks at what the server holds: the SSE it reports, or for
 // CSE a body that is not the plaintext and a V2 envelope.
 func checkStored(t *testing.T, api *s3.Client, bucket, key string, plain []byte, s setting) {
 	t.Helper()
 	ctx := context.Background()
-	out, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
+	if s.ssec != nil {
+		sum := md5.Sum(s.ssec)
+		in.SSECustomerAlgorithm = aws.String("AES256")
+		in.SSECustomerKey = aws.String(base64.StdEncoding.EncodeToString(s.ssec))
+		in.SSECustomerKeyMD5 = aws.String(base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	out, err := api.GetObject(ctx, in)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.ssec != nil && aws.ToString(out.SSECustomerAlgorithm) != "AES256" {
+		t.Fatalf("%s: server reports SSE-C algorithm %q, want AES256", key, aws.ToString(out.SSECustomerAlgorithm))
 	}
 	body, err := io.ReadAll(out.Body)
 	out.Body.Close()

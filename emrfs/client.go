@@ -120,7 +120,13 @@ type Options struct {
 	Credentials func(ctx context.Context, op, bucket, key string) (aws.CredentialsProvider, error)
 
 	// KMS is the KMS client of CSE-KMS buckets (kms.NewFromConfig(awsCfg)).
-	// Required only when a bucket uses CSE-KMS.
+	// Required only when a bucket uses CSE-KMS. A bucket whose settings
+	// name a KMS region (fs.s3.cse.kms.region,
+	// fs.s3a.encryption.cse.kms.region) sends its calls there: the region
+	// is set in the kms.Options of every call, so the endpoint is resolved
+	// and the request signed for that region; otherwise the client's own
+	// region is used. Custom providers built by Registry get the same
+	// client in cse.ProviderConfig.KMS.
 	KMS cse.KMSAPI
 
 	// MaterialsProviders maps a CSE provider name (CSE.Provider, e.g. a
@@ -136,15 +142,32 @@ type Options struct {
 	// means the safe default: GCM content only, whole objects authenticated
 	// before any plaintext is returned (Seek and ReadAt re-read and verify
 	// the object), V2 written; a bucket that writes the legacy kms wrap
-	// (EMRFS without fs.s3.cse.encryptionV2.enabled) also reads it. Set
+	// (EMRFS without fs.s3.cse.encryptionV2.enabled) also reads it, and a
+	// bucket with fs.s3a.encryption.cse.v1.compatibility.enabled reads
+	// legacy wraps and CBC content as S3A does with it. Set
 	// cse.EMRFSCompatible() to read EMRFS's default CBC objects and to
 	// allow ranged (AES-CTR, unauthenticated) reads of GCM objects, as an
 	// EMR cluster does.
+	//
+	// fs.s3.cse.cryptoMode (CSE.CryptoMode) adjusts it per bucket:
+	// StrictAuthenticatedEncryption refuses unauthenticated content (CBC
+	// objects, ranged reads) whatever this policy allows;
+	// AuthenticatedEncryption makes partial reads of GCM objects ranged
+	// even under the default policy (not for S3A settings, which have no
+	// crypto mode); EncryptionOnly, the default, leaves the policy alone.
+	// A whole-object read is authenticated in every mode.
 	CSEPolicy *cse.Policy
 
-	// DelayedAuthentication streams the plaintext of whole-object CSE reads
-	// as it is decrypted instead of authenticating first; the final Read
-	// fails if the object was modified. See cse.DecryptOptions.
+	// DelayedAuthentication streams the plaintext of CSE reads that run to
+	// the end of the object (Read, io.Copy, a ReadAt of the tail) as it is
+	// decrypted instead of authenticating first. The last bytes are held
+	// back until the GCM tag has been checked, so a modified object always
+	// ends with an error matching cse.ErrNotAuthentic, even for a caller
+	// that stops reading once it has the bytes it expects (io.ReadFull);
+	// but the bytes before them were released unverified, so act on them
+	// only once the read has ended without error. Reads that stop before
+	// the end (ReadAt of a slice, when the policy refuses ranged reads)
+	// still authenticate the whole object first. See cse.DecryptOptions.
 	DelayedAuthentication bool
 
 	// DecryptMemoryLimit is how much of an object an authenticating read
@@ -158,6 +181,25 @@ type Options struct {
 	// ReadRetries is how many times a GET broken mid-stream is resumed
 	// without progress before the read fails. Default 3.
 	ReadRetries int
+
+	// JobflowID is the EMR cluster id (j-...) that EMRFS puts in the
+	// materials description as "JobflowId", next to "Path" (and "DstPath"),
+	// in buckets with fs.s3.cse.materialsDescription.enabled. EMRFS reads
+	// it from the node it runs on (/mnt/var/lib/info/job-flow.json); a Go
+	// program is told. Empty (the default) leaves JobflowId out, as EMRFS
+	// does when it has no cluster id.
+	JobflowID string
+
+	// Bucket, when set, is called with the encryption each bucket resolves
+	// to from the configuration, before an operation uses it, and may
+	// change it: set what no property reaches (SSE.BucketKey,
+	// CSE.EncryptionContext, CSE.MaterialsDescription) or replace b.SSE or
+	// b.CSE. b and what it points to are fresh for every call and belong
+	// to the function. It is called for every operation and must give the
+	// same result for the same bucket name: the CSE machinery of a bucket
+	// (provider, policy, context) is built once, from the first result.
+	// Leaving both SSE and CSE set fails the operation.
+	Bucket func(b *Bucket)
 }
 
 // Client reads and writes S3 objects the way EMRFS does, applying the
@@ -228,6 +270,12 @@ func (c *Client) target(op, uri string) (Location, *Bucket, error) {
 	}
 	if b == nil {
 		b = &Bucket{Name: loc.Bucket}
+	}
+	if c.opts.Bucket != nil {
+		c.opts.Bucket(b)
+		if b.SSE != nil && b.CSE != nil {
+			return Location{}, nil, &fs.PathError{Op: op, Path: uri, Err: fmt.Errorf("emrfs: Options.Bucket left both SSE (%s) and CSE (%s) set for bucket %s; they are mutually exclusive: set one of them to nil", b.SSE, b.CSE, loc.Bucket)}
+		}
 	}
 	return loc, b, nil
 }

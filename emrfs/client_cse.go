@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 	"sync"
 
@@ -29,6 +30,9 @@ type cseState struct {
 	cfg *CSE
 	enc *cse.Encryptor
 	dec *cse.Decryptor
+	// ranges reports whether partial reads of content with algorithm a
+	// may be ranged (unauthenticated) GETs.
+	ranges func(a cse.Algorithm) bool
 }
 
 // cseStates caches cseState by bucket name.
@@ -52,16 +56,14 @@ func (c *Client) cseFor(ctx context.Context, b *Bucket) (*cseState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emrfs: CSE for bucket %s: %w", b.Name, err)
 	}
-	policy := defaultPolicy(b.CSE)
-	if c.opts.CSEPolicy != nil {
-		policy = *c.opts.CSEPolicy
-	}
+	policy, ranges := c.readPolicy(b.CSE)
 	ctxPairs := b.CSE.EncryptionContext
 	if !b.CSE.IsKMS() || b.CSE.MaterialsDescription != nil {
 		ctxPairs = mergeMaps(b.CSE.EncryptionContext, b.CSE.MaterialsDescription)
 	}
 	st := &cseState{
-		cfg: b.CSE,
+		cfg:    b.CSE,
+		ranges: ranges,
 		enc: cse.NewEncryptor(p, func(o *cse.EncryptorOptions) {
 			o.Policy = policy
 			o.InstructionFile = b.CSE.InstructionFile
@@ -82,14 +84,66 @@ func (c *Client) cseFor(ctx context.Context, b *Bucket) (*cseState, error) {
 	return st, nil
 }
 
+// readPolicy returns the policy a bucket's CSE objects are read (and
+// written) with, and which partial reads may be ranged.
+//
+// The policy is Options.CSEPolicy when set, else defaultPolicy. The crypto
+// mode (fs.s3.cse.cryptoMode, CSE.CryptoMode) then applies as in the AWS
+// Java v1 client:
+//
+//   - StrictAuthenticatedEncryption: only authenticated content, whatever
+//     the policy says — CBC objects are refused and partial reads of GCM
+//     objects read and verify the whole object (never ranged);
+//   - AuthenticatedEncryption: partial reads of GCM (and key-committing)
+//     objects are ranged GETs decrypted with AES-CTR, unauthenticated, even
+//     under the default policy — set it only if the readers accept that;
+//     CBC objects still need the policy's LegacyUnauthenticated. S3A
+//     buckets report this mode (it is what S3A writes) but the S3A
+//     properties have no crypto mode, so for them it does not enable
+//     ranged reads;
+//   - EncryptionOnly (the EMRFS default): nothing changes — ranged reads
+//     happen only when the policy allows them (cse.EMRFSCompatible does).
+func (c *Client) readPolicy(s *CSE) (cse.Policy, func(cse.Algorithm) bool) {
+	explicit := c.opts.CSEPolicy != nil
+	policy := defaultPolicy(s)
+	if explicit {
+		policy = *c.opts.CSEPolicy
+	}
+	switch {
+	case s.CryptoMode == CryptoModeStrictAuthenticatedEncryption:
+		policy.LegacyUnauthenticated = false
+		return policy, func(cse.Algorithm) bool { return false }
+	case s.CryptoMode == CryptoModeAuthenticatedEncryption && !s.S3A:
+		return policy, func(a cse.Algorithm) bool {
+			return a != cse.AlgCBC || policy.CheckRange(a) == nil
+		}
+	case explicit:
+		return policy, func(a cse.Algorithm) bool { return policy.CheckRange(a) == nil }
+	}
+	// The default policy never ranges, even when the compatibility option
+	// lets it read CBC content.
+	return policy, func(cse.Algorithm) bool { return false }
+}
+
 // defaultPolicy is the policy of a CSE bucket when Options.CSEPolicy is nil:
 // the safe default of the AWS clients — no unauthenticated content (CBC
-// objects, ranged reads of GCM objects) — except that a bucket configured
-// to write the legacy kms wrap (EMRFS without fs.s3.cse.encryptionV2.enabled)
-// also reads it. Content stays authenticated either way: GCM only, so the
-// kms wrap's missing content-algorithm binding cannot be used to downgrade.
+// objects, ranged reads of GCM objects) — except that:
+//
+//   - a bucket configured to write the legacy kms wrap (EMRFS without
+//     fs.s3.cse.encryptionV2.enabled) also reads it. Content stays
+//     authenticated: GCM only, so the kms wrap's missing content-algorithm
+//     binding cannot be used to downgrade;
+//   - a bucket with fs.s3a.encryption.cse.v1.compatibility.enabled
+//     (CSE.Compatibility) reads what S3A reads with that option: objects
+//     of the V1 clients and EMRFS — the legacy wraps (kms, V1 raw key
+//     encryption) and unauthenticated AES-CBC content — as well as
+//     unencrypted objects.
 func defaultPolicy(s *CSE) cse.Policy {
-	return cse.Policy{LegacyWrapping: s.IsKMS() && !s.V2 && !s.S3A}
+	p := cse.Policy{LegacyWrapping: s.IsKMS() && !s.V2 && !s.S3A}
+	if s.Compatibility {
+		p.LegacyWrapping, p.LegacyUnauthenticated = true, true
+	}
+	return p
 }
 
 func mergeMaps(a, b map[string]string) map[string]string {
@@ -115,7 +169,7 @@ func (c *Client) provider(ctx context.Context, s *CSE) (cse.MaterialsProvider, e
 		if c.opts.KMS == nil {
 			return nil, errors.New("CSE-KMS needs a KMS client: set Options.KMS (kms.NewFromConfig(awsCfg))")
 		}
-		return cse.NewKMSProvider(c.kmsClient(), s.KMSKeyID), nil
+		return cse.NewKMSProvider(c.kmsClient(s.KMSRegion), s.KMSKeyID), nil
 	}
 	reg := c.opts.Registry
 	if reg == nil {
@@ -127,7 +181,7 @@ func (c *Client) provider(ctx context.Context, s *CSE) (cse.MaterialsProvider, e
 			props[k] = v
 		}
 	}
-	return reg.New(ctx, s.Provider, cse.ProviderConfig{Properties: props, KMS: c.kmsClient()})
+	return reg.New(ctx, s.Provider, cse.ProviderConfig{Properties: props, KMS: c.kmsClient(s.KMSRegion)})
 }
 
 // getInstruction returns the body of <key>.instruction, or nil if there is
@@ -178,7 +232,7 @@ func (c *Client) putInstruction(ctx context.Context, loc Location, b *Bucket, bo
 type cseObject struct {
 	content *cse.Content // nil: a plaintext object (compatibility mode)
 	size    int64        // plaintext size
-	ranged  bool         // ranged reads allowed by the policy
+	ranged  bool         // partial reads may be ranged (cseState.ranges)
 }
 
 // openCSE reads the envelope of the object described by head and recovers
@@ -202,12 +256,15 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 	content, err := st.dec.Decrypt(withObject(ctx, loc.Bucket, loc.Key), meta, instr, cse.ObjectInfo{Bucket: loc.Bucket, Key: loc.Key})
 	var pe *cse.PolicyError
 	if errors.As(err, &pe) {
-		return nil, fmt.Errorf("%w (with emrfs: set Options.CSEPolicy, e.g. to cse.EMRFSCompatible(), to read it as an EMR cluster does)", err)
+		if st.cfg.CryptoMode == CryptoModeStrictAuthenticatedEncryption && pe.Option == "Policy.LegacyUnauthenticated" {
+			return nil, fmt.Errorf("%w (fs.s3.cse.cryptoMode=StrictAuthenticatedEncryption refuses unauthenticated content whatever the policy; set another crypto mode to read it)", err)
+		}
+		return nil, fmt.Errorf("%w (with emrfs: set Options.CSEPolicy, e.g. to cse.EMRFSCompatible(), to read it as an EMR cluster does, or %s=true to read what S3A reads)", err, s3aPrefix+aCSECompat)
 	}
 	if err != nil {
 		return nil, err
 	}
-	obj := &cseObject{content: content, ranged: st.dec.Policy().CheckRange(content.Algorithm) == nil}
+	obj := &cseObject{content: content, ranged: st.ranges(content.Algorithm)}
 	switch {
 	case content.PlaintextSize >= 0:
 		obj.size = content.PlaintextSize
@@ -224,32 +281,58 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 }
 
 // cbcSize finds the plaintext size of a CBC object from its last 32 bytes.
+// A tail GET whose body breaks is sent again, up to ReadRetries times.
 func (c *Client) cbcSize(ctx context.Context, loc Location, b *Bucket, head *s3.HeadObjectOutput, content *cse.Content) (int64, error) {
 	n := aws.ToInt64(head.ContentLength)
 	if n < 16 || n%16 != 0 {
 		return 0, fmt.Errorf("emrfs: CBC object of %d bytes is not a whole number of blocks", n)
 	}
 	tailLen := min(n, 32)
-	ro, err := c.reqOpts(ctx, "GetObject", loc.Bucket, loc.Key)
+	tail := make([]byte, tailLen)
+	var err error
+	for attempt := 0; attempt <= c.opts.ReadRetries; attempt++ {
+		if err = c.getTail(ctx, loc, b, head, tail); err == nil || ctx.Err() != nil {
+			break
+		}
+		var broken *brokenTailError
+		if !errors.As(err, &broken) {
+			break // the GET itself failed: not a transient body error
+		}
+	}
 	if err != nil {
 		return 0, err
 	}
+	return cse.CBCPlaintextSize(n, tail, content.Key, content.IV)
+}
+
+// brokenTailError is a tail GET whose body ended early or broke.
+type brokenTailError struct{ err error }
+
+func (e *brokenTailError) Error() string { return "reading the last blocks: " + e.err.Error() }
+func (e *brokenTailError) Unwrap() error { return e.err }
+
+// getTail reads the last len(tail) bytes of the object described by head.
+func (c *Client) getTail(ctx context.Context, loc Location, b *Bucket, head *s3.HeadObjectOutput, tail []byte) error {
+	n := aws.ToInt64(head.ContentLength)
+	ro, err := c.reqOpts(ctx, "GetObject", loc.Bucket, loc.Key)
+	if err != nil {
+		return err
+	}
 	in := &s3.GetObjectInput{
 		Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key),
-		Range:   aws.String(fmt.Sprintf("bytes=%d-%d", n-tailLen, n-1)),
+		Range:   aws.String(fmt.Sprintf("bytes=%d-%d", n-int64(len(tail)), n-1)),
 		IfMatch: head.ETag,
 	}
 	b.SSE.GetObject(in)
 	out, err := c.s3.GetObject(ctx, in, ro...)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer out.Body.Close()
-	tail := make([]byte, tailLen)
 	if _, err := io.ReadFull(out.Body, tail); err != nil {
-		return 0, err
+		return &brokenTailError{err}
 	}
-	return cse.CBCPlaintextSize(n, tail, content.Key, content.IV)
+	return nil
 }
 
 // cseStatSize returns the plaintext size of a CSE object for Stat: the
@@ -273,10 +356,22 @@ func (c *Client) cseStatSize(ctx context.Context, st *cseState, loc Location, b 
 }
 
 // sameCSE reports whether objects can be copied server-side between buckets
-// with CSE settings a and b (the envelope and instruction file stay valid).
+// with CSE settings a and b: the envelope (and instruction file) written
+// under a is what a reader configured with b accepts and expects. Every
+// setting that changes how objects are written or read must agree — the
+// provider and key, the KMS region, the storage mode, the format written
+// (V2, S3A), the crypto mode and the compatibility option (which decide
+// the read policy), and the encryption context and materials description
+// the reader expects. Only settings that do not affect reading
+// (ProviderURI, DeleteInstructionFiles, AddUnencryptedLength) may differ.
 func sameCSE(a, b *CSE) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.Provider == b.Provider && a.KMSKeyID == b.KMSKeyID && a.InstructionFile == b.InstructionFile
+	return a.Provider == b.Provider && a.KMSKeyID == b.KMSKeyID && a.KMSRegion == b.KMSRegion &&
+		a.InstructionFile == b.InstructionFile && a.V2 == b.V2 && a.S3A == b.S3A &&
+		a.CryptoMode == b.CryptoMode && a.Compatibility == b.Compatibility &&
+		a.MaterialsDescriptionEnabled == b.MaterialsDescriptionEnabled &&
+		maps.Equal(a.EncryptionContext, b.EncryptionContext) &&
+		maps.Equal(a.MaterialsDescription, b.MaterialsDescription)
 }

@@ -59,11 +59,42 @@ func (k kmsWithCredentials) DescribeKey(ctx context.Context, in *kms.DescribeKey
 	return k.api.DescribeKey(ctx, in, append(optFns, o...)...)
 }
 
+// kmsInRegion sends every call to the KMS region of a bucket's CSE
+// settings (fs.s3.cse.kms.region, fs.s3a.encryption.cse.kms.region): the
+// region is set in the call's kms.Options, so the endpoint is resolved and
+// the request signed for it.
+type kmsInRegion struct {
+	api    cse.KMSAPI
+	region string
+}
+
+func (k kmsInRegion) opt(o *kms.Options) { o.Region = k.region }
+
+func (k kmsInRegion) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput, optFns ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error) {
+	return k.api.GenerateDataKey(ctx, in, append(optFns, k.opt)...)
+}
+
+func (k kmsInRegion) Decrypt(ctx context.Context, in *kms.DecryptInput, optFns ...func(*kms.Options)) (*kms.DecryptOutput, error) {
+	return k.api.Decrypt(ctx, in, append(optFns, k.opt)...)
+}
+
+func (k kmsInRegion) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
+	return k.api.DescribeKey(ctx, in, append(optFns, k.opt)...)
+}
+
 // kmsClient returns Options.KMS, wrapped to apply per-request credentials
-// when Options.Credentials is set.
-func (c *Client) kmsClient() cse.KMSAPI {
-	if c.opts.KMS == nil || c.opts.Credentials == nil {
-		return c.opts.KMS
+// when Options.Credentials is set and to call the given region when it is
+// not "".
+func (c *Client) kmsClient(region string) cse.KMSAPI {
+	if c.opts.KMS == nil {
+		return nil
 	}
-	return kmsWithCredentials{c: c, api: c.opts.KMS}
+	api := c.opts.KMS
+	if c.opts.Credentials != nil {
+		api = kmsWithCredentials{c: c, api: api}
+	}
+	if region != "" {
+		api = kmsInRegion{api: api, region: region}
+	}
+	return api
 }

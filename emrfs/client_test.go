@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -80,6 +82,12 @@ type faultS3 struct {
 
 	cutAfter int64        // GET bodies break after this many bytes...
 	cuts     atomic.Int64 // ...this many times
+
+	// failPut and failCopy, when set, fail PutObject and CopyObject of the
+	// destination keys for which they return an error.
+	failPut, failCopy func(key string) error
+	// failAbort fails AbortMultipartUpload with this error.
+	failAbort error
 }
 
 func (f *faultS3) count(op string) int64 {
@@ -94,7 +102,22 @@ func (f *faultS3) inc(op string) {
 
 func (f *faultS3) PutObject(ctx context.Context, in *s3.PutObjectInput, o ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
 	f.inc("PutObject")
+	if f.failPut != nil {
+		if err := f.failPut(aws.ToString(in.Key)); err != nil {
+			return nil, err
+		}
+	}
 	return f.S3API.PutObject(ctx, in, o...)
+}
+
+func (f *faultS3) CopyObject(ctx context.Context, in *s3.CopyObjectInput, o ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
+	f.inc("CopyObject")
+	if f.failCopy != nil {
+		if err := f.failCopy(aws.ToString(in.Key)); err != nil {
+			return nil, err
+		}
+	}
+	return f.S3API.CopyObject(ctx, in, o...)
 }
 
 func (f *faultS3) CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, o ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error) {
@@ -104,6 +127,9 @@ func (f *faultS3) CreateMultipartUpload(ctx context.Context, in *s3.CreateMultip
 
 func (f *faultS3) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, o ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
 	f.inc("AbortMultipartUpload")
+	if f.failAbort != nil {
+		return nil, f.failAbort
+	}
 	return f.S3API.AbortMultipartUpload(ctx, in, o...)
 }
 
@@ -509,4 +535,124 @@ func TestPerRequestCredentials(t *testing.T) {
 	if string(readObject(t, c, uri)) != "data" {
 		t.Error("object changed by a denied writer")
 	}
+}
+
+// listUploads returns the multipart uploads in progress in testBucket.
+func listUploads(tb testing.TB, api *s3.Client) int {
+	tb.Helper()
+	out, err := api.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(testBucket)})
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "NoSuchUpload" {
+		return 0 // gofakes3 answers so when the bucket never had an upload
+	}
+	if err != nil {
+		tb.Fatalf("ListMultipartUploads: %v", err)
+	}
+	return len(out.Uploads)
+}
+
+// TestCreateCancelWithoutClose: cancelling the context of a Writer aborts
+// its multipart upload even if the caller never calls Write, Close or
+// Abort again; the next call returns the context's error.
+func TestCreateCancelWithoutClose(t *testing.T) {
+	api, _ := newTestStack(t)
+	fault := &faultS3{S3API: api}
+	c := newTestClient(t, fault)
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := c.Create(ctx, "s3://"+testBucket+"/walked-away")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(randomBytes(2*MinPartSize+1, 6)); err != nil {
+		t.Fatal(err)
+	}
+	if n := listUploads(t, api); n != 1 {
+		t.Fatalf("%d uploads in progress before the cancel, want 1", n)
+	}
+	cancel()
+	deadline := time.Now().Add(10 * time.Second)
+	for listUploads(t, api) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the multipart upload of a cancelled Writer was not aborted")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := fault.count("AbortMultipartUpload"); got != 1 {
+		t.Errorf("AbortMultipartUpload calls = %d, want 1", got)
+	}
+	if _, err := w.Write([]byte("more")); !errors.Is(err, context.Canceled) {
+		t.Errorf("Write after the cancel = %v, want context.Canceled", err)
+	}
+	if err := w.Close(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Close after the cancel = %v, want context.Canceled", err)
+	}
+	assertNoUpload(t, api, "walked-away")
+}
+
+// TestCreateCancelRacesClose cancels the context while Close runs: either
+// Close wins (the object exists) or the upload is aborted (no object), and
+// in no case is an upload left behind. Run with -race.
+func TestCreateCancelRacesClose(t *testing.T) {
+	api, _ := newTestStack(t)
+	c := newTestClient(t, api)
+	data := randomBytes(MinPartSize+100, 7)
+	for i := range 8 {
+		key := fmt.Sprintf("race/%d", i)
+		ctx, cancel := context.WithCancel(context.Background())
+		w, err := c.Create(ctx, "s3://"+testBucket+"/"+key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { done <- w.Close() }()
+		time.Sleep(time.Duration(i) * time.Millisecond)
+		cancel()
+		err = <-done
+		_, herr := api.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key)})
+		switch {
+		case err == nil && herr != nil:
+			t.Errorf("%s: Close succeeded but the object is missing: %v", key, herr)
+		case err != nil && !errors.Is(err, context.Canceled):
+			t.Errorf("%s: Close = %v", key, err)
+		case err != nil && herr == nil:
+			t.Errorf("%s: Close failed but the object exists", key)
+		}
+		if n := listUploads(t, api); n != 0 {
+			t.Fatalf("%s: %d uploads left", key, n)
+		}
+	}
+}
+
+// TestCreateAbortFailureReported: a failed AbortMultipartUpload is
+// reported, by Close after a failure and by Abort, not swallowed.
+func TestCreateAbortFailureReported(t *testing.T) {
+	api := newTestS3(t)
+	errAbort := errors.New("injected AbortMultipartUpload failure")
+	fault := &faultS3{S3API: api, failPart: 2, failAbort: errAbort}
+	c := newTestClient(t, fault)
+	w, err := c.Create(context.Background(), "s3://"+testBucket+"/abortfail/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write(randomBytes(3*MinPartSize, 1))
+	err = w.Close()
+	if !errors.Is(err, errAbort) || !strings.Contains(err.Error(), "part 2") {
+		t.Errorf("Close = %v, want the part failure and the abort failure", err)
+	}
+
+	fault.failPart = 0
+	w, err = c.Create(context.Background(), "s3://"+testBucket+"/abortfail/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(randomBytes(2*MinPartSize, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Abort(); !errors.Is(err, errAbort) {
+		t.Errorf("Abort = %v, want the abort failure", err)
+	}
+	fault.failAbort = nil
 }

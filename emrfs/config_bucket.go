@@ -47,35 +47,45 @@ type CSE struct {
 	ProviderURI string
 	// KMSKeyID is the KMS key for CSE-KMS.
 	KMSKeyID string
-	// KMSRegion is the region of the KMS client; empty means the S3 client's.
+	// KMSRegion is the region the KMS calls of this bucket go to
+	// (fs.s3.cse.kms.region, fs.s3a.encryption.cse.kms.region); empty
+	// means the region of Options.KMS.
 	KMSRegion string
 	// EncryptionContext is an extra KMS encryption context for CSE-KMS data
-	// keys. No EMRFS property sets it: Go callers may.
+	// keys. No EMRFS property sets it: Go callers may, with
+	// Options.Bucket.
 	EncryptionContext map[string]string
 	// InstructionFile stores the envelope in "<key>.instruction" instead of
 	// the object's metadata (fs.s3.cse.cryptoStorageMode=InstructionFile).
 	InstructionFile bool
 	// DeleteInstructionFiles removes "<key>.instruction" with its object.
 	DeleteInstructionFiles bool
-	// CryptoMode is the Java v1 crypto mode: CryptoModeEncryptionOnly (CBC),
-	// CryptoModeAuthenticatedEncryption or
-	// CryptoModeStrictAuthenticatedEncryption (GCM).
+	// CryptoMode is the Java v1 crypto mode (fs.s3.cse.cryptoMode):
+	// CryptoModeEncryptionOnly (the EMRFS default),
+	// CryptoModeAuthenticatedEncryption (partial reads of GCM objects are
+	// ranged, unauthenticated) or CryptoModeStrictAuthenticatedEncryption
+	// (authenticated content only). S3A settings report
+	// AuthenticatedEncryption, without enabling ranged reads. See
+	// Options.CSEPolicy.
 	CryptoMode string
 	// V2 writes AES-GCM with the kms+context key wrap
 	// (fs.s3.cse.encryptionV2.enabled; always true for S3A).
 	V2 bool
-	// Compatibility lets reads return objects that are not client-side
-	// encrypted (and V1-format objects) instead of failing
-	// (fs.s3a.encryption.cse.v1.compatibility.enabled).
+	// Compatibility reads what S3A reads with
+	// fs.s3a.encryption.cse.v1.compatibility.enabled: objects that are not
+	// client-side encrypted, and, under the default policy, the objects of
+	// the V1 encryption clients and EMRFS — legacy key wraps (kms, V1 raw
+	// key encryption) and unauthenticated AES-CBC content. It does not make
+	// partial reads ranged.
 	Compatibility bool
 	// MaterialsDescriptionEnabled hands the object's S3 URI ("Path", and
-	// "DstPath" on rename/copy) and the cluster id ("JobflowId") to the
-	// provider in the materials description
+	// "DstPath" on rename/copy) and the cluster id ("JobflowId", from
+	// Options.JobflowID) to the provider in the materials description
 	// (fs.s3.cse.materialsDescription.enabled).
 	MaterialsDescriptionEnabled bool
 	// MaterialsDescription holds extra entries for the materials
 	// description handed to the provider. No property sets it: Go callers
-	// may.
+	// may, with Options.Bucket.
 	MaterialsDescription map[string]string
 	// AddUnencryptedLength adds x-amz-unencrypted-content-length after a
 	// multipart upload (fs.s3.multipart.cse.add.unencrypted.length).

@@ -61,12 +61,20 @@ var (
 const KMSMaterialsProvider = "com.amazon.ws.emr.hadoop.fs.cse.KMSEncryptionMaterialsProvider"
 
 // Java v1 crypto modes accepted by fs.s3.cse.cryptoMode (CSE.CryptoMode).
+// This package always writes AES-GCM; the mode decides what is read (see
+// Options.CSEPolicy).
 const (
-	// CryptoModeEncryptionOnly writes AES-CBC (the EMRFS default).
+	// CryptoModeEncryptionOnly is the EMRFS default (EMRFS writes AES-CBC
+	// in it). Reading follows Options.CSEPolicy alone.
 	CryptoModeEncryptionOnly = "EncryptionOnly"
-	// CryptoModeAuthenticatedEncryption writes AES-GCM and allows ranged reads.
+	// CryptoModeAuthenticatedEncryption makes partial reads of GCM objects
+	// ranged (AES-CTR, unauthenticated) GETs, as the Java v1 client does in
+	// this mode, even under the default policy. S3A buckets report this
+	// mode without that effect.
 	CryptoModeAuthenticatedEncryption = "AuthenticatedEncryption"
-	// CryptoModeStrictAuthenticatedEncryption writes AES-GCM, no ranged reads.
+	// CryptoModeStrictAuthenticatedEncryption reads authenticated content
+	// only, whatever Options.CSEPolicy allows: no CBC objects, no ranged
+	// reads.
 	CryptoModeStrictAuthenticatedEncryption = "StrictAuthenticatedEncryption"
 )
 

@@ -2,6 +2,7 @@ package emrfs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -37,14 +38,26 @@ func copySource(bucket, key string) string {
 // (so a CSE envelope stored in metadata travels with it) and applying the
 // destination bucket's SSE settings (and the source's SSE-C key to read
 // it). Objects over 5 GiB are copied with a multipart UploadPartCopy,
-// aborted on failure. The source's CSE instruction file, if any, is copied
-// first; a stale instruction file at the destination is removed when the
-// source has none. Between buckets whose client-side encryption differs
-// (one has none, or another provider, key or storage mode), the object is
+// aborted on failure. The source is pinned by its ETag: if it changes
+// during the copy, Copy fails.
+//
+// Between buckets with client-side encryption, the source's instruction
+// file, if any, is copied after the object (pinned by its ETag too), and a
+// stale instruction file at the destination is removed when the source has
+// none; if that fails, the copied object is deleted again and Copy returns
+// the error, so that no unreadable copy is left. Without client-side
+// encryption "<key>.instruction" objects are ordinary objects and are not
+// touched.
+//
+// Between buckets whose client-side encryption differs in anything that
+// affects reading (one has none, or another provider, key, KMS region,
+// storage mode, format — encryptionV2, S3A —, crypto mode, compatibility
+// option, encryption context or materials description), the object is
 // re-encrypted by streaming its plaintext through Open and Create, and so
 // is every copy into a bucket with fs.s3.cse.materialsDescription.enabled,
-// whose provider is handed Path (the source) and DstPath (the destination). The source is pinned by its ETag: if it changes during
-// the copy, Copy fails.
+// whose provider is handed Path (the source) and DstPath (the
+// destination). A streamed copy fails, leaving nothing at dst, if the
+// source does not authenticate.
 func (c *Client) Copy(ctx context.Context, src, dst string) error {
 	sloc, sb, err := c.target("copy", src)
 	if err != nil {
@@ -73,8 +86,13 @@ func (c *Client) Copy(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return pathError("copy", src, err)
 	}
-	if err := c.copyInstruction(ctx, sloc, sb, dloc, db); err != nil {
-		return pathError("copy", src, err)
+	// Only a bucket with client-side encryption has instruction files;
+	// elsewhere "<key>.instruction" is an ordinary object.
+	var instrETag string
+	if db.CSE != nil {
+		if instrETag, err = c.instructionETag(ctx, sloc, sb); err != nil {
+			return pathError("copy", src, err)
+		}
 	}
 	size := aws.ToInt64(head.ContentLength)
 	if size <= c.copyThreshold {
@@ -85,7 +103,35 @@ func (c *Client) Copy(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return pathError("copy", src, err)
 	}
+	if db.CSE != nil {
+		// The object first, then its instruction file, as the AWS clients
+		// write them. Without its instruction file the copy could not be
+		// read: it is deleted again.
+		if err := c.copyInstruction(ctx, sloc, sb, dloc, db, instrETag); err != nil {
+			err = fmt.Errorf("the object was copied, then deleted again because its instruction file was not: %w", err)
+			if derr := c.deleteKey(context.WithoutCancel(ctx), dloc.Bucket, dloc.Key); derr != nil {
+				err = errors.Join(err, fmt.Errorf("deleting %s failed too, so it is visible but cannot be read correctly; copy it again or remove it: %w", dst, derr))
+			}
+			return pathError("copy", src, err)
+		}
+	}
 	return nil
+}
+
+// instructionETag returns the ETag of the instruction file of the object at
+// loc, or "" if it has none.
+func (c *Client) instructionETag(ctx context.Context, loc Location, b *Bucket) (string, error) {
+	head, err := c.head(ctx, Location{Scheme: loc.Scheme, Bucket: loc.Bucket, Key: loc.Key + InstructionSuffix}, b)
+	if isNotExist(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if aws.ToString(head.ETag) == "" {
+		return "", errors.New("emrfs: HeadObject of the instruction file returned no ETag")
+	}
+	return aws.ToString(head.ETag), nil
 }
 
 // streamCopy re-encrypts src into dst by reading and writing the
@@ -127,19 +173,16 @@ func userMetadata(meta map[string]string) map[string]string {
 	return out
 }
 
-// copyInstruction copies src's instruction file to dst, or removes dst's
-// if src has none.
-func (c *Client) copyInstruction(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket) error {
+// copyInstruction copies src's instruction file (of ETag etag, as found
+// before the object was copied) to dst, or removes dst's if src had none
+// (etag ""), so that dst's object is never read with a stale envelope.
+func (c *Client) copyInstruction(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, etag string) error {
 	si := Location{Scheme: sloc.Scheme, Bucket: sloc.Bucket, Key: sloc.Key + InstructionSuffix}
 	di := Location{Scheme: dloc.Scheme, Bucket: dloc.Bucket, Key: dloc.Key + InstructionSuffix}
-	head, err := c.head(ctx, si, sb)
-	if err != nil {
-		if isNotExist(err) {
-			return c.deleteKey(ctx, di.Bucket, di.Key)
-		}
-		return err
+	if etag == "" {
+		return c.deleteKey(ctx, di.Bucket, di.Key)
 	}
-	return c.copyObject(ctx, si, sb, di, db, aws.ToString(head.ETag))
+	return c.copyObject(ctx, si, sb, di, db, etag)
 }
 
 func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, etag string) error {
@@ -193,7 +236,9 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 	uploadID := cout.UploadId
 	defer func() {
 		if err != nil {
-			c.abortUpload(ctx, dloc, aws.ToString(uploadID))
+			if aerr := c.abortUpload(ctx, dloc, aws.ToString(uploadID)); aerr != nil {
+				err = errors.Join(err, aerr)
+			}
 		}
 	}()
 
@@ -241,32 +286,40 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 	if err != nil {
 		return err
 	}
-	_, err = c.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	in := &s3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(dloc.Bucket),
 		Key:             aws.String(dloc.Key),
 		UploadId:        uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-	}, ro...)
+	}
+	db.SSE.CompleteMultipartUpload(in)
+	_, err = c.s3.CompleteMultipartUpload(ctx, in, ro...)
 	return err
 }
 
 // abortUpload aborts a multipart upload, even if ctx is already cancelled.
-func (c *Client) abortUpload(ctx context.Context, loc Location, uploadID string) {
+// An upload that no longer exists counts as aborted.
+func (c *Client) abortUpload(ctx context.Context, loc Location, uploadID string) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
 	ro, err := c.reqOpts(actx, "AbortMultipartUpload", loc.Bucket, loc.Key)
-	if err != nil {
-		return
+	if err == nil {
+		_, err = c.s3.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+			Bucket:   aws.String(loc.Bucket),
+			Key:      aws.String(loc.Key),
+			UploadId: aws.String(uploadID),
+		}, ro...)
 	}
-	_, _ = c.s3.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
-		Bucket:   aws.String(loc.Bucket),
-		Key:      aws.String(loc.Key),
-		UploadId: aws.String(uploadID),
-	}, ro...)
+	if err == nil || isNotExist(err) {
+		return nil
+	}
+	return fmt.Errorf("emrfs: aborting multipart upload %s of %s failed, so its parts stay in the bucket (billed, invisible) until it is aborted again or a lifecycle rule (AbortIncompleteMultipartUpload) removes it: %w",
+		uploadID, Location{Scheme: "s3", Bucket: loc.Bucket, Key: loc.Key}, err)
 }
 
-// Rename copies src to dst (see Copy) and then removes src and its
-// instruction file. It is not atomic: if the removal fails, both exist.
+// Rename copies src to dst (see Copy) and then removes src (see Remove,
+// which says when its instruction file goes too). It is not atomic: if the
+// removal fails, both exist.
 func (c *Client) Rename(ctx context.Context, src, dst string) error {
 	sloc, err := ParseURI(src)
 	if err != nil {

@@ -62,25 +62,26 @@ func TestCopyAndRename(t *testing.T) {
 	if fi.Metadata()["x-amz-key-v2"] != "envelope" {
 		t.Errorf("metadata not kept: %v", fi.Metadata())
 	}
-	if got := string(readObject(t, c, dst+InstructionSuffix)); got != "instr" {
-		t.Errorf("instruction file = %q", got)
+	// Without client-side encryption "<key>.instruction" objects are user
+	// objects: not copied along, and not removed at the destination.
+	if _, err := c.Stat(ctx, dst+InstructionSuffix); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s.instruction after Copy in a bucket without CSE: %v, want it not copied", dst, err)
 	}
-
-	// A source without instruction file removes a stale one at dst.
 	if err := c.Copy(ctx, "s3://"+testBucket+"/cp/plain", "s3://"+testBucket+"/cp/stale"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Stat(ctx, "s3://"+testBucket+"/cp/stale.instruction"); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("stale instruction file kept: %v", err)
+	if got := string(readObject(t, c, "s3://"+testBucket+"/cp/stale.instruction")); got != "old" {
+		t.Errorf("cp/stale.instruction after Copy to cp/stale = %q, want the user object untouched", got)
 	}
 
 	if err := c.Rename(ctx, dst, "s3://"+testBucket+"/cp/renamed"); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"cp/dst", "cp/dst.instruction"} {
-		if _, err := c.Stat(ctx, "s3://"+testBucket+"/"+k); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("%s after Rename: %v", k, err)
-		}
+	if _, err := c.Stat(ctx, dst); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s after Rename: %v", dst, err)
+	}
+	if got := string(readObject(t, c, "s3://"+testBucket+"/cp/src file+1.instruction")); got != "instr" {
+		t.Errorf("user object cp/src file+1.instruction = %q after Copy/Rename of cp/src file+1", got)
 	}
 	if got := string(readObject(t, c, "s3://"+testBucket+"/cp/renamed")); got != "payload" {
 		t.Errorf("renamed = %q", got)

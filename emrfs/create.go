@@ -19,7 +19,7 @@ type CreateOptions struct {
 }
 
 // Create starts writing the object at uri and returns a Writer. Nothing is
-// visible at uri until Close returns nil: data smaller than one part
+// written at uri before Close: data smaller than one part
 // (Options.PartSize) is sent with a single PutObject at Close; larger data
 // becomes a multipart upload whose parts are uploaded concurrently while
 // writing, completed at Close. If any write or part upload fails, ctx is
@@ -29,10 +29,18 @@ type CreateOptions struct {
 // For a bucket with client-side encryption, the data is encrypted with
 // AES-GCM under a fresh data key from the bucket's materials provider; the
 // envelope goes in the object's metadata or, with CSE.InstructionFile, in
-// <key>.instruction (written after the object). Parts are multiples of 16
-// bytes with the tag at the end of the last, as the AWS clients write
-// them. A single-PUT object records its plaintext size
-// (x-amz-unencrypted-content-length); a multipart one does not.
+// <key>.instruction, written after the object as the AWS clients do. Parts
+// are multiples of 16 bytes with the tag at the end of the last, as the
+// AWS clients write them. A single-PUT object records its plaintext size
+// (x-amz-unencrypted-content-length); a multipart one does so only with
+// CSE.AddUnencryptedLength, by copying the object onto itself.
+//
+// Close returns nil only when the object is complete. If a step after the
+// object became visible fails — writing the instruction file, or adding
+// the unencrypted length — Close deletes the object again and returns the
+// error, so that no unreadable or incomplete object is left; an object
+// that was at uri before has then been replaced and is gone too. (If that
+// delete fails as well, the error says so.)
 func (c *Client) Create(ctx context.Context, uri string, optFns ...func(*CreateOptions)) (*Writer, error) {
 	loc, b, err := c.target("create", uri)
 	if err != nil {

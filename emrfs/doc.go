@@ -41,8 +41,12 @@
 // applied to every request that needs them; SSE-C keys are sent on reads,
 // HEAD, parts and copies (as copy-source keys too) and never logged or
 // printed. A failed or cancelled upload is aborted (AbortMultipartUpload is
-// sent even after the caller's context is cancelled), so no partial object
-// becomes visible; a Writer's error is final. Reads pin the ETag seen by
+// sent even after the caller's context is cancelled, and as soon as it is
+// cancelled, without waiting for the next Write or Close), so no partial
+// object becomes visible; if a step after the object became visible fails
+// (its instruction file, the unencrypted length), the object is deleted
+// again, so a Writer's error always means nothing new at the URI; a
+// Writer's error is final and reports a failed abort. Reads pin the ETag seen by
 // Open with If-Match, so a File never mixes two versions of an object.
 // CSE: by default only authenticated content is read — GCM objects, whose
 // whole body is verified (in memory up to [Options.DecryptMemoryLimit], then
@@ -53,8 +57,15 @@
 // write the object. They are an explicit opt-in: set [Options.CSEPolicy]
 // to cse.EMRFSCompatible() to read what an EMR cluster reads; even then a
 // whole-object read is authenticated and only partial reads (Seek,
-// ReadAt) are ranged. [Options.DelayedAuthentication] streams plaintext
-// before the tag is checked (the last Read fails if it is wrong).
+// ReadAt) are ranged. Per bucket, fs.s3.cse.cryptoMode
+// StrictAuthenticatedEncryption refuses unauthenticated content whatever
+// the policy, AuthenticatedEncryption makes partial reads of GCM objects
+// ranged, and fs.s3a.encryption.cse.v1.compatibility.enabled reads the V1
+// clients' objects (legacy wraps, CBC) and unencrypted ones, as S3A does.
+// [Options.DelayedAuthentication] streams plaintext before the tag is
+// checked; the last bytes are held back until it is, so a read to the end
+// of a modified object always ends with cse.ErrNotAuthentic, and partial
+// reads still authenticate first.
 // Content keys are wiped when a File or Writer is closed. KMS
 // calls use the client in [Options.KMS], with the credentials
 // [Options.Credentials] chooses for the object when it is set.
@@ -68,8 +79,12 @@
 // Keys and URIs follow EMRFS/S3A: the s3, s3a and s3n schemes are
 // equivalent; "directories" are common prefixes under "/". List hides CSE
 // instruction files (<key>.instruction), "_$folder$" markers and directory
-// marker objects (keys ending in "/"); Remove, Copy and Rename move the
-// instruction file with its object. Copy keeps the object's metadata (and
+// marker objects (keys ending in "/"). In buckets with client-side
+// encryption Copy and Rename copy the instruction file with its object, and
+// Remove deletes it with
+// fs.s3.cse.cryptoStorageMode.deleteInstructionFiles.enabled (off by
+// default, as in EMRFS); elsewhere "<key>.instruction" is an ordinary
+// object that they leave alone. Copy keeps the object's metadata (and
 // so a CSE envelope stored there) and copies objects over 5 GiB with
 // UploadPartCopy. Rename is a copy then a delete, as in EMRFS, and is not
 // atomic. Multipart uploads carry CRC32 part checksums, as the AWS SDK's

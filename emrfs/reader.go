@@ -74,17 +74,28 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 		return f.getRaw(ctx, off, end)
 	}
 	n := end - off + 1
-	if !f.ranged || (off == 0 && end == f.info.size-1) {
+	toEnd := end == f.info.size-1
+	if !f.ranged || (off == 0 && toEnd) {
 		// A whole-object read is authenticated even when ranged reads are
 		// allowed; a partial one, when they are not, reads and verifies
-		// the whole object too.
-		// Authenticated: read the whole object through the decrypter and
-		// drop the first off bytes.
-		body := &resumeBody{f: f, ctx: ctx}
-		if err := body.open(); err != nil {
+		// the whole object too: read the whole object through the
+		// decrypter and drop the first off bytes.
+		body, err := newResumeBody(ctx, f, 0, 0)
+		if err != nil {
 			return nil, err
 		}
-		dr, err := f.content.NewDecryptReader(body, f.c.decryptOptions)
+		opts := f.c.decryptOptions
+		if !toEnd {
+			// A read that stops before the end never reaches the final
+			// Read where delayed authentication reports a bad tag: it
+			// must authenticate first, or it would be the unauthenticated
+			// ranged read the policy refused.
+			opts = func(o *cse.DecryptOptions) {
+				f.c.decryptOptions(o)
+				o.DelayedAuthentication = false
+			}
+		}
+		dr, err := f.content.NewDecryptReader(body, opts)
 		if err != nil {
 			body.Close()
 			return nil, err
@@ -94,7 +105,11 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 			body.Close()
 			return nil, err
 		}
-		return &multiCloser{Reader: io.LimitReader(dr, n), closers: []io.Closer{dr, body}}, nil
+		var r io.Reader = io.LimitReader(dr, n)
+		if toEnd {
+			r = &finalReader{r: dr, n: n}
+		}
+		return &multiCloser{Reader: r, closers: []io.Closer{dr, body}}, nil
 	}
 	var r cse.Range
 	var err error
@@ -106,7 +121,13 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := f.getRaw(ctx, r.Offset, r.Offset+r.Length-1)
+	if r.Length == 0 {
+		return io.NopCloser(eofReader{}), nil
+	}
+	// The ciphertext range is resumed where a GET breaks, so the range
+	// decrypter sees it whole: a CBC range decrypts in 64 KiB chunks and
+	// would release nothing from a body cut earlier than that.
+	body, err := newResumeBody(ctx, f, r.Offset, r.Offset+r.Length)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +138,75 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	}
 	return &multiCloser{Reader: io.LimitReader(pr, n), closers: []io.Closer{body}}, nil
 }
+
+// errTooLong reports a decrypted object longer than its plaintext size.
+var errTooLong = errors.New("emrfs: the decrypted object is longer than its recorded plaintext size (x-amz-unencrypted-content-length); the object or its envelope was modified")
+
+// finalReader returns the n bytes of r that end the plaintext and then
+// makes r finish: it keeps reading r until r reports io.EOF, so that the
+// error a decrypter gives only at the end of its stream (a GCM tag checked
+// with delayed authentication, CBC padding) is returned instead of being
+// lost when the expected size has been read. The Read that would deliver
+// the last bytes first finishes r and, if r fails, returns that error and
+// withholds the bytes, so that even a caller that stops once it has all
+// the bytes it expects (io.ReadFull, io.ReadAtLeast) sees the failure.
+type finalReader struct {
+	r   io.Reader
+	n   int64 // bytes still to return
+	err error // sticky error (io.EOF once done)
+}
+
+func (f *finalReader) Read(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	if f.n <= 0 {
+		f.err = f.finish()
+		return 0, f.err
+	}
+	if int64(len(p)) > f.n {
+		p = p[:f.n]
+	}
+	k, err := f.r.Read(p)
+	f.n -= int64(k)
+	switch {
+	case f.n > 0:
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			f.err = err
+		}
+		return k, err
+	case err == nil:
+		err = f.finish()
+	}
+	if err != io.EOF {
+		f.err = err
+		return 0, err // withhold the last bytes of a stream that failed
+	}
+	f.err = io.EOF
+	return k, nil
+}
+
+// finish reads r to its end and returns io.EOF, or the error r ends with.
+func (f *finalReader) finish() error {
+	var b [16]byte
+	for range 100 {
+		k, err := f.r.Read(b[:])
+		if k > 0 {
+			return errTooLong
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return io.ErrNoProgress
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // multiCloser is a reader whose Close closes several things.
 type multiCloser struct {
@@ -193,6 +283,9 @@ func (f *File) Read(p []byte) (int, error) {
 		// Any error (EOF included) ends this body; the next Read starts a
 		// new ranged GET from f.off.
 		f.dropBody()
+		if permanent(err) {
+			return n, pathError("read", f.info.uri, err)
+		}
 		if n > 0 {
 			return n, nil
 		}
@@ -202,6 +295,13 @@ func (f *File) Read(p []byte) (int, error) {
 		lastErr = err
 	}
 	return 0, pathError("read", f.info.uri, lastErr)
+}
+
+// permanent reports whether a read error is about the object itself, so
+// that reading it again cannot help: it failed authentication, or it does
+// not match its envelope.
+func permanent(err error) bool {
+	return errors.Is(err, cse.ErrNotAuthentic) || errors.Is(err, errTooLong)
 }
 
 func (f *File) dropBody() {
@@ -246,6 +346,9 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 		total += n
 		if err == nil {
 			break
+		}
+		if permanent(err) {
+			return total, pathError("readat", f.info.uri, err)
 		}
 		if n == 0 {
 			failures++
@@ -306,46 +409,102 @@ func (f *File) Close() error {
 	return nil
 }
 
-// resumeBody reads the stored (encrypted) bytes of the whole object and
-// resumes a body that breaks mid-stream with a ranged GET, pinned to the
-// ETag, from the offset reached — so the decrypter reading it sees every
-// byte once, in order, and never the break.
+// resumeBody reads the stored (encrypted) bytes [off, end) of the object
+// and resumes a body that breaks mid-stream with a ranged GET, pinned to
+// the ETag, from the offset reached — so the decrypter reading it sees
+// every byte once, in order, and never the break. end == 0 means the
+// whole object. Each GET that delivers bytes resets the count of failures;
+// ReadRetries consecutive GETs that deliver nothing end the read.
+//
+// Close may run while another goroutine is in Read (a decrypter's
+// producer goroutine can still be reading when the decrypter is closed):
+// it closes the current GET body, which ends that Read with an error.
 type resumeBody struct {
 	f        *File
 	ctx      context.Context
-	off      int64
-	body     io.ReadCloser
-	failures int
+	off, end int64
+	failures int // consecutive failed GETs without progress
+
+	mu     sync.Mutex // guards body and closed
+	body   io.ReadCloser
+	closed bool
 }
 
-func (r *resumeBody) open() error {
-	var err error
-	if r.off == 0 {
-		r.body, err = r.f.getRaw(r.ctx, -1, -1)
-	} else {
-		r.body, err = r.f.getRaw(r.ctx, r.off, r.f.ctSize-1)
+var errBodyClosed = errors.New("emrfs: read after close")
+
+// newResumeBody returns a resumeBody of the stored bytes [off, end) with
+// its first GET sent (end == 0: the whole object).
+func newResumeBody(ctx context.Context, f *File, off, end int64) (*resumeBody, error) {
+	r := &resumeBody{f: f, ctx: ctx, off: off, end: end}
+	if r.end == 0 {
+		r.end = f.ctSize
 	}
-	return err
+	b, err := r.get()
+	if err != nil {
+		return nil, err
+	}
+	r.body = b
+	return r, nil
+}
+
+// get sends the GET of the bytes not read yet.
+func (r *resumeBody) get() (io.ReadCloser, error) {
+	if r.off == 0 && r.end == r.f.ctSize {
+		return r.f.getRaw(r.ctx, -1, -1)
+	}
+	return r.f.getRaw(r.ctx, r.off, r.end-1)
 }
 
 func (r *resumeBody) Read(p []byte) (int, error) {
+	if r.off >= r.end {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > r.end-r.off {
+		p = p[:r.end-r.off]
+	}
 	for {
-		if r.body == nil {
-			if err := r.open(); err != nil {
+		r.mu.Lock()
+		b, closed := r.body, r.closed
+		r.mu.Unlock()
+		if closed {
+			return 0, errBodyClosed
+		}
+		if b == nil {
+			nb, err := r.get()
+			if err != nil {
 				return 0, err
 			}
+			r.mu.Lock()
+			if r.closed {
+				r.mu.Unlock()
+				_ = nb.Close()
+				return 0, errBodyClosed
+			}
+			r.body, b = nb, nb
+			r.mu.Unlock()
 		}
-		n, err := r.body.Read(p)
+		n, err := b.Read(p)
 		r.off += int64(n)
 		if n > 0 {
 			r.failures = 0
 		}
-		if err == nil || (err == io.EOF && r.off >= r.f.ctSize) {
+		if err == nil || (err == io.EOF && r.off >= r.end) {
 			return n, err
 		}
 		// Broken (or short) body: resume from r.off on the next call.
-		_ = r.body.Close()
-		r.body = nil
+		r.mu.Lock()
+		mine := r.body == b
+		if mine {
+			r.body = nil
+		}
+		closed = r.closed
+		r.mu.Unlock()
+		if mine {
+			_ = b.Close()
+		}
+		if closed {
+			return n, errBodyClosed
+		}
 		if n > 0 {
 			return n, nil
 		}
@@ -358,11 +517,14 @@ func (r *resumeBody) Read(p []byte) (int, error) {
 	}
 }
 
+// Close closes the current GET body; later Reads fail.
 func (r *resumeBody) Close() error {
-	if r.body == nil {
+	r.mu.Lock()
+	b := r.body
+	r.body, r.closed = nil, true
+	r.mu.Unlock()
+	if b == nil {
 		return nil
 	}
-	err := r.body.Close()
-	r.body = nil
-	return err
+	return b.Close()
 }

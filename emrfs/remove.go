@@ -9,12 +9,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// Remove deletes the object at uri and its CSE instruction file
-// (<key>.instruction), if any. As in S3, removing a key that does not exist
-// is not an error. Remove does not delete "directories"; list and remove
-// their keys instead.
+// Remove deletes the object at uri. As in S3, removing a key that does not
+// exist is not an error. Remove does not delete "directories"; list and
+// remove their keys instead.
+//
+// In a bucket with client-side encryption and
+// fs.s3.cse.cryptoStorageMode.deleteInstructionFiles.enabled
+// (CSE.DeleteInstructionFiles), the object's instruction file
+// (<key>.instruction) is deleted too, after the object. As in EMRFS the
+// setting is off by default, and then instruction files stay behind (List
+// hides them; a later write in instruction-file mode replaces them). In a
+// bucket without client-side encryption "<key>.instruction" is an ordinary
+// object and is never touched.
 func (c *Client) Remove(ctx context.Context, uri string) error {
-	loc, _, err := c.target("remove", uri)
+	loc, b, err := c.target("remove", uri)
 	if err != nil {
 		return err
 	}
@@ -26,8 +34,10 @@ func (c *Client) Remove(ctx context.Context, uri string) error {
 	if err := c.deleteKey(ctx, loc.Bucket, loc.Key); err != nil {
 		return pathError("remove", uri, err)
 	}
-	if err := c.deleteKey(ctx, loc.Bucket, loc.Key+InstructionSuffix); err != nil {
-		return pathError("remove", uri, err)
+	if b.CSE != nil && b.CSE.DeleteInstructionFiles {
+		if err := c.deleteKey(ctx, loc.Bucket, loc.Key+InstructionSuffix); err != nil {
+			return pathError("remove", uri, err)
+		}
 	}
 	return nil
 }

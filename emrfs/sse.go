@@ -36,7 +36,7 @@ const (
 // x-amz-server-side-encryption headers go on PutObject,
 // CreateMultipartUpload and CopyObject (never on GetObject or HeadObject,
 // which S3 rejects); the SSE-C headers go on every call that reads or writes
-// the object's data.
+// the object's data, CompleteMultipartUpload included.
 //
 // An SSE is safe for concurrent use once built; do not modify its fields
 // while requests are being prepared with it.
@@ -49,7 +49,8 @@ type SSE struct {
 	// Context is the SSE-KMS / DSSE-KMS encryption context. It is sent as
 	// base64-encoded JSON and appears in CloudTrail: it is not secret.
 	Context map[string]string
-	// BucketKey, when non-nil, sets BucketKeyEnabled on SSE-KMS writes.
+	// BucketKey, when non-nil, sets BucketKeyEnabled on SSE-KMS writes. No
+	// property sets it: Go callers may, with Options.Bucket.
 	BucketKey *bool
 
 	// customer holds the SSE-C key; behind a pointer so that printing an
@@ -169,6 +170,17 @@ func (s *SSE) CreateMultipartUpload(in *s3.CreateMultipartUploadInput) {
 // UploadPart sets the SSE-C fields of an UploadPart request (S3 wants the
 // key again on every part); other kinds send nothing.
 func (s *SSE) UploadPart(in *s3.UploadPartInput) {
+	if !s.isSSEC() {
+		return
+	}
+	in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = s.customerFields()
+}
+
+// CompleteMultipartUpload sets the SSE-C fields of a
+// CompleteMultipartUpload request. S3 requires them when the upload was
+// created with a checksum algorithm, as the Writer's uploads are (CRC32);
+// other kinds send nothing.
+func (s *SSE) CompleteMultipartUpload(in *s3.CompleteMultipartUploadInput) {
 	if !s.isSSEC() {
 		return
 	}

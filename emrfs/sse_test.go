@@ -109,6 +109,8 @@ func TestSSEReadsAndParts(t *testing.T) {
 		var head s3.HeadObjectInput
 		var part s3.UploadPartInput
 		var partCopy s3.UploadPartCopyInput
+		var complete s3.CompleteMultipartUploadInput
+		s.CompleteMultipartUpload(&complete)
 		s.GetObject(&get)
 		s.HeadObject(&head)
 		s.UploadPart(&part)
@@ -122,6 +124,8 @@ func TestSSEReadsAndParts(t *testing.T) {
 			"HeadObject":     {CAlg: str(head.SSECustomerAlgorithm), CKey: str(head.SSECustomerKey), CMD5: str(head.SSECustomerKeyMD5)},
 			"UploadPart":     {CAlg: str(part.SSECustomerAlgorithm), CKey: str(part.SSECustomerKey), CMD5: str(part.SSECustomerKeyMD5)},
 			"UploadPartCopy": {CAlg: str(partCopy.SSECustomerAlgorithm), CKey: str(partCopy.SSECustomerKey), CMD5: str(partCopy.SSECustomerKeyMD5)},
+			"CompleteMultipartUpload": {CAlg: str(complete.SSECustomerAlgorithm), CKey: str(complete.SSECustomerKey),
+				CMD5: str(complete.SSECustomerKeyMD5)},
 		} {
 			if got != want {
 				t.Errorf("%v %s: got %+v, want %+v", s, name, got, want)

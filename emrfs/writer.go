@@ -27,6 +27,12 @@ const abortTimeout = time.Minute
 // Writer streams an object to S3; see Client.Create. Write and Close must
 // not be called concurrently. It holds at most PartSize*(Concurrency+1)
 // bytes of data in memory.
+//
+// When the context given to Create is cancelled, the Writer stops: if a
+// Write or Close is running it fails with the context's error; if none is,
+// the multipart upload is aborted right away, without waiting for the
+// caller to call Write, Close or Abort again, and those calls then return
+// the error.
 type Writer struct {
 	c    *Client
 	uri  string
@@ -37,6 +43,11 @@ type Writer struct {
 	parent context.Context
 	ctx    context.Context // cancelled on the first failure
 	cancel context.CancelCauseFunc
+
+	// life is held by Write, Close, Abort and onCancel, so that the
+	// cancellation callback never runs in the middle of one of them.
+	life      sync.Mutex
+	stopAfter func() bool // unregisters onCancel
 
 	partSize int64
 	buf      []byte      // the part being filled
@@ -82,7 +93,21 @@ func newWriter(ctx context.Context, c *Client, loc Location, b *Bucket, o Create
 		w.partSize &^= 15
 		w.bufCap = w.partSize + 16
 	}
+	w.stopAfter = context.AfterFunc(ctx, w.onCancel)
 	return w
+}
+
+// onCancel runs when the caller's context is cancelled. A Write or Close in
+// progress sees the cancellation itself (its waits and requests use a
+// context derived from the caller's) and fails; otherwise the caller may
+// never come back, so the upload is aborted here.
+func (w *Writer) onCancel() {
+	w.life.Lock()
+	defer w.life.Unlock()
+	if w.done {
+		return
+	}
+	_ = w.fail("write", w.parent.Err())
 }
 
 // startCSE creates the envelope and content key of the object, of
@@ -90,11 +115,16 @@ func newWriter(ctx context.Context, c *Client, loc Location, b *Bucket, o Create
 func (w *Writer) startCSE(size int64) error {
 	obj := cse.ObjectInfo{Bucket: w.loc.Bucket, Key: w.loc.Key, PlaintextSize: size}
 	if w.cse.cfg.MaterialsDescriptionEnabled {
-		// EMRFS hands the object's URI to the provider as "Path".
+		// EMRFS hands the object's URI to the provider as "Path" (the
+		// source's, with the destination as "DstPath", on a copy), and
+		// the cluster id as "JobflowId" when it has one.
 		path := "s3://" + w.loc.Bucket + "/" + w.loc.Key
 		obj.EncryptionContext = map[string]string{"Path": path}
 		if w.opts.copyFrom != "" {
 			obj.EncryptionContext = map[string]string{"Path": w.opts.copyFrom, "DstPath": path}
+		}
+		if id := w.c.opts.JobflowID; id != "" {
+			obj.EncryptionContext["JobflowId"] = id
 		}
 	}
 	env, content, err := w.cse.enc.Encrypt(withObject(w.ctx, w.loc.Bucket, w.loc.Key), obj)
@@ -136,6 +166,8 @@ func (w *Writer) firstErr() error {
 // Write buffers p, uploading each full part in the background. On error the
 // upload is already aborted and Close returns the same error.
 func (w *Writer) Write(p []byte) (int, error) {
+	w.life.Lock()
+	defer w.life.Unlock()
 	if w.done {
 		if w.result != nil {
 			return 0, w.result
@@ -303,10 +335,14 @@ func (w *Writer) uploadPart(num int32, buf []byte) error {
 	return nil
 }
 
-// fail aborts the upload and records err as the Writer's result.
+// fail aborts the upload and records err as the Writer's result, with the
+// abort's own failure if it failed.
 func (w *Writer) fail(op string, err error) error {
-	w.abort()
+	if aerr := w.abort(); aerr != nil {
+		err = errors.Join(err, aerr)
+	}
 	w.done = true
+	w.stopAfter()
 	w.result = pathError(op, w.uri, err)
 	return w.result
 }
@@ -329,35 +365,50 @@ func (w *Writer) recycle() {
 }
 
 // abort stops background uploads and aborts the multipart upload, if any.
-// The abort request runs even if the caller's context is cancelled.
-func (w *Writer) abort() {
+// The abort request runs even if the caller's context is cancelled; its
+// failure is returned.
+func (w *Writer) abort() error {
 	w.cancel(errAborted)
 	w.wg.Wait()
 	w.recycle()
 	w.content.Wipe()
 	if w.uploadID == "" {
-		return
+		return nil
 	}
-	w.c.abortUpload(w.parent, w.loc, w.uploadID)
+	err := w.c.abortUpload(w.parent, w.loc, w.uploadID)
 	w.uploadID = ""
+	return err
 }
 
 // Abort discards everything written: background uploads stop, the multipart
 // upload (if started) is aborted, and no object is created. Close after
-// Abort returns an error.
+// Abort returns an error. Abort returns nil once the Writer is done; it
+// returns an error only when AbortMultipartUpload failed, in which case
+// the upload's parts stay in the bucket (without becoming an object) until
+// they are aborted again or a bucket lifecycle rule removes them.
 func (w *Writer) Abort() error {
+	w.life.Lock()
+	defer w.life.Unlock()
 	if w.done {
 		return nil
 	}
-	w.abort()
+	err := w.abort()
 	w.done = true
+	w.stopAfter()
 	w.result = &fs.PathError{Op: "write", Path: w.uri, Err: errAborted}
+	if err != nil {
+		return &fs.PathError{Op: "abort", Path: w.uri, Err: err}
+	}
 	return nil
 }
 
 // Close uploads what remains and makes the object visible. If it returns an
-// error, the upload has been aborted and no object was created.
+// error, no new object is left at the URI: the upload was aborted, or a
+// step after the object became visible failed and the object was deleted
+// again (see Client.Create).
 func (w *Writer) Close() error {
+	w.life.Lock()
+	defer w.life.Unlock()
 	if w.done {
 		if w.result != nil {
 			return w.result
@@ -382,28 +433,44 @@ func (w *Writer) Close() error {
 		if err := w.complete(); err != nil {
 			return w.fail("close", err)
 		}
-		if w.enc != nil && w.cse.cfg.AddUnencryptedLength {
-			if err := w.addUnencryptedLength(); err != nil {
-				w.finish()
-				w.result = pathError("close", w.uri, fmt.Errorf("object written but x-amz-unencrypted-content-length was not added: %w", err))
-				return w.result
-			}
+	}
+	// The object is visible from here on. The steps below complete it; if
+	// one fails, the object is deleted again, so that an error from Close
+	// always means that nothing new is left at the URI.
+	if w.enc != nil && w.cse.cfg.AddUnencryptedLength && w.partNum > 0 {
+		if err := w.addUnencryptedLength(); err != nil {
+			return w.discard(fmt.Errorf("adding x-amz-unencrypted-content-length (fs.s3.multipart.cse.add.unencrypted.length) to the completed upload: %w", err))
 		}
 	}
 	if w.env != nil && w.env.Instruction != nil {
 		// As the AWS clients do: the object, then its instruction file.
 		if err := w.c.putInstruction(w.ctx, w.loc, w.b, w.env.Instruction); err != nil {
-			w.finish()
-			w.result = pathError("close", w.uri, fmt.Errorf("object written but its instruction file was not (the object is unreadable until it is rewritten): %w", err))
-			return w.result
+			return w.discard(fmt.Errorf("writing its instruction file %s: %w", w.loc.Key+InstructionSuffix, err))
 		}
 	}
 	w.finish()
 	return nil
 }
 
+// discard deletes the object Close has just made visible, after a later
+// step (cause) failed, and makes the Writer's result the error: without
+// that step the object would be unreadable or incomplete. The delete runs
+// even if the caller's context is already cancelled.
+func (w *Writer) discard(cause error) error {
+	w.finish()
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(w.parent), abortTimeout)
+	defer cancel()
+	err := fmt.Errorf("the object was written, then deleted again because %w", cause)
+	if derr := w.c.deleteKey(dctx, w.loc.Bucket, w.loc.Key); derr != nil {
+		err = errors.Join(err, fmt.Errorf("deleting it failed too, so it is visible but cannot be read correctly; write it again or remove it: %w", derr))
+	}
+	w.result = pathError("close", w.uri, err)
+	return w.result
+}
+
 func (w *Writer) finish() {
 	w.done = true
+	w.stopAfter()
 	w.wg.Wait()
 	w.recycle()
 	w.content.Wipe()
@@ -479,12 +546,14 @@ func (w *Writer) complete() error {
 	if len(parts) != int(w.partNum) {
 		return fmt.Errorf("emrfs: %d of %d parts uploaded", len(parts), w.partNum)
 	}
-	_, err = w.c.s3.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
+	in := &s3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(w.loc.Bucket),
 		Key:             aws.String(w.loc.Key),
 		UploadId:        aws.String(w.uploadID),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-	}, ro...)
+	}
+	w.b.SSE.CompleteMultipartUpload(in)
+	_, err = w.c.s3.CompleteMultipartUpload(w.ctx, in, ro...)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,11 @@ import (
 // GetObject of such an object records a Decrypt call. Denied, unknown or
 // disabled keys fail the S3 request with AccessDenied, KMS.NotFoundException
 // or KMS.DisabledException. The bytes are stored unencrypted.
+//
+// SSE-C is checked as S3 does: reads, copies and the parts of a multipart
+// upload must present the key the object (or upload) was created with, and
+// CompleteMultipartUpload too when the upload was created with a checksum
+// algorithm.
 type S3 struct {
 	st      *Stack
 	handler http.Handler
@@ -32,7 +37,9 @@ type S3 struct {
 	mu         sync.Mutex
 	grants     map[string][]s3Grant // by principal or role ARN
 	requests   []S3Request
-	breakAfter int64 // -1: none pending
+	breakAfter int64                 // -1: none pending
+	breakCount int                   // GETs left to cut after breakAfter bytes
+	uploads    map[string]uploadSSEC // multipart uploads in progress, by ID
 }
 
 // S3Request is one request the S3 emulator received.
@@ -64,7 +71,7 @@ func newS3(st *Stack) *S3 {
 		gofakes3.WithLogger(gofakes3.DiscardLog()),
 		gofakes3.WithTimeSkewLimit(0), // the SigV4 verifier checks the clock
 	)
-	return &S3{st: st, handler: f.Server(), backend: backend, grants: map[string][]s3Grant{}, breakAfter: -1}
+	return &S3{st: st, handler: f.Server(), backend: backend, grants: map[string][]s3Grant{}, breakAfter: -1, uploads: map[string]uploadSSEC{}}
 }
 
 // Grant allows principalOrRoleARN to read (and, with write, to write and
@@ -107,9 +114,16 @@ func (s *S3) ResetRequests() {
 // bytes of body: the headers (with the full Content-Length) and the first
 // afterBytes bytes are sent, then the connection is closed. The fault is
 // used up by the next GetObject even if the object is shorter.
-func (s *S3) BreakNextGet(afterBytes int64) {
+func (s *S3) BreakNextGet(afterBytes int64) { s.BreakNextGets(1, afterBytes) }
+
+// BreakNextGets is BreakNextGet for the next n GetObject responses: each
+// is cut after afterBytes bytes of body.
+func (s *S3) BreakNextGets(n int, afterBytes int64) {
 	s.mu.Lock()
-	s.breakAfter = max(afterBytes, 0)
+	s.breakAfter, s.breakCount = max(afterBytes, 0), n
+	if n <= 0 {
+		s.breakAfter, s.breakCount = -1, 0
+	}
 	s.mu.Unlock()
 }
 
@@ -177,6 +191,11 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 	readObject := getObject || r.Method == http.MethodHead && isObject
 	writeObject := isObject && (r.Method == http.MethodPut && !r.URL.Query().Has("partNumber") || r.Method == http.MethodPost && r.URL.Query().Has("uploads"))
 	sseErr := s.checkSSEC(r, bucket, key, writeObject, readObject)
+	if sseErr == nil {
+		sseErr = s.checkUploadSSEC(r)
+	}
+	createUpload := isCreateUpload(r, isObject)
+	upload := newUploadSSEC(r)
 	sanitizeHeaders(r.Header)
 	switch {
 	case sseErr != nil:
@@ -200,13 +219,22 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 	if getObject {
 		s.mu.Lock()
 		n := s.breakAfter
-		s.breakAfter = -1
+		if s.breakCount--; s.breakCount <= 0 {
+			s.breakAfter, s.breakCount = -1, 0
+		}
 		s.mu.Unlock()
 		if n >= 0 {
 			out = &breakingWriter{ResponseWriter: sw, remaining: n}
 		}
 	}
+	if createUpload {
+		capture := &uploadIDCapture{ResponseWriter: out}
+		s.handler.ServeHTTP(capture, r)
+		s.recordUpload(capture, upload)
+		return
+	}
 	s.handler.ServeHTTP(out, r)
+	s.forgetUpload(r, sw.status)
 }
 
 // isSubresource reports whether a GET on a key addresses something other

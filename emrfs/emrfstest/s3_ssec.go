@@ -1,8 +1,10 @@
 package emrfstest
 
 import (
+	"bytes"
 	"crypto/md5" //nolint:gosec // SSE-C identifies keys by MD5, as S3 does
 	"encoding/base64"
+	"encoding/xml"
 	"net/http"
 )
 
@@ -89,4 +91,98 @@ func (s *S3) matchSSEC(bucket, key, sum string) error {
 		return &s3Error{http.StatusForbidden, "AccessDenied", "the SSE-C key does not match the key the object was stored with"}
 	}
 	return nil
+}
+
+// uploadSSEC is what the emulator remembers of a multipart upload to apply
+// S3's SSE-C rules to its later calls.
+type uploadSSEC struct {
+	md5      string // SSE-C key MD5 the upload was created with, "" for none
+	checksum bool   // created with x-amz-checksum-algorithm
+}
+
+// isCreateUpload reports whether r is a CreateMultipartUpload.
+func isCreateUpload(r *http.Request, isObject bool) bool {
+	return isObject && r.Method == http.MethodPost && r.URL.Query().Has("uploads")
+}
+
+// newUploadSSEC returns the record of the CreateMultipartUpload r, read
+// before its headers are sanitized (checkSSEC has filled in the key MD5).
+func newUploadSSEC(r *http.Request) uploadSSEC {
+	return uploadSSEC{md5: r.Header.Get(hdrSSECKeyMD5), checksum: r.Header.Get("X-Amz-Checksum-Algorithm") != ""}
+}
+
+// checkUploadSSEC enforces S3's SSE-C rules on the calls of a multipart
+// upload: UploadPart and UploadPartCopy must present the key the upload was
+// created with (and none when it was created without SSE-C), and so must
+// CompleteMultipartUpload when the upload was created with a checksum
+// algorithm — S3 documents the SSE-C fields of CompleteMultipartUpload as
+// required then.
+func (s *S3) checkUploadSSEC(r *http.Request) error {
+	q := r.URL.Query()
+	id := q.Get("uploadId")
+	part := r.Method == http.MethodPut && q.Has("partNumber")
+	complete := r.Method == http.MethodPost
+	if id == "" || (!part && !complete) {
+		return nil
+	}
+	s.mu.Lock()
+	up, ok := s.uploads[id]
+	s.mu.Unlock()
+	if !ok || (complete && !up.checksum) {
+		return nil // gofakes3 reports unknown uploads
+	}
+	op := "UploadPart"
+	if complete {
+		op = "CompleteMultipartUpload"
+	}
+	sum := r.Header.Get(hdrSSECKeyMD5)
+	switch {
+	case up.md5 == sum:
+		return nil
+	case up.md5 == "":
+		return &s3Error{http.StatusBadRequest, "InvalidRequest", "the multipart upload was not created with SSE-C; do not send SSE-C headers with " + op}
+	case sum == "":
+		return &s3Error{http.StatusBadRequest, "InvalidRequest", "the multipart upload was created with SSE-C (and a checksum algorithm); send its customer key with " + op}
+	}
+	return &s3Error{http.StatusForbidden, "AccessDenied", "the SSE-C key of " + op + " does not match the key the multipart upload was created with"}
+}
+
+// uploadIDCapture keeps the body of a CreateMultipartUpload response to
+// learn the upload ID.
+type uploadIDCapture struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (c *uploadIDCapture) Write(p []byte) (int, error) {
+	if c.body.Len() < 64<<10 {
+		c.body.Write(p)
+	}
+	return c.ResponseWriter.Write(p)
+}
+
+func (c *uploadIDCapture) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// recordUpload remembers the upload created by the response in c.
+func (s *S3) recordUpload(c *uploadIDCapture, up uploadSSEC) {
+	var res struct {
+		UploadID string `xml:"UploadId"`
+	}
+	if err := xml.Unmarshal(c.body.Bytes(), &res); err != nil || res.UploadID == "" {
+		return
+	}
+	s.mu.Lock()
+	s.uploads[res.UploadID] = up
+	s.mu.Unlock()
+}
+
+// forgetUpload drops the record of an upload completed or aborted by r.
+func (s *S3) forgetUpload(r *http.Request, status int) {
+	id := r.URL.Query().Get("uploadId")
+	if id == "" || status >= 300 || (r.Method != http.MethodPost && r.Method != http.MethodDelete) {
+		return
+	}
+	s.mu.Lock()
+	delete(s.uploads, id)
+	s.mu.Unlock()
 }

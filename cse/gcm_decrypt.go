@@ -188,14 +188,12 @@ func (d *gcmDecrypter) take() *pipeline.Job {
 	return j
 }
 
-// release hands the current job back to the pipeline, wiping any plaintext
-// it holds.
+// release hands the current job back to the pipeline. Plaintext that was
+// returned to the caller is not wiped (the caller holds it anyway); fail
+// wipes what was never returned.
 func (d *gcmDecrypter) release() {
 	if d.cur == nil {
 		return
-	}
-	if !d.cur.Sealed {
-		clear(d.cur.Data)
 	}
 	d.pl.Release(d.cur)
 	d.cur = nil
@@ -248,7 +246,6 @@ func (d *gcmDecrypter) nextVerified() {
 		}
 	}
 	if d.served != nil {
-		clear(d.served)
 		pipeline.PutBuffer(d.served)
 		d.served = nil
 	}
@@ -342,7 +339,6 @@ func (d *gcmDecrypter) startReplay() {
 // nextReplayed serves the next record of the spool.
 func (d *gcmDecrypter) nextReplayed() {
 	if d.replayCur != nil {
-		clear(d.replayCur.Data)
 		d.replay.Release(d.replayCur)
 		d.replayCur = nil
 	}
@@ -399,6 +395,9 @@ func (d *gcmDecrypter) fail(err error) {
 		clear(d.served)
 		pipeline.PutBuffer(d.served)
 		d.served = nil
+	}
+	if d.cur != nil && !d.cur.Sealed {
+		clear(d.cur.Data)
 	}
 	d.release()
 	d.closeSpool()

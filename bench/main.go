@@ -93,6 +93,9 @@ func spawn(ctx context.Context, e env, args ...string) (measure, error) {
 	if err != nil {
 		return measure{}, err
 	}
+	// Flush what earlier runs left dirty in the page cache (MinIO's
+	// objects, spool files), so that no run pays for another's writeback.
+	syscall.Sync()
 	cmd := exec.CommandContext(ctx, self, append([]string{"worker"}, args...)...)
 	cmd.Env = e.export()
 	var stdout, stderr bytes.Buffer

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -146,6 +148,18 @@ func runWorker(args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if dir := os.Getenv("EMRS3_BENCH_CPUPROFILE"); dir != "" {
+		// One CPU profile per worker: <dir>/<impl>-<op>-<object key>.prof.
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%s-%s.prof", *name, *op, strings.ReplaceAll(*key, "/", "_"))))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var res result
 	start := time.Now()

@@ -61,24 +61,20 @@ func (m *MultipartEncryptor) EncryptPart(part []byte, last bool) ([]byte, error)
 	// Each worker takes a contiguous run of chunks, in order. A chunk
 	// sealed in place by the fused kernel overwrites the 16 bytes after it:
 	// within a run they are saved and put back; the last chunk of a run,
-	// whose successor another worker may be reading, is sealed into the
-	// worker's own buffer and copied back.
+	// whose successor another worker may be reading, takes the composed
+	// path, which writes only the chunk.
 	run := func(first, end int) {
-		buf := make([]byte, 0, chunk+aesgcm.TagSize)
+		var scratch [aesgcm.TagSize]byte
 		for i := first; i < end; i++ {
 			lo := i * chunk
 			hi := min(lo+chunk, len(part))
 			c := part[lo:hi]
 			b := uint64((m.off + int64(lo)) / 16)
-			if m.off/int64(chunk)+int64(i) < fusedFrom {
+			if m.off/int64(chunk)+int64(i) < fusedFrom || i == end-1 || cap(part)-hi < aesgcm.TagSize {
+				// The composed path, in place without touching
+				// the following bytes.
 				m.k.CTR(m.iv[:], b).XORKeyStream(c, c)
-				sums[i] = m.k.ChunkHash(c, buf)
-				continue
-			}
-			if i == end-1 || cap(part)-hi < aesgcm.TagSize {
-				var ct []byte
-				ct, sums[i] = m.k.SealChunk(buf, c, m.iv[:], b)
-				copy(c, ct)
+				sums[i] = m.k.ChunkHash(c, scratch[:0])
 				continue
 			}
 			var after [aesgcm.TagSize]byte

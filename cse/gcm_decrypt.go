@@ -1,6 +1,7 @@
 package cse
 
 import (
+	"crypto/cipher"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -48,8 +49,8 @@ func NewGCMDecryptReader(ciphertext io.Reader, key, iv, aad []byte, optFns ...fu
 	// On one goroutine the worker only hashes and Read applies the
 	// keystream straight into the caller's buffer: no copy. On several,
 	// the workers decrypt.
-	c.deferCTR = c.seq
-	if c.deferCTR {
+	d.deferCTR = c.seq
+	if d.deferCTR {
 		d.ctr = c.k.CTR(c.iv[:], 0)
 	}
 	if d.authenticate && o.MemoryLimit > 0 {
@@ -62,6 +63,11 @@ func NewGCMDecryptReader(ciphertext io.Reader, key, iv, aad []byte, optFns ...fu
 type gcmDecrypter struct {
 	*gcmCore
 	opts DecryptOptions
+
+	// deferCTR: the workers only hash, and Read applies ctr, the
+	// message's continuous keystream (one goroutine).
+	deferCTR bool
+	ctr      cipher.Stream
 
 	cur   *pipeline.Job
 	out   []byte
@@ -121,8 +127,10 @@ func (d *gcmDecrypter) process(j *pipeline.Job) {
 	// where the last chunk's tag is: keep it in the scratch space, which
 	// ChunkHash no longer needs.
 	keepTrailer(j)
-	if !c.deferCTR {
-		c.xor(j)
+	if !d.deferCTR {
+		// The 16 bytes after Data, which XORChunk may overwrite, are
+		// free now that the trailer is kept elsewhere.
+		c.k.XORChunk(j.Data, j.Data, c.iv[:], uint64(j.Offset/16))
 	}
 	if !d.spooled(j) {
 		return

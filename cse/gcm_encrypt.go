@@ -1,7 +1,6 @@
 package cse
 
 import (
-	"crypto/cipher"
 	"errors"
 	"fmt"
 	"io"
@@ -42,10 +41,7 @@ type gcmCore struct {
 	aad  []byte
 	hash *aesgcm.Hash
 	pl   *pipeline.Pipeline
-	ctr  cipher.Stream // the sequential mode's continuous keystream
 	seq  bool
-	// deferCTR: workers only hash; the consumer applies the keystream.
-	deferCTR bool
 }
 
 func newGCMCore(src io.Reader, key, iv, aad []byte, o StreamOptions, holdback int, process func(c *gcmCore, j *pipeline.Job)) (*gcmCore, error) {
@@ -62,20 +58,6 @@ func newGCMCore(src io.Reader, key, iv, aad []byte, o StreamOptions, holdback in
 		Process:   func(j *pipeline.Job) { process(c, j) },
 	})
 	return c, nil
-}
-
-// xor applies the keystream to a chunk in place.
-func (c *gcmCore) xor(j *pipeline.Job) {
-	if c.seq {
-		if c.ctr == nil {
-			c.ctr = c.k.CTR(c.iv[:], uint64(j.Offset/16))
-		}
-		c.ctr.XORKeyStream(j.Data, j.Data)
-		return
-	}
-	// The buffer has 16 spare bytes after Data, which XORChunk may
-	// overwrite: a trailer there must have been moved (keepTrailer).
-	c.k.XORChunk(j.Data, j.Data, c.iv[:], uint64(j.Offset/16))
 }
 
 // keepTrailer moves the job's trailer (the tag, which follows Data in the
@@ -127,20 +109,10 @@ func processEncrypt(c *gcmCore, j *pipeline.Job) {
 		j.Done = true
 		return
 	}
-	if j.Index >= fusedFrom {
-		// One pass of the standard library's fused kernel, in place (the
-		// buffer has 16 spare bytes after Data).
-		j.Data, j.Sum = c.k.SealChunk(j.Data, j.Data, c.iv[:], uint64(j.Offset/16))
-		return
-	}
-	c.xor(j)
-	j.Sum = c.k.ChunkHash(j.Data, j.Scratch())
+	// One pass of the standard library's fused kernel, in place (the
+	// buffer has 16 spare bytes after Data).
+	j.Data, j.Sum = c.k.SealChunk(j.Data, j.Data, c.iv[:], uint64(j.Offset/16))
 }
-
-// fusedFrom is the first chunk encrypted with the fused kernel
-// (aesgcm.Key.SealChunk): its setup costs about as much as encrypting a
-// chunk, so short messages keep the composed path.
-const fusedFrom = 4
 
 type gcmEncrypter struct {
 	*gcmCore

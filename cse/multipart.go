@@ -70,7 +70,7 @@ func (m *MultipartEncryptor) EncryptPart(part []byte, last bool) ([]byte, error)
 			hi := min(lo+chunk, len(part))
 			c := part[lo:hi]
 			b := uint64((m.off + int64(lo)) / 16)
-			if m.off/int64(chunk)+int64(i) < fusedFrom || i == end-1 || cap(part)-hi < aesgcm.TagSize {
+			if i == end-1 || cap(part)-hi < aesgcm.TagSize {
 				// The composed path, in place without touching
 				// the following bytes.
 				m.k.CTR(m.iv[:], b).XORKeyStream(c, c)

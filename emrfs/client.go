@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/tracing"
 
 	"github.com/emrs3/emrs3/cse"
 )
@@ -200,6 +202,18 @@ type Options struct {
 	// (provider, policy, context) is built once, from the first result.
 	// Leaving both SSE and CSE set fails the operation.
 	Bucket func(b *Bucket)
+
+	// Logger receives the Client's records: at Debug, retries, resumed
+	// reads, aborted uploads, spool use and cache hits; at Warn, anything
+	// that loses data or leaves doubt about what a bucket holds. nil
+	// discards them. A successful read or write logs nothing above Debug.
+	Logger *slog.Logger
+
+	// TracerProvider, when set, receives spans around Open, Create, Copy
+	// and the KMS calls of client-side encryption, in smithy-go's tracing
+	// interfaces, so that they nest with the SDK's own spans (pass the
+	// same provider as in s3.Options.TracerProvider). nil means no spans.
+	TracerProvider tracing.TracerProvider
 }
 
 // Client reads and writes S3 objects the way EMRFS does, applying the
@@ -294,4 +308,15 @@ func (c *Client) reqOpts(ctx context.Context, op, bucket, key string) ([]func(*s
 		return nil, nil
 	}
 	return []func(*s3.Options){func(o *s3.Options) { o.Credentials = p }}, nil
+}
+
+// discardLogger is the Logger of a Client without Options.Logger.
+var discardLogger = slog.New(slog.DiscardHandler)
+
+// log returns the Client's logger; never nil.
+func (c *Client) log() *slog.Logger {
+	if c.opts.Logger != nil {
+		return c.opts.Logger
+	}
+	return discardLogger
 }

@@ -58,7 +58,12 @@ func copySource(bucket, key string) string {
 // whose provider is handed Path (the source) and DstPath (the
 // destination). A streamed copy fails, leaving nothing at dst, if the
 // source does not authenticate.
-func (c *Client) Copy(ctx context.Context, src, dst string) error {
+func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*CopyOptions)) error {
+	var o CopyOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	_ = o
 	sloc, sb, err := c.target("copy", src)
 	if err != nil {
 		return err

@@ -12,6 +12,8 @@ type CreateOptions struct {
 	ContentType string
 	// Metadata is user metadata stored as x-amz-meta-* headers.
 	Metadata map[string]string
+	// Progress, when set, is told the bytes S3 has acknowledged.
+	Progress ProgressFunc
 
 	// copyFrom is the source URI when Copy re-encrypts (the materials
 	// description then has Path = source and DstPath = destination).

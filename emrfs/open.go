@@ -26,7 +26,12 @@ import (
 // ctx governs the Open call and every later Read, ReadAt and Seek on the
 // File; cancel it to stop them. Errors are *fs.PathError; a missing object
 // matches fs.ErrNotExist, a denied one fs.ErrPermission.
-func (c *Client) Open(ctx context.Context, uri string) (*File, error) {
+func (c *Client) Open(ctx context.Context, uri string, optFns ...func(*OpenOptions)) (*File, error) {
+	var o OpenOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	_ = o
 	loc, b, err := c.target("open", uri)
 	if err != nil {
 		return nil, err

@@ -45,7 +45,9 @@ const (
 // wrapped data key, the key ARN and the context are written in the header
 // of every spool file, so that the file names its key: opening it needs
 // kms:Decrypt with that context. The context appears in CloudTrail in
-// plaintext and must not hold secrets.
+// plaintext and must not hold secrets. The KMS calls go to the region of a
+// key ARN (else Options.KMS's region) with the credentials
+// Options.Credentials chooses for the object being read.
 //
 // Set it in Options.DiskEncryption (for the Client), in
 // OpenOptions.DiskEncryption (for one Open), or let the Client take it

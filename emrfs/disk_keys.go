@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,7 +106,7 @@ func (k *diskKeys) SpoolKey(ctx context.Context) ([]byte, []byte, error) {
 	if err := k.check(ctx); err != nil {
 		return nil, nil, err
 	}
-	api := k.c.kmsClient("")
+	api := k.c.kmsClient(k.region())
 	out, err := api.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
 		KeyId:             aws.String(k.cfg.KeyARN),
 		KeySpec:           types.DataKeySpecAes256,
@@ -145,7 +146,7 @@ func (k *diskKeys) check(ctx context.Context) error {
 	if k.checked {
 		return nil
 	}
-	api := k.c.kmsClient("")
+	api := k.c.kmsClient(k.region())
 	out, err := api.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k.cfg.KeyARN)})
 	if err != nil {
 		return fmt.Errorf("emrfs: disk encryption: KMS DescribeKey %s failed; this once-per-key check that the key is enabled and symmetric needs kms:DescribeKey on the key, as EMR Serverless requires: %w", k.cfg.KeyARN, err)
@@ -167,6 +168,16 @@ func (k *diskKeys) check(ctx context.Context) error {
 	}
 	k.checked = true
 	return nil
+}
+
+// region is the region of a key or alias ARN ("" for a key id or alias
+// name: the KMS client's own region), where the calls go.
+func (k *diskKeys) region() string {
+	parts := strings.SplitN(k.cfg.KeyARN, ":", 6)
+	if len(parts) == 6 && parts[0] == "arn" && parts[2] == "kms" {
+		return parts[3]
+	}
+	return ""
 }
 
 // wipe forgets the data key.

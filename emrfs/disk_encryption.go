@@ -46,8 +46,10 @@ const (
 // of every spool file, so that the file names its key: opening it needs
 // kms:Decrypt with that context. The context appears in CloudTrail in
 // plaintext and must not hold secrets. The KMS calls go to the region of a
-// key ARN (else Options.KMS's region) with the credentials
-// Options.Credentials chooses for the object being read.
+// key ARN (else Options.KMS's region), with the credentials
+// Options.Credentials chooses for the object whose read needs a new data
+// key (ops "kms:DescribeKey", "kms:GenerateDataKey"); the data key then
+// serves every spool of the Client until it rotates.
 //
 // Set it in Options.DiskEncryption (for the Client), in
 // OpenOptions.DiskEncryption (for one Open), or let the Client take it

@@ -92,6 +92,9 @@ func TestConfigDiskEncryptionFromSparkProperties(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Property != tc.prop {
 			t.Errorf("key %q context %q: %v, want a *ConfigError for %s", tc.key, tc.ctx, err, tc.prop)
 		}
+		if err := cfg.Validate(); !errors.As(err, &ce) || ce.Property != tc.prop {
+			t.Errorf("Validate with key %q context %q: %v", tc.key, tc.ctx, err)
+		}
 		// New fails early on it.
 		if _, err := emrfs.New(s3.New(s3.Options{}), cfg); !errors.Is(err, emrfs.ErrInvalidConfig) {
 			t.Errorf("New with key %q context %q: %v", tc.key, tc.ctx, err)

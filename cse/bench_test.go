@@ -106,7 +106,8 @@ func BenchmarkGCMDecrypt(b *testing.B) {
 }
 
 // BenchmarkGCMDecryptSpool decrypts 64 MiB in the default mode with a
-// 16 MiB memory limit: 48 MiB go through the sealed spool file.
+// 16 MiB memory limit: 48 MiB go through the sealed spool file, under the
+// random key or (keysource) a key from a SpoolKeySource.
 func BenchmarkGCMDecryptSpool(b *testing.B) {
 	key, iv := testKey(64)
 	block, _ := aes.NewCipher(key)
@@ -115,17 +116,21 @@ func BenchmarkGCMDecryptSpool(b *testing.B) {
 	const n = 64 << 20
 	ct := g.Seal(nil, iv, make([]byte, n), nil)
 	dir := b.TempDir()
-	for _, mode := range []string{"sequential", "parallel"} {
+	for _, mode := range []string{"sequential", "parallel", "parallel-keysource"} {
 		b.Run(mode+"/64MiB", func(b *testing.B) {
 			src := bytes.NewReader(ct)
 			b.SetBytes(n)
 			b.ReportAllocs()
+			keys := &countingKeys{}
 			for b.Loop() {
 				src.Reset(ct)
 				r, err := NewGCMDecryptReader(src, key, iv, nil, func(o *DecryptOptions) {
 					o.MemoryLimit, o.TempDir = 16<<20, dir
 					if mode == "sequential" {
 						o.Concurrency = 1
+					}
+					if mode == "parallel-keysource" {
+						o.SpoolKeys = keys
 					}
 				})
 				if err != nil {

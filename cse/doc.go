@@ -56,8 +56,11 @@
 // The default GCM decrypter never returns plaintext whose tag has not been
 // verified: it holds the first [DecryptOptions.MemoryLimit] bytes of the
 // message in memory and the rest in a temporary file sealed record by record
-// under a random key that never leaves memory (unlinked as soon as it is
-// created where the system allows it, removed on Close and on every error). Delayed authentication, ranged reads
+// under a key derived from a random secret that never leaves memory, or from
+// a customer's key through [DecryptOptions.SpoolKeys] (unlinked as soon as it
+// is created where the system allows it, removed on Close and on every
+// error); [DecryptOptions.SpoolLimit] and [SpoolBudget] cap it, and its
+// failures are *[SpoolError]s, local and never about the message. Delayed authentication, ranged reads
 // and CBC objects are unauthenticated: their plaintext may have been modified
 // by anyone who can write the object. Every authentication failure is an
 // *[AuthenticationError] matching [ErrNotAuthentic]; a CBC padding failure

@@ -20,7 +20,8 @@ import (
 // By default no plaintext byte is returned before the tag has been verified:
 // the first Read decrypts and authenticates the whole message, keeping its
 // first DecryptOptions.MemoryLimit bytes in memory and the rest in a
-// temporary file sealed record by record under a random in-memory key
+// temporary file sealed record by record under a key of its own, derived
+// from a random in-memory secret or from DecryptOptions.SpoolKeys
 // (unlinked as soon as it is created where the system allows it, and removed
 // on Close and on every error). A message that is not authentic yields an
 // error wrapping ErrNotAuthentic and no plaintext at all.
@@ -56,7 +57,7 @@ func NewGCMDecryptReader(ciphertext io.Reader, key, iv, aad []byte, optFns ...fu
 	if d.authenticate && o.MemoryLimit > 0 {
 		d.spoolFrom = o.MemoryLimit / int64(o.ChunkSize)
 	}
-	d.spooler = sync.OnceValues(func() (*spool.Spool, error) { return spool.New(o.TempDir) })
+	d.spooler = sync.OnceValues(func() (*spool.Spool, error) { return newSpool(&d.opts) })
 	return d, nil
 }
 
@@ -138,7 +139,7 @@ func (d *gcmDecrypter) process(j *pipeline.Job) {
 	s, err := d.spooler()
 	if err != nil {
 		clear(j.Data)
-		j.Data, j.Err = j.Data[:0], fmt.Errorf("cse: decryption spool: %w", err)
+		j.Data, j.Err = j.Data[:0], err
 		return
 	}
 	j.Data = s.Seal(j.Data[:0], j.Data, uint64(j.Index-d.spoolFrom))
@@ -183,6 +184,8 @@ func (d *gcmDecrypter) take() *pipeline.Job {
 		case errors.Is(j.Err, pipeline.ErrShort):
 			d.fail(gcmError("shorter than its tag"))
 		case errors.Is(j.Err, ErrNotAuthentic):
+			d.fail(j.Err)
+		case errors.As(j.Err, new(*SpoolError)):
 			d.fail(j.Err)
 		default:
 			d.fail(fmt.Errorf("cse: reading ciphertext: %w", j.Err))
@@ -314,7 +317,7 @@ func (d *gcmDecrypter) hold(j *pipeline.Job) error {
 		if rec := j.Index - d.spoolFrom; rec < 0 || uint64(rec) != d.spool.Records() {
 			return fmt.Errorf("cse: internal error: chunk %d spooled out of order", j.Index)
 		}
-		return d.spool.Append(j.Data)
+		return spoolError(d.spool.Append(j.Data))
 	}
 	if len(j.Data) == 0 {
 		return nil
@@ -356,7 +359,7 @@ func (d *gcmDecrypter) nextReplayed() {
 		return
 	}
 	if j.Err != nil {
-		d.fail(fmt.Errorf("cse: reading the decryption spool: %w", j.Err))
+		d.fail(fmt.Errorf("cse: reading the decryption spool: %w", spoolError(j.Err)))
 		return
 	}
 	d.replayCur = j

@@ -1,6 +1,7 @@
 package cse
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 )
@@ -38,13 +39,31 @@ type DecryptOptions struct {
 	// MemoryLimit is how many bytes of a message the default (authenticate
 	// before release) mode holds in memory until the tag has verified; the
 	// rest of a larger message goes to a temporary file sealed under a
-	// random in-memory key. 0 means DefaultMemoryLimit; a negative value
+	// random in-memory key (or one from SpoolKeys). 0 means DefaultMemoryLimit; a negative value
 	// spools all but a message of a single chunk (at most ChunkSize bytes,
 	// which the stream holds in memory anyway).
 	MemoryLimit int64
 
 	// TempDir is where spool files are created; "" means os.TempDir().
 	TempDir string
+
+	// SpoolKeys, when set, supplies the key spool files are sealed under
+	// (each file derives its own key from it and a fresh salt); nil means
+	// a random key that lives only in memory. See SpoolKeySource.
+	SpoolKeys SpoolKeySource
+
+	// SpoolLimit caps the bytes one message may spool to TempDir; a
+	// message that needs more fails with a *SpoolError matching
+	// ErrSpoolLimit before any plaintext is released. 0 means no cap.
+	SpoolLimit int64
+
+	// SpoolBudget, when set, is a cap shared with the other decrypters
+	// that hold it (for example all the reads of one client).
+	SpoolBudget *SpoolBudget
+
+	// Context governs the calls the decrypter makes on its own, to
+	// SpoolKeys; nil means context.Background().
+	Context context.Context
 }
 
 func (o *StreamOptions) normalize() error {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -177,8 +178,38 @@ type Options struct {
 	// TempDir; 0 means 32 MiB.
 	DecryptMemoryLimit int64
 
-	// TempDir is where spool files go; "" means os.TempDir().
+	// TempDir is where spool files go; "" means os.TempDir(). A missing,
+	// read-only or full TempDir fails the read once, with an error naming
+	// the directory and the object that matches neither fs.ErrNotExist nor
+	// a network fault (errors.As finds a *cse.SpoolError); it is not
+	// retried.
 	TempDir string
+
+	// DiskEncryption is the key spool files are sealed under (see
+	// DiskEncryption). nil takes it from the Config (Config.DiskEncryption:
+	// the security configuration's LocalDiskEncryptionConfiguration, or the
+	// spark.emr-serverless.disk.* properties); a non-nil zero value forces
+	// the default random in-memory key. OpenOptions.DiskEncryption
+	// overrides it for one Open.
+	DiskEncryption *DiskEncryption
+
+	// DiskKeyRotation is how long the Client uses one disk-encryption data
+	// key: at most one kms:GenerateDataKey per key and context per
+	// interval, however many Files spool; each spool file derives its own
+	// key from the data key and a fresh salt. 0 means
+	// DefaultDiskKeyRotation (1 hour); a negative value asks KMS for a
+	// data key for every spool file.
+	DiskKeyRotation time.Duration
+
+	// SpoolLimit caps the local disk one File's authenticated read may
+	// spool to TempDir; an object that needs more fails, before any
+	// plaintext is released, with an error naming the object, the cap and
+	// the alternatives (matching cse.ErrSpoolLimit). 0 means no cap.
+	SpoolLimit int64
+
+	// ClientSpoolLimit caps the local disk the spools of all the Client's
+	// Files hold at once. 0 means no cap.
+	ClientSpoolLimit int64
 
 	// ReadRetries is how many times a GET broken mid-stream is resumed
 	// without progress before the read fails. Default 3.
@@ -230,6 +261,11 @@ type Client struct {
 
 	cse cseStates
 
+	// disk holds the disk-encryption key sources and the spool budget;
+	// diskDefault is the Client's (nil: random in-memory key).
+	disk        diskStates
+	diskDefault *diskKeys
+
 	// parts recycles part buffers (*[]byte of cap PartSize) across Writers.
 	parts sync.Pool
 }
@@ -262,7 +298,14 @@ func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 	if o.DecryptMemoryLimit == 0 {
 		o.DecryptMemoryLimit = 32 << 20
 	}
-	return &Client{s3: client, cfg: cfg, opts: o, copyThreshold: maxCopyObjectSize}, nil
+	if o.DiskKeyRotation == 0 {
+		o.DiskKeyRotation = DefaultDiskKeyRotation
+	}
+	c := &Client{s3: client, cfg: cfg, opts: o, copyThreshold: maxCopyObjectSize}
+	if err := c.initDisk(); err != nil {
+		return nil, fmt.Errorf("emrfs: New: %w", err)
+	}
+	return c, nil
 }
 
 // decryptOptions applies the Options of whole-object CSE reads.

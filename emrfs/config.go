@@ -61,8 +61,10 @@ func LoadHadoopXML(r io.Reader) (*Config, error) {
 // {"Classification": ..., "Properties": {...}, "Configurations": [...]}
 // (or an object holding such an array under "Configurations", as
 // describe-cluster prints). The properties of the emrfs-site and core-site
-// classifications, at any nesting depth, are taken in document order;
-// other classifications are ignored.
+// classifications, at any nesting depth, are taken in document order, and
+// the EMR Serverless disk encryption properties (SparkDiskEncryptionKeyArn,
+// SparkDiskEncryptionContext) of spark-defaults; other classifications are
+// ignored.
 func LoadConfigurationsJSON(data []byte) (*Config, error) {
 	data = bytes.TrimSpace(data)
 	var list []emrConfiguration
@@ -94,6 +96,13 @@ func (c *Config) addConfigurations(list []emrConfiguration, depth int) {
 		case "emrfs-site", "core-site":
 			for _, k := range sortedKeys(e.Properties) {
 				c.props.Set(k, jsonScalar(e.Properties[k]))
+			}
+		case "spark-defaults":
+			// Only the EMR Serverless disk encryption settings.
+			for _, k := range []string{SparkDiskEncryptionKeyArn, SparkDiskEncryptionContext} {
+				if v, ok := e.Properties[k]; ok {
+					c.props.Set(k, jsonScalar(v))
+				}
 			}
 		}
 		if depth < 16 {

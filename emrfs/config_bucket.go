@@ -142,8 +142,8 @@ func (c *Config) Bucket(name string) (*Bucket, error) {
 }
 
 // Validate checks the global settings and every bucket named by a
-// per-bucket property or a security-configuration override, and returns all
-// problems joined (nil when there are none). Each is a *ConfigError that
+// per-bucket property or a security-configuration override, and the disk
+// encryption (Config.DiskEncryption), and returns all problems joined (nil when there are none). Each is a *ConfigError that
 // names the property and says what to set.
 func (c *Config) Validate() error {
 	global := c.resolve("")
@@ -164,6 +164,9 @@ func (c *Config) Validate() error {
 			}
 			errs = append(errs, e)
 		}
+	}
+	if _, err := c.DiskEncryption(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -34,6 +34,9 @@ type securityConfig struct {
 	// roleMappings are the AuthorizationConfiguration's role mappings; nil
 	// when it has none.
 	roleMappings []authz.Mapping
+	// disk is the LocalDiskEncryptionConfiguration's KMS key; nil when it
+	// names none.
+	disk *DiskEncryption
 }
 
 // secEncryption is one S3 encryption choice of a security configuration.
@@ -130,6 +133,7 @@ type securityConfigJSON struct {
 				secEncryptionJSON
 				Overrides []secEncryptionJSON `json:"Overrides"`
 			} `json:"S3EncryptionConfiguration"`
+			LocalDiskEncryptionConfiguration *localDiskJSON `json:"LocalDiskEncryptionConfiguration"`
 		} `json:"AtRestEncryptionConfiguration"`
 	} `json:"EncryptionConfiguration"`
 }
@@ -141,6 +145,10 @@ type securityConfigJSON struct {
 // core-site properties, as on a cluster; CSE details it does not carry
 // (storage mode, V2, crypto mode, ...) still come from emrfs-site. Booleans
 // may be JSON booleans or "true"/"false" strings.
+//
+// Its LocalDiskEncryptionConfiguration, when it names a KMS key
+// (EncryptionKeyProviderType AwsKms, AwsKmsKey), becomes the disk
+// encryption of the client's spool files (see Config.DiskEncryption).
 //
 // The role mappings of its AuthorizationConfiguration
 // (EmrFsConfiguration.RoleMappings) are kept, see [Config.RoleMappings];
@@ -193,6 +201,16 @@ func (c *Config) ApplySecurityConfiguration(data []byte) error {
 				sec.order = append(sec.order, o.BucketName)
 			}
 		}
+	}
+	if enc != nil && enc.AtRestEncryptionConfiguration != nil {
+		d, w, err := diskFromSecurity(enc.AtRestEncryptionConfiguration.LocalDiskEncryptionConfiguration, bool(enc.EnableAtRestEncryption))
+		if w != "" {
+			c.warnings = append(c.warnings, w)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+		sec.disk = d
 	}
 	ms, err := authz.ParseSecurityConfiguration(data)
 	if err != nil {

@@ -50,8 +50,9 @@
 // Open with If-Match, so a File never mixes two versions of an object.
 // CSE: by default only authenticated content is read — GCM objects, whose
 // whole body is verified (in memory up to [Options.DecryptMemoryLimit], then
-// in a temporary file sealed under a random key) before any plaintext is
-// returned, with broken bodies resumed at the ciphertext layer. EMRFS's
+// in a temporary file sealed under a random key, or under a customer KMS
+// key with [DiskEncryption] as EMR Serverless encrypts its disks, and capped
+// by [Options.SpoolLimit]) before any plaintext is returned, with broken bodies resumed at the ciphertext layer. EMRFS's
 // default objects (AES-CBC) and ranged reads of GCM objects are
 // unauthenticated: their plaintext may have been modified by anyone able to
 // write the object. They are an explicit opt-in: set [Options.CSEPolicy]

@@ -31,10 +31,13 @@ func (c *Client) Open(ctx context.Context, uri string, optFns ...func(*OpenOptio
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	_ = o
 	loc, b, err := c.target("open", uri)
 	if err != nil {
 		return nil, err
+	}
+	disk, err := c.openDisk(&o)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: uri, Err: err}
 	}
 	if loc.Key == "" || strings.HasSuffix(loc.Key, "/") {
 		return nil, &fs.PathError{Op: "open", Path: uri, Err: errIsDir}
@@ -44,6 +47,7 @@ func (c *Client) Open(ctx context.Context, uri string, optFns ...func(*OpenOptio
 		return nil, pathError("open", uri, err)
 	}
 	f := &File{c: c, ctx: ctx, loc: loc, b: b, info: fileInfoFromHead(loc, out), ctSize: aws.ToInt64(out.ContentLength), contentType: out.ContentType}
+	f.disk = disk
 	st, err := c.cseFor(ctx, b)
 	if err != nil {
 		return nil, pathError("open", uri, err)

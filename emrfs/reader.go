@@ -44,6 +44,10 @@ type File struct {
 
 	contentType *string
 
+	// disk is the key source of the spool of authenticated reads, set by
+	// Open (nil: random in-memory key).
+	disk *diskKeys
+
 	closed atomic.Bool
 
 	mu   sync.Mutex // guards off and body
@@ -80,22 +84,25 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 		// allowed; a partial one, when they are not, reads and verifies
 		// the whole object too: read the whole object through the
 		// decrypter and drop the first off bytes.
-		body, err := newResumeBody(ctx, f, 0, 0)
-		if err != nil {
-			return nil, err
-		}
-		opts := f.c.decryptOptions
+		opts := f.decryptOptions
 		if !toEnd {
 			// A read that stops before the end never reaches the final
 			// Read where delayed authentication reports a bad tag: it
 			// must authenticate first, or it would be the unauthenticated
 			// ranged read the policy refused.
 			opts = func(o *cse.DecryptOptions) {
-				f.c.decryptOptions(o)
+				f.decryptOptions(o)
 				o.DelayedAuthentication = false
 			}
 		}
-		dr, err := f.content.NewDecryptReader(body, opts)
+		if err := f.checkSpool(opts); err != nil {
+			return nil, err
+		}
+		body, err := newResumeBody(ctx, f, 0, 0)
+		if err != nil {
+			return nil, err
+		}
+		dr, err := f.newDecryptReader(body, opts)
 		if err != nil {
 			body.Close()
 			return nil, err
@@ -297,11 +304,11 @@ func (f *File) Read(p []byte) (int, error) {
 	return 0, pathError("read", f.info.uri, lastErr)
 }
 
-// permanent reports whether a read error is about the object itself, so
-// that reading it again cannot help: it failed authentication, or it does
-// not match its envelope.
+// permanent reports whether reading again cannot help: the object failed
+// authentication or does not match its envelope, or the decryption spool
+// failed (a local disk problem, a cap, the spool key — not the network).
 func permanent(err error) bool {
-	return errors.Is(err, cse.ErrNotAuthentic) || errors.Is(err, errTooLong)
+	return errors.Is(err, cse.ErrNotAuthentic) || errors.Is(err, errTooLong) || errors.As(err, new(*cse.SpoolError))
 }
 
 func (f *File) dropBody() {

@@ -22,6 +22,12 @@ import (
 // DisableKey, GenerateDataKey, GenerateDataKeyWithoutPlaintext, Encrypt,
 // Decrypt, ReEncrypt and GetPublicKey. Keys are addressed by id, key ARN,
 // alias/NAME or alias ARN.
+//
+// Access follows the principals given to CreateKey or, once set, a key
+// policy (SetKeyPolicy) whose statements may condition on
+// kms:EncryptionContext:<key>. Audit returns every call, allowed or not,
+// with its principal, key, encryption context and data key spec, as
+// CloudTrail records them.
 type KMS struct {
 	st *Stack
 
@@ -52,6 +58,9 @@ type KMSCall struct {
 	// ciphertext ("" when it was not resolved, and for other operations);
 	// KeyID is then the destination key.
 	SourceKeyID string
+	// KeySpec is the data key spec a GenerateDataKey call asked for
+	// ("AES_256"), as CloudTrail records it; "" for other operations.
+	KeySpec string
 	// Err is the error code returned, "" on success.
 	Err string
 	// Time is when the call was answered, by the stack's clock.
@@ -65,7 +74,8 @@ type kmsKey struct {
 	enabled     bool
 	secret      []byte // symmetric keys
 	rsa         *rsa.PrivateKey
-	principals  []string // empty: anyone registered on the stack
+	principals  []string             // empty: anyone registered on the stack
+	policy      []KeyPolicyStatement // nil: principals decide
 	created     time.Time
 	description string
 }
@@ -228,10 +238,87 @@ func (k *KMS) resolveLocked(ref string) (*kmsKey, error) {
 	return key, nil
 }
 
-// allowed reports whether c may use key.
-func (key *kmsKey) allowed(c caller) bool {
-	if len(key.principals) == 0 || c.isAdmin() {
+// KeyPolicyStatement is one Allow statement of a key policy (see
+// KMS.SetKeyPolicy).
+type KeyPolicyStatement struct {
+	// Principals are the user ARNs, role ARNs (every session of the role)
+	// or assumed-role session ARNs the statement applies to; empty means
+	// every principal registered on the stack.
+	Principals []string
+	// Actions are the allowed operations as IAM actions: "kms:Decrypt",
+	// "kms:GenerateDataKey", "kms:DescribeKey", ...; a trailing "*"
+	// matches any suffix ("kms:GenerateDataKey*", "kms:*"). ReEncrypt is
+	// "kms:ReEncryptFrom" on the source key and "kms:ReEncryptTo" on the
+	// destination.
+	Actions []string
+	// EncryptionContext holds StringEquals conditions on
+	// kms:EncryptionContext:<key>: the request's encryption context must
+	// hold every pair, with this exact value. A request without an
+	// encryption context (DescribeKey) never meets a statement with
+	// conditions, as in AWS.
+	EncryptionContext map[string]string
+}
+
+// SetKeyPolicy replaces the access rules of a key with a key policy of
+// Allow statements: a call other than by the admin is allowed only when a
+// statement matches its principal, its action and its encryption context;
+// otherwise it fails with AccessDeniedException (and is audited with the
+// context it carried). It replaces the principals given to CreateKey. No
+// statements at all denies everyone but the admin. It panics if the key
+// does not exist.
+func (k *KMS) SetKeyPolicy(keyID string, statements ...KeyPolicyStatement) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	key, err := k.resolveLocked(keyID)
+	if err != nil {
+		panic("emrfstest: KMS.SetKeyPolicy: " + err.Error())
+	}
+	key.policy = make([]KeyPolicyStatement, 0, len(statements))
+	for _, st := range statements {
+		st.Principals = slices.Clone(st.Principals)
+		st.Actions = slices.Clone(st.Actions)
+		st.EncryptionContext = maps.Clone(st.EncryptionContext)
+		key.policy = append(key.policy, st)
+	}
+}
+
+// allowed reports whether c may call action on key with the encryption
+// context ec.
+func (key *kmsKey) allowed(c caller, action string, ec map[string]string) bool {
+	if c.isAdmin() {
 		return true
 	}
-	return slices.Contains(key.principals, c.arn) || (c.session != "" && slices.Contains(key.principals, c.session))
+	if key.policy != nil {
+		for _, st := range key.policy {
+			if st.allows(c, action, ec) {
+				return true
+			}
+		}
+		return false
+	}
+	return len(key.principals) == 0 || c.matches(key.principals)
+}
+
+func (c caller) matches(principals []string) bool {
+	return slices.Contains(principals, c.arn) || (c.session != "" && slices.Contains(principals, c.session))
+}
+
+func (st *KeyPolicyStatement) allows(c caller, action string, ec map[string]string) bool {
+	if len(st.Principals) > 0 && !c.matches(st.Principals) {
+		return false
+	}
+	if !slices.ContainsFunc(st.Actions, func(a string) bool {
+		if p, ok := strings.CutSuffix(a, "*"); ok {
+			return strings.HasPrefix(action, p)
+		}
+		return a == action
+	}) {
+		return false
+	}
+	for k, v := range st.EncryptionContext {
+		if got, ok := ec[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
 }

@@ -46,6 +46,11 @@ type kmsRequest struct {
 type kmsCallCtx struct {
 	caller caller
 	call   *KMSCall
+	// action and context are what the key policy is checked against:
+	// "kms:"+operation and the request's encryption context, except for
+	// the two halves of ReEncrypt.
+	action  string
+	context map[string]string
 	// newKey is the key CreateKey made before taking the lock (RSA key
 	// generation takes long enough to stall every other call).
 	newKey    *kmsKey
@@ -89,7 +94,10 @@ func (k *KMS) serve(w http.ResponseWriter, r *http.Request, c caller) {
 				return nil, kmsErr("SerializationException", "request body is not valid JSON: %v", err)
 			}
 		}
-		cc := &kmsCallCtx{caller: c, call: &call}
+		cc := &kmsCallCtx{caller: c, call: &call, action: "kms:" + op, context: req.EncryptionContext}
+		if op == "GenerateDataKey" || op == "GenerateDataKeyWithoutPlaintext" {
+			call.KeySpec = req.KeySpec
+		}
 		if op == "CreateKey" {
 			spec := req.KeySpec
 			if spec == "" {
@@ -150,7 +158,10 @@ func (k *KMS) use(cc *kmsCallCtx, ref string, needEnabled bool) (*kmsKey, error)
 		return nil, err
 	}
 	cc.call.KeyID = key.id
-	if !key.allowed(cc.caller) {
+	if !key.allowed(cc.caller, cc.action, cc.context) {
+		if key.policy != nil {
+			return nil, kmsErr("AccessDeniedException", "%s is not authorized to perform %s on key %s with this encryption context because no key policy statement allows it", cc.caller.arn, cc.action, key.arn())
+		}
 		return nil, kmsErr("AccessDeniedException", "%s is not authorized to use key %s", cc.caller.arn, key.arn())
 	}
 	if needEnabled && !key.enabled {
@@ -412,6 +423,7 @@ func (k *KMS) opDecrypt(cc *kmsCallCtx, req *kmsRequest) (any, error) {
 }
 
 func (k *KMS) opReEncrypt(cc *kmsCallCtx, req *kmsRequest) (any, error) {
+	cc.action, cc.context = "kms:ReEncryptFrom", req.SourceEncryptionContext
 	src, err := k.source(cc, req.SourceKeyId, req.CiphertextBlob)
 	if err != nil {
 		return nil, err
@@ -422,6 +434,7 @@ func (k *KMS) opReEncrypt(cc *kmsCallCtx, req *kmsRequest) (any, error) {
 		return nil, err
 	}
 	defer clear(pt)
+	cc.action, cc.context = "kms:ReEncryptTo", req.DestinationEncryptionContext
 	dst, err := k.use(cc, req.DestinationKeyId, true)
 	if err != nil {
 		return nil, err

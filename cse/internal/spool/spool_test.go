@@ -2,10 +2,13 @@ package spool
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"errors"
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -37,7 +40,7 @@ func readBack(s *Spool, sizes []int) ([][]byte, error) {
 
 func TestRoundTripSealedAndRemoved(t *testing.T) {
 	dir := t.TempDir()
-	s, err := New(dir)
+	s, err := New(Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +61,7 @@ func TestRoundTripSealedAndRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 17000 + 3 + 3*Overhead; len(raw) != want {
+	if want := 17000 + 3 + 3*Overhead; len(raw) != want || s.Size() != int64(want+HeaderSize(0)) {
 		t.Fatalf("spool holds %d bytes, want %d", len(raw), want)
 	}
 	if bytes.Contains(raw, []byte("secret plaintext")) {
@@ -87,26 +90,27 @@ func TestTamperDetected(t *testing.T) {
 		edit func(t *testing.T, f *os.File)
 	}{
 		{"bit flipped", func(t *testing.T, f *os.File) {
-			if _, err := f.WriteAt([]byte{0xff}, 10); err != nil {
+			if _, err := f.WriteAt([]byte{0xff}, int64(HeaderSize(0))+10); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{"records swapped", func(t *testing.T, f *os.File) {
+			h := int64(HeaderSize(0))
 			a, b := make([]byte, 100+Overhead), make([]byte, 100+Overhead)
-			f.ReadAt(a, 0)
-			f.ReadAt(b, int64(len(a)))
-			f.WriteAt(b, 0)
-			f.WriteAt(a, int64(len(a)))
+			f.ReadAt(a, h)
+			f.ReadAt(b, h+int64(len(a)))
+			f.WriteAt(b, h)
+			f.WriteAt(a, h+int64(len(a)))
 		}},
 		{"truncated", func(t *testing.T, f *os.File) {
-			if err := f.Truncate(100 + Overhead + 50); err != nil {
+			if err := f.Truncate(int64(HeaderSize(0)) + 100 + Overhead + 50); err != nil {
 				t.Fatal(err)
 			}
 		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := New(t.TempDir())
+			s, err := New(Options{Dir: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +125,7 @@ func TestTamperDetected(t *testing.T) {
 }
 
 func TestRecordOnlyOpensAtItsPosition(t *testing.T) {
-	s, err := New(t.TempDir())
+	s, err := New(Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,18 +140,20 @@ func TestRecordOnlyOpensAtItsPosition(t *testing.T) {
 }
 
 func TestUnwritableDir(t *testing.T) {
-	s, err := New(t.TempDir() + "/missing")
+	s, err := New(Options{Dir: t.TempDir() + "/missing"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Append(s.Seal(nil, []byte("x"), 0)); err == nil || !bytes.Contains([]byte(err.Error()), []byte("TempDir")) {
-		t.Fatalf("Append in a missing directory: %v, want an error naming TempDir", err)
+	err = s.Append(s.Seal(nil, []byte("x"), 0))
+	var se *Error
+	if !errors.As(err, &se) || se.Op != "create" || !strings.Contains(err.Error(), "/missing") {
+		t.Fatalf("Append in a missing directory: %v, want a create *Error naming the directory", err)
 	}
 }
 
 func TestEmptySpoolReader(t *testing.T) {
-	s, err := New(t.TempDir())
+	s, err := New(Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,5 +162,105 @@ func TestEmptySpoolReader(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestKeySourceHeader: with a key source, the file starts with a header
+// holding the salt and the description, and the file key is derived from
+// the secret, the salt and the description — each file with a fresh salt.
+func TestKeySourceHeader(t *testing.T) {
+	secret := bytes.Repeat([]byte{0x42}, 32)
+	desc := []byte(`{"kms":"key-1"}`)
+	calls := 0
+	src := func() ([]byte, []byte, error) {
+		calls++
+		return bytes.Clone(secret), desc, nil
+	}
+	var salts [][]byte
+	for range 2 {
+		s, err := New(Options{Dir: t.TempDir(), Key: src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Append(s.Seal(nil, []byte("record zero"), 0)); err != nil {
+			t.Fatal(err)
+		}
+		raw := make([]byte, s.Size())
+		if _, err := s.f.ReadAt(raw, 0); err != nil {
+			t.Fatal(err)
+		}
+		salt, gotDesc, off, err := ParseHeader(raw)
+		if err != nil || !bytes.Equal(gotDesc, desc) {
+			t.Fatalf("ParseHeader: %q, %v", gotDesc, err)
+		}
+		key, err := DeriveKey(secret, salt, desc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := aes.NewCipher(key)
+		g, _ := cipher.NewGCM(block)
+		pt, err := g.Open(nil, make([]byte, 12), raw[off:], nil)
+		if err != nil || string(pt) != "record zero" {
+			t.Fatalf("record does not open with the derived key: %q, %v", pt, err)
+		}
+		// Another description does not give the key.
+		other, _ := DeriveKey(secret, salt, []byte(`{"kms":"key-2"}`))
+		block, _ = aes.NewCipher(other)
+		g, _ = cipher.NewGCM(block)
+		if _, err := g.Open(nil, make([]byte, 12), raw[off:], nil); err == nil {
+			t.Fatal("record opened with a key derived for another description")
+		}
+		salts = append(salts, bytes.Clone(salt))
+		s.Close()
+	}
+	if calls != 2 || bytes.Equal(salts[0], salts[1]) {
+		t.Fatalf("key source called %d times; salts equal: %v", calls, bytes.Equal(salts[0], salts[1]))
+	}
+}
+
+func TestLimits(t *testing.T) {
+	var shared int64
+	opts := Options{Dir: t.TempDir(), Limit: int64(HeaderSize(0)) + 2*(100+Overhead)}
+	s, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := s.Seal(nil, make([]byte, 100), 0)
+	for i := range 2 {
+		if err := s.Append(rec); err != nil {
+			t.Fatalf("record %d within the cap: %v", i, err)
+		}
+	}
+	var se *Error
+	if err := s.Append(rec); !errors.As(err, &se) || se.Op != "limit" || se.Scope != "file" || !errors.Is(err, ErrLimit) {
+		t.Fatalf("past the cap: %v", err)
+	}
+	s.Close()
+
+	opts = Options{Dir: t.TempDir(),
+		Reserve: func(n int64) (int64, bool) {
+			if shared+n > 500 {
+				return 500, false
+			}
+			shared += n
+			return 500, true
+		},
+		Release: func(n int64) { shared -= n }}
+	s, err = New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for err == nil {
+		err = s.Append(rec)
+	}
+	if !errors.As(err, &se) || se.Scope != "shared" || se.Limit != 500 {
+		t.Fatalf("past the shared cap: %v", err)
+	}
+	if shared == 0 || shared > 500 {
+		t.Fatalf("reserved %d", shared)
+	}
+	s.Close()
+	if shared != 0 {
+		t.Fatalf("%d bytes still reserved after Close", shared)
 	}
 }

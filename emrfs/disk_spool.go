@@ -1,0 +1,145 @@
+package emrfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/emrs3/emrs3/cse"
+)
+
+// initDisk resolves the Client's disk encryption (Options.DiskEncryption,
+// else the Config's) and its spool budget.
+func (c *Client) initDisk() error {
+	d := c.opts.DiskEncryption
+	if d == nil {
+		var err error
+		if d, err = c.cfg.DiskEncryption(); err != nil {
+			return err
+		}
+	}
+	k, err := c.diskFor(d)
+	if err != nil {
+		return err
+	}
+	c.diskDefault = k
+	if c.opts.ClientSpoolLimit > 0 {
+		c.disk.budget = &cse.SpoolBudget{Limit: c.opts.ClientSpoolLimit}
+	}
+	return nil
+}
+
+// openDisk returns the disk-encryption key source of one Open: the
+// OpenOptions' when set, else the Client's.
+func (c *Client) openDisk(o *OpenOptions) (*diskKeys, error) {
+	if o.DiskEncryption == nil {
+		return c.diskDefault, nil
+	}
+	return c.diskFor(o.DiskEncryption)
+}
+
+// decryptOptions applies the Options of whole-object CSE reads of f: the
+// Client's, the spool caps, and the spool key of f's disk encryption,
+// obtained under f's context (with the object, for Options.Credentials).
+func (f *File) decryptOptions(o *cse.DecryptOptions) {
+	f.c.decryptOptions(o)
+	o.Context = withObject(f.ctx, f.loc.Bucket, f.loc.Key)
+	o.SpoolLimit = f.c.opts.SpoolLimit
+	o.SpoolBudget = f.c.disk.budget
+	if f.disk != nil {
+		o.SpoolKeys = f.disk
+	}
+}
+
+// checkSpool fails a whole-object authenticated read, before its GET, when
+// the object certainly needs more spool than a cap allows: its plaintext
+// past the memory limit is spooled, at least size − MemoryLimit bytes.
+func (f *File) checkSpool(opts func(*cse.DecryptOptions)) error {
+	var o cse.DecryptOptions
+	opts(&o)
+	if o.DelayedAuthentication {
+		return nil
+	}
+	mem := o.MemoryLimit
+	if mem == 0 {
+		mem = cse.DefaultMemoryLimit
+	}
+	need := f.info.size - max(mem, 0)
+	if f.info.size <= cse.DefaultChunkSize || need <= 0 {
+		return nil
+	}
+	dir := o.TempDir
+	if dir == "" {
+		dir = "the system temporary directory"
+	}
+	switch {
+	case o.SpoolLimit > 0 && need > o.SpoolLimit:
+		return f.spoolFailure(&cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolLimit, Err: cse.ErrSpoolLimit})
+	case o.SpoolBudget != nil && o.SpoolBudget.Limit > 0 && need > o.SpoolBudget.Limit:
+		return f.spoolFailure(&cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolBudget.Limit, Shared: true, Err: cse.ErrSpoolLimit})
+	}
+	return nil
+}
+
+// newDecryptReader is f.content.NewDecryptReader with spool failures
+// turned into errors that name emrfs's options.
+func (f *File) newDecryptReader(body io.Reader, opts func(*cse.DecryptOptions)) (io.ReadCloser, error) {
+	dr, err := f.content.NewDecryptReader(body, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &spoolErrReader{ReadCloser: dr, f: f}, nil
+}
+
+type spoolErrReader struct {
+	io.ReadCloser
+	f *File
+}
+
+func (r *spoolErrReader) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = r.f.spoolFailure(err)
+	}
+	return n, err
+}
+
+// spoolError is a spool failure of a File's read: a local problem (the
+// temporary directory, a cap) or the spool's key, never the S3 object and
+// never a network fault. errors.As finds the *cse.SpoolError; like it, it
+// never matches fs.ErrNotExist for a local file.
+type spoolError struct {
+	msg string
+	err error // the *cse.SpoolError
+}
+
+func (e *spoolError) Error() string { return e.msg }
+func (e *spoolError) Unwrap() error { return e.err }
+
+// spoolFailure rewrites a *cse.SpoolError in err with emrfs's option
+// names; other errors are returned as they are.
+func (f *File) spoolFailure(err error) error {
+	var se *cse.SpoolError
+	if !errors.As(err, &se) || errors.As(err, new(*spoolError)) {
+		return err
+	}
+	var msg string
+	switch se.Op {
+	case "limit":
+		which := "the per-File spool cap (Options.SpoolLimit)"
+		if se.Shared {
+			which = "the Client's spool cap (Options.ClientSpoolLimit)"
+		}
+		msg = fmt.Sprintf("emrfs: authenticating this %d-byte object needs more local disk in %s than %s of %d bytes; "+
+			"raise the cap, set Options.DelayedAuthentication to stream it without a spool (plaintext is then released before the tag is checked), "+
+			"or read ranges (ReadAt under a policy that allows ranged reads, e.g. cse.EMRFSCompatible or fs.s3.cse.cryptoMode=AuthenticatedEncryption)",
+			f.info.size, se.Dir, which, se.Limit)
+	case "key":
+		msg = fmt.Sprintf("emrfs: the spool of this authenticated read (temporary directory %s) has no key: %v", se.Dir, se.Err)
+	default:
+		msg = fmt.Sprintf("emrfs: local temporary directory %s (Options.TempDir) failed to %s the spool of this authenticated read: %v; "+
+			"this is a local disk problem, not the S3 object: set Options.TempDir to a writable directory with room for the object past "+
+			"Options.DecryptMemoryLimit, or raise that limit", se.Dir, se.Op, se.Err)
+	}
+	return &spoolError{msg: msg, err: err}
+}

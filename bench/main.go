@@ -4,9 +4,10 @@
 // in-process test stack. See README.md in this directory for the results and
 // how to reproduce them.
 //
-// Usage:
+// bench is its own module (so that its peers' dependencies stay out of the
+// library's go.mod); run it from this directory (or with go -C bench run .):
 //
-//	go run ./bench [-sizes 1MiB,64MiB,1GiB] [-runs 3] [-backends stack,minio]
+//	go run . [-sizes 1MiB,64MiB,1GiB] [-runs 3] [-backends stack,minio]
 //
 // MinIO is taken from EMRS3_MINIO_ENDPOINT, EMRS3_MINIO_ACCESS_KEY and
 // EMRS3_MINIO_SECRET_KEY when set (as .ci/services exports them), otherwise

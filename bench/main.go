@@ -29,6 +29,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/emrs3/emrs3/bench/internal/link"
 )
 
 func main() {
@@ -43,9 +45,18 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per measurement")
 	backends := flag.String("backends", "stack,minio", "servers to measure against")
 	impls := flag.String("impls", "emrs3,emrs3-delayed,s3crypto,plain", "implementations")
+	linkFlag := flag.String("link", "", "model a network link between every client and the servers: RTT[,RATE per connection and direction], e.g. 20ms,90MB/s")
 	flag.Parse()
+	var model *link.Model
+	if *linkFlag != "" {
+		m, err := link.ParseModel(*linkFlag)
+		if err != nil {
+			log.Fatal(err)
+		}
+		model = &m
+	}
 	ctx := context.Background()
-	if err := run(ctx, parseSizes(*sizes), *runs, strings.Split(*backends, ","), strings.Split(*impls, ",")); err != nil {
+	if err := run(ctx, parseSizes(*sizes), *runs, strings.Split(*backends, ","), strings.Split(*impls, ","), model); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/emrs3/emrs3/bench/internal/link"
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
 )
 
@@ -28,7 +30,7 @@ type row struct {
 	unsupported             bool
 }
 
-func run(ctx context.Context, sizes []int64, runs int, backends, impls []string) error {
+func run(ctx context.Context, sizes []int64, runs int, backends, impls []string, model *link.Model) error {
 	stack, err := emrfstest.New(ctx)
 	if err != nil {
 		return err
@@ -55,10 +57,19 @@ func run(ctx context.Context, sizes []int64, runs int, backends, impls []string)
 			defer stop()
 			e.S3Endpoint, e.S3Access, e.S3Secret = endpoint, access, secret
 		}
+		if model != nil {
+			// Every client of the run reaches S3 and KMS through the
+			// modelled link, one proxy per endpoint.
+			stop, err := shape(&e, *model)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
 		if err := createBucket(ctx, e); err != nil {
 			return fmt.Errorf("%s: %w", b, err)
 		}
-		log.Printf("== %s (%s)", b, e.S3Endpoint)
+		log.Printf("== %s (%s, KMS %s)", b, e.S3Endpoint, e.KMSEndpoint)
 		rs, err := measureBackend(ctx, b, e, sizes, runs, impls)
 		rows = append(rows, rs...)
 		if err != nil {
@@ -67,6 +78,32 @@ func run(ctx context.Context, sizes []int64, runs int, backends, impls []string)
 	}
 	printTable(os.Stdout, rows, runs)
 	return measureRoles(ctx, os.Stdout, stack)
+}
+
+// shape puts a link-shaping proxy in front of e's S3 and KMS endpoints.
+func shape(e *env, m link.Model) (stop func(), err error) {
+	var proxies []*link.Proxy
+	stop = func() {
+		for _, p := range proxies {
+			p.Close()
+		}
+	}
+	for _, ep := range []*string{&e.S3Endpoint, &e.KMSEndpoint} {
+		u, err := url.Parse(*ep)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		p, err := link.Listen("127.0.0.1:0", u.Host, m)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		proxies = append(proxies, p)
+		u.Host = p.Addr()
+		*ep = u.String()
+	}
+	return stop, nil
 }
 
 func createBucket(ctx context.Context, e env) error {

@@ -30,7 +30,7 @@ type row struct {
 	unsupported             bool
 }
 
-func run(ctx context.Context, sizes []int64, runs int, backends, impls []string, model *link.Model) error {
+func run(ctx context.Context, o options) error {
 	stack, err := emrfstest.New(ctx)
 	if err != nil {
 		return err
@@ -42,7 +42,8 @@ func run(ctx context.Context, sizes []int64, runs int, backends, impls []string,
 	}
 	keyID := stack.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault)
 	var rows []*row
-	for _, b := range backends {
+	load := loadavg()
+	for _, b := range o.backends {
 		e := env{
 			S3Endpoint: stack.URL, S3Access: creds.AccessKeyID, S3Secret: creds.SecretAccessKey,
 			KMSEndpoint: stack.URL, KMSAccess: creds.AccessKeyID, KMSSecret: creds.SecretAccessKey,
@@ -57,10 +58,10 @@ func run(ctx context.Context, sizes []int64, runs int, backends, impls []string,
 			defer stop()
 			e.S3Endpoint, e.S3Access, e.S3Secret = endpoint, access, secret
 		}
-		if model != nil {
+		if o.model != nil {
 			// Every client of the run reaches S3 and KMS through the
 			// modelled link, one proxy per endpoint.
-			stop, err := shape(&e, *model)
+			stop, err := shape(&e, *o.model)
 			if err != nil {
 				return err
 			}
@@ -70,13 +71,16 @@ func run(ctx context.Context, sizes []int64, runs int, backends, impls []string,
 			return fmt.Errorf("%s: %w", b, err)
 		}
 		log.Printf("== %s (%s, KMS %s)", b, e.S3Endpoint, e.KMSEndpoint)
-		rs, err := measureBackend(ctx, b, e, sizes, runs, impls)
+		rs, err := measureBackend(ctx, b, e, o)
 		rows = append(rows, rs...)
 		if err != nil {
 			return err
 		}
 	}
-	printTable(os.Stdout, rows, runs)
+	printTable(os.Stdout, rows, o, load+" → "+loadavg())
+	if !o.roles {
+		return nil
+	}
 	return measureRoles(ctx, os.Stdout, stack)
 }
 
@@ -116,7 +120,18 @@ func createBucket(ctx context.Context, e env) error {
 	return err
 }
 
-func measureBackend(ctx context.Context, backend string, e env, sizes []int64, runs int, impls []string) ([]*row, error) {
+// options are what a run measures.
+type options struct {
+	sizes    []int64
+	runs     int
+	backends []string
+	impls    []string
+	ops      map[string]bool // put, get, range, cbc
+	roles    bool
+	model    *link.Model
+}
+
+func measureBackend(ctx context.Context, backend string, e env, o options) ([]*row, error) {
 	var rows []*row
 	get := func(op, size, impl string) *row {
 		for _, r := range rows {
@@ -142,22 +157,30 @@ func measureBackend(ctx context.Context, backend string, e env, sizes []int64, r
 		r.ms = append(r.ms, m)
 		return nil
 	}
-	largest := sizes[len(sizes)-1]
-	for _, size := range sizes {
+	// Ranged reads: the implementations that read a range of an object
+	// (or say they cannot); the manager baselines read whole objects.
+	ranges := map[string]bool{"emrs3": true, "emrs3-delayed": true, "s3crypto": true, "plain": true}
+	largest := o.sizes[len(o.sizes)-1]
+	for _, size := range o.sizes {
 		sn := sizeName(size)
-		for run := range runs {
-			for _, im := range rotate(impls, run) {
+		for run := range o.runs {
+			for _, im := range rotate(o.impls, run) {
 				key := fmt.Sprintf("%s/%s/%d", im, sn, run)
 				log.Printf("%s put+get %s %s run %d", backend, sn, im, run+1)
+				// The object is written even when only GETs are measured.
 				m, err := spawn(ctx, e, "-impl", im, "-op", "put", "-key", key, "-size", fmt.Sprint(size))
-				if err := record(get("PUT", sn, im), m, err); err != nil {
-					return rows, err
+				if o.ops["put"] || err != nil || m.Error != "" {
+					if err := record(get("PUT", sn, im), m, err); err != nil {
+						return rows, err
+					}
 				}
-				m, err = spawn(ctx, e, "-impl", im, "-op", "get", "-key", key)
-				if err := record(get("GET", sn, im), m, err); err != nil {
-					return rows, err
+				if o.ops["get"] {
+					m, err = spawn(ctx, e, "-impl", im, "-op", "get", "-key", key)
+					if err := record(get("GET", sn, im), m, err); err != nil {
+						return rows, err
+					}
 				}
-				if size == largest {
+				if o.ops["range"] && size == largest && ranges[im] {
 					m, err = spawn(ctx, e, "-impl", im, "-op", "range", "-key", key, "-size", fmt.Sprint(size), "-legacy")
 					if err := record(get("GET last 64 KiB", sn, im), m, err); err != nil {
 						return rows, err
@@ -165,13 +188,16 @@ func measureBackend(ctx context.Context, backend string, e env, sizes []int64, r
 				}
 			}
 		}
+		if !o.ops["cbc"] {
+			continue
+		}
 		// Legacy CBC objects (EMRFS's default CSE format), written by the
 		// s3crypto V1 client and read by both decrypters.
 		cbcKey := "cbc/" + sn
 		if m, err := spawn(ctx, e, "-impl", "s3crypto", "-op", "put-cbc", "-key", cbcKey, "-size", fmt.Sprint(size)); err != nil || m.Error != "" {
 			return rows, fmt.Errorf("writing a CBC object: %v %s", err, m.Error)
 		}
-		for run := range runs {
+		for run := range o.runs {
 			for _, im := range rotate([]string{"emrs3", "s3crypto"}, run) {
 				m, err := spawn(ctx, e, "-impl", im, "-op", "get", "-key", cbcKey, "-legacy")
 				if err := record(get("GET CBC", sn, im), m, err); err != nil {
@@ -248,11 +274,42 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func printTable(w *os.File, rows []*row, runs int) {
-	fmt.Fprintf(w, "\nmachine: %s/%s, %d CPUs, %s; %d runs per cell, median (min–max)\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), runs)
-	fmt.Fprintln(w, "| server | operation | size | implementation | MB/s | vs plain | CPU s | peak RSS MiB | bytes fetched |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
-	plainRate := map[string]float64{}
+// loadavg is the machine's 1-minute load average, as a note on how busy
+// it was.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
+// displayName names an implementation in the table: the manager baseline
+// is the Uploader for PUT and the Downloader for GET.
+func displayName(impl, op string) string {
+	if impl != "manager" {
+		return impl
+	}
+	if op == "PUT" {
+		return "manager.Uploader"
+	}
+	return "manager.Downloader"
+}
+
+func printTable(w *os.File, rows []*row, o options, load string) {
+	linkNote := "loopback"
+	if o.model != nil {
+		linkNote = "link model " + o.model.String() + " per connection and direction"
+	}
+	ps, conc := transferShape()
+	fmt.Fprintf(w, "\nmachine: %s/%s, %d CPUs, %s, load average %s; %s; part size %d MiB, %d in flight (emrs3 and manager); %d runs per cell, median (min–max)\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), load, linkNote, ps>>20, conc, o.runs)
+	fmt.Fprintln(w, "| server | operation | size | implementation | MB/s | vs plain | vs manager | CPU s | peak RSS MiB | bytes fetched |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 	rate := func(r *row) (med, lo, hi float64) {
 		var xs []float64
 		for _, m := range r.ms {
@@ -261,14 +318,16 @@ func printTable(w *os.File, rows []*row, runs int) {
 		sort.Float64s(xs)
 		return median(xs), xs[0], xs[len(xs)-1]
 	}
+	base := map[string]float64{}
 	for _, r := range rows {
-		if r.impl == "plain" && len(r.ms) > 0 {
-			plainRate[r.backend+r.op+r.size], _, _ = rate(r)
+		if (r.impl == "plain" || r.impl == "manager") && len(r.ms) > 0 {
+			base[r.impl+r.backend+r.op+r.size], _, _ = rate(r)
 		}
 	}
 	for _, r := range rows {
+		name := displayName(r.impl, r.op)
 		if r.unsupported || len(r.ms) == 0 {
-			fmt.Fprintf(w, "| %s | %s | %s | %s | unsupported | | | | |\n", r.backend, r.op, r.size, r.impl)
+			fmt.Fprintf(w, "| %s | %s | %s | %s | unsupported | | | | | |\n", r.backend, r.op, r.size, name)
 			continue
 		}
 		med, lo, hi := rate(r)
@@ -278,15 +337,21 @@ func printTable(w *os.File, rows []*row, runs int) {
 			rss = append(rss, float64(m.MaxRSS)/(1<<20))
 			in = append(in, float64(m.BytesIn))
 		}
-		ratio := ""
-		if p := plainRate[r.backend+r.op+r.size]; p > 0 {
-			ratio = fmt.Sprintf("%.2f×", med/p)
+		ratio := func(impl string) string {
+			if p := base[impl+r.backend+r.op+r.size]; p > 0 {
+				return fmt.Sprintf("%.2f×", med/p)
+			}
+			return ""
 		}
 		fetched := ""
 		if strings.Contains(r.op, "last") {
 			fetched = fmt.Sprintf("%.0f", median(in))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %.0f (%.0f–%.0f) | %s | %.2f | %.0f | %s |\n",
-			r.backend, r.op, r.size, r.impl, med, lo, hi, ratio, median(cpu), median(rss), fetched)
+		prec := "%.0f (%.0f–%.0f)"
+		if med < 20 {
+			prec = "%.1f (%.1f–%.1f)"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | "+prec+" | %s | %s | %.2f | %.0f | %s |\n",
+			r.backend, r.op, r.size, name, med, lo, hi, ratio("plain"), ratio("manager"), median(cpu), median(rss), fetched)
 	}
 }

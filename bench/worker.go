@@ -119,7 +119,7 @@ func newHTTPClient(c *counting) *http.Client {
 // runWorker performs one operation and prints its result as JSON.
 func runWorker(args []string) error {
 	fs := flag.NewFlagSet("worker", flag.ExitOnError)
-	name := fs.String("impl", "", "emrs3, emrs3-delayed, s3crypto or plain")
+	name := fs.String("impl", "", "emrs3, emrs3-delayed, s3crypto, s3ec-v4, plain or manager")
 	op := fs.String("op", "", "put, get, range or put-cbc")
 	key := fs.String("key", "", "object key")
 	size := fs.Int64("size", 0, "object size")
@@ -137,6 +137,10 @@ func runWorker(args []string) error {
 	switch *name {
 	case "plain":
 		im, err = newPlain(e, hc)
+	case "manager":
+		im, err = newManager(e, hc)
+	case "s3ec-v4":
+		im, err = newS3ECV4(e, hc)
 	case "s3crypto":
 		im, err = newS3Crypto(e, hc, *op == "put-cbc")
 	case "emrs3":

@@ -40,8 +40,23 @@ type managerImpl struct {
 	conc     int
 }
 
+// managerShape is the manager baselines' part size and concurrency:
+// transferShape, unless EMRS3_BENCH_MANAGER_PART_SIZE or
+// EMRS3_BENCH_MANAGER_CONCURRENCY say otherwise (to compare emrs3's defaults
+// with the SDK tools at another setting in one run).
+func managerShape() (partSize int64, concurrency int) {
+	partSize, concurrency = transferShape()
+	if v, err := strconv.ParseInt(os.Getenv("EMRS3_BENCH_MANAGER_PART_SIZE"), 10, 64); err == nil {
+		partSize = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("EMRS3_BENCH_MANAGER_CONCURRENCY")); err == nil {
+		concurrency = v
+	}
+	return partSize, concurrency
+}
+
 func newManager(e env, hc *http.Client) (impl, error) {
-	ps, c := transferShape()
+	ps, c := managerShape()
 	return &managerImpl{client: s3Client(e, hc), bucket: e.Bucket, partSize: ps, conc: c}, nil
 }
 

@@ -306,8 +306,12 @@ func printTable(w *os.File, rows []*row, o options, load string) {
 		linkNote = "link model " + o.model.String() + " per connection and direction"
 	}
 	ps, conc := transferShape()
-	fmt.Fprintf(w, "\nmachine: %s/%s, %d CPUs, %s, load average %s; %s; part size %d MiB, %d in flight (emrs3 and manager); %d runs per cell, median (min–max)\n\n",
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), load, linkNote, ps>>20, conc, o.runs)
+	shape := fmt.Sprintf("part size %d MiB, %d in flight (emrs3 and manager)", ps>>20, conc)
+	if mps, mconc := managerShape(); mps != ps || mconc != conc {
+		shape = fmt.Sprintf("part size %d MiB, %d in flight for emrs3; %d MiB, %d for manager", ps>>20, conc, mps>>20, mconc)
+	}
+	fmt.Fprintf(w, "\nmachine: %s/%s, %d CPUs, %s, load average %s; %s; %s; %d runs per cell, median (min–max)\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), load, linkNote, shape, o.runs)
 	fmt.Fprintln(w, "| server | operation | size | implementation | MB/s | vs plain | vs manager | CPU s | peak RSS MiB | bytes fetched |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 	rate := func(r *row) (med, lo, hi float64) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -50,13 +48,10 @@ func newEmrs3(e env, hc *http.Client, legacy, delayed bool) (impl, error) {
 		o.KMS = kmsClient
 		o.CSEPolicy = &policy
 		o.DelayedAuthentication = delayed
-		// Knobs for experiments; unset, the library's defaults are measured.
-		if v, err := strconv.ParseInt(os.Getenv("EMRS3_BENCH_PART_SIZE"), 10, 64); err == nil {
-			o.PartSize = v
-		}
-		if v, err := strconv.Atoi(os.Getenv("EMRS3_BENCH_CONCURRENCY")); err == nil {
-			o.Concurrency = v
-		}
+		// The library's defaults, unless EMRS3_BENCH_PART_SIZE or
+		// EMRS3_BENCH_CONCURRENCY say otherwise (the manager baselines
+		// use the same).
+		o.PartSize, o.Concurrency = transferShape()
 	})
 	if err != nil {
 		return nil, err

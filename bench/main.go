@@ -1,12 +1,17 @@
-// Command bench measures emrs3 side by side with aws-sdk-go v1 s3crypto and
-// plain (unencrypted) aws-sdk-go-v2 transfers, each operation in its own
-// process, alternating implementations, against MinIO on loopback and the
-// in-process test stack. See README.md in this directory for the results and
-// how to reproduce them.
+// Command bench measures emrs3 side by side with the official Amazon S3
+// Encryption Client for Go v4, aws-sdk-go v1 s3crypto and plain (unencrypted)
+// aws-sdk-go-v2 transfers — one GetObject / PutObject, and feature/s3/manager's
+// Downloader and Uploader at emrs3's part size and concurrency — each
+// operation in its own process, alternating implementations, against MinIO
+// and the in-process test stack, on loopback or through a modelled network
+// link (-link RTT,RATE: see internal/link). See README.md in this directory
+// for the results and how to reproduce them.
 //
-// Usage:
+// bench is its own module (so that its peers' dependencies stay out of the
+// library's go.mod); run it from this directory (or with go -C bench run .):
 //
-//	go run ./bench [-sizes 1MiB,64MiB,1GiB] [-runs 3] [-backends stack,minio]
+//	go run . [-sizes 1MiB,64MiB,1GiB] [-runs 3] [-backends stack,minio] [-link 20ms,90MB/s]
+//	go run . -quick     # a few minutes: the link model, MinIO, 1 MiB and 64 MiB, PUT and GET
 //
 // MinIO is taken from EMRS3_MINIO_ENDPOINT, EMRS3_MINIO_ACCESS_KEY and
 // EMRS3_MINIO_SECRET_KEY when set (as .ci/services exports them), otherwise
@@ -28,6 +33,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/emrs3/emrs3/bench/internal/link"
 )
 
 func main() {
@@ -41,10 +48,40 @@ func main() {
 	sizes := flag.String("sizes", "1MiB,64MiB,1GiB", "object sizes")
 	runs := flag.Int("runs", 3, "runs per measurement")
 	backends := flag.String("backends", "stack,minio", "servers to measure against")
-	impls := flag.String("impls", "emrs3,emrs3-delayed,s3crypto,plain", "implementations")
+	impls := flag.String("impls", "emrs3,emrs3-delayed,s3crypto,s3ec-v4,plain,manager", "implementations")
+	ops := flag.String("ops", "put,get,range,cbc", "operations: put, get, range (last 64 KiB of the largest size), cbc (legacy CBC GETs)")
+	roles := flag.Bool("roles", true, "also time role-mapping credential selection")
+	linkFlag := flag.String("link", "", "model a network link between every client and the servers: RTT[,RATE per connection and direction], e.g. 20ms,90MB/s")
+	quick := flag.Bool("quick", false, "a run of a few minutes: -link 20ms,90MB/s -sizes 1MiB,64MiB -runs 3 -backends minio -ops put,get -roles=false (flags given explicitly win)")
 	flag.Parse()
-	ctx := context.Background()
-	if err := run(ctx, parseSizes(*sizes), *runs, strings.Split(*backends, ","), strings.Split(*impls, ",")); err != nil {
+	if *quick {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, v := range map[string]string{"link": "20ms,90MB/s", "sizes": "1MiB,64MiB", "runs": "3", "backends": "minio", "ops": "put,get", "roles": "false"} {
+			if !set[name] {
+				flag.Set(name, v)
+			}
+		}
+	}
+	o := options{
+		sizes:    parseSizes(*sizes),
+		runs:     *runs,
+		backends: strings.Split(*backends, ","),
+		impls:    strings.Split(*impls, ","),
+		ops:      map[string]bool{},
+		roles:    *roles,
+	}
+	for _, op := range strings.Split(*ops, ",") {
+		o.ops[strings.TrimSpace(op)] = true
+	}
+	if *linkFlag != "" {
+		m, err := link.ParseModel(*linkFlag)
+		if err != nil {
+			log.Fatal(err)
+		}
+		o.model = &m
+	}
+	if err := run(context.Background(), o); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -1,5 +1,3 @@
-//lint:file-ignore SA1019 the baseline is feature/s3/manager, which the issue names (deprecated in favour of the v0 transfermanager)
-
 package main
 
 import (
@@ -10,11 +8,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// plain is unencrypted aws-sdk-go-v2: manager.Uploader and a streaming GET.
+// plain is unencrypted aws-sdk-go-v2 on one connection: one PutObject (a
+// seekable body, sent once) and one streaming GetObject.
 type plain struct {
 	client *s3.Client
 	bucket string
@@ -35,8 +33,8 @@ func newPlain(e env, hc *http.Client) (impl, error) {
 }
 
 func (p *plain) put(ctx context.Context, key string, body io.ReadSeeker, size int64) error {
-	_, err := manager.NewUploader(p.client).Upload(ctx, &s3.PutObjectInput{
-		Bucket: &p.bucket, Key: &key, Body: io.Reader(struct{ io.Reader }{body}),
+	_, err := p.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &p.bucket, Key: &key, Body: body, ContentLength: aws.Int64(size),
 	})
 	return err
 }

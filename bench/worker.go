@@ -116,10 +116,30 @@ func newHTTPClient(c *counting) *http.Client {
 	return &http.Client{Transport: c}
 }
 
+// newImpl returns the implementation called name. legacy opts emrs3 in to
+// unauthenticated legacy reads; cbc makes s3crypto write CBC objects.
+func newImpl(name string, e env, hc *http.Client, legacy, cbc bool) (impl, error) {
+	switch name {
+	case "plain":
+		return newPlain(e, hc)
+	case "manager":
+		return newManager(e, hc)
+	case "s3ec-v4":
+		return newS3ECV4(e, hc)
+	case "s3crypto":
+		return newS3Crypto(e, hc, cbc)
+	case "emrs3":
+		return newEmrs3(e, hc, legacy, false)
+	case "emrs3-delayed":
+		return newEmrs3(e, hc, legacy, true)
+	}
+	return nil, fmt.Errorf("unknown impl %q", name)
+}
+
 // runWorker performs one operation and prints its result as JSON.
 func runWorker(args []string) error {
 	fs := flag.NewFlagSet("worker", flag.ExitOnError)
-	name := fs.String("impl", "", "emrs3, emrs3-delayed, s3crypto or plain")
+	name := fs.String("impl", "", "emrs3, emrs3-delayed, s3crypto, s3ec-v4, plain or manager")
 	op := fs.String("op", "", "put, get, range or put-cbc")
 	key := fs.String("key", "", "object key")
 	size := fs.Int64("size", 0, "object size")
@@ -133,19 +153,7 @@ func runWorker(args []string) error {
 	ctx := context.Background()
 	cnt := &counting{}
 	hc := newHTTPClient(cnt)
-	var im impl
-	switch *name {
-	case "plain":
-		im, err = newPlain(e, hc)
-	case "s3crypto":
-		im, err = newS3Crypto(e, hc, *op == "put-cbc")
-	case "emrs3":
-		im, err = newEmrs3(e, hc, *legacy, false)
-	case "emrs3-delayed":
-		im, err = newEmrs3(e, hc, *legacy, true)
-	default:
-		err = fmt.Errorf("unknown impl %q", *name)
-	}
+	im, err := newImpl(*name, e, hc, *legacy, *op == "put-cbc")
 	if err != nil {
 		return err
 	}

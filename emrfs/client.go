@@ -91,13 +91,20 @@ var _ S3API = (*s3.Client)(nil)
 const (
 	// MinPartSize is the smallest multipart part S3 accepts (5 MiB).
 	MinPartSize = 5 << 20
-	// DefaultPartSize is the default part size (6 MiB). With
-	// DefaultConcurrency a Writer holds at most 24 MiB of parts, and a
-	// streamed object can be up to 10,000 parts (about 58 GiB); set a larger
-	// Options.PartSize for larger objects.
-	DefaultPartSize = 6 << 20
-	// DefaultConcurrency is the default number of parts uploaded at once.
-	DefaultConcurrency = 3
+	// DefaultPartSize is the default part size (8 MiB, the size AWS
+	// suggests for concurrent transfers). With DefaultConcurrency a Writer
+	// holds at most 72 MiB of parts, and a streamed object can be up to
+	// 10,000 parts (about 78 GiB); set a larger Options.PartSize for larger
+	// objects, or a smaller Options.Concurrency to hold less memory.
+	DefaultPartSize = 8 << 20
+	// DefaultConcurrency is the default number of parts one Writer uploads
+	// at once (and of parts one Copy copies at once). One S3 connection
+	// carries roughly 90 MB/s and every part costs a round trip, so writes
+	// reach the link's speed only with several parts in flight: on a
+	// modelled link (20 ms round trip, a bandwidth cap per connection), 3
+	// in flight reached about 0.6× feature/s3/manager's Uploader with 8
+	// (bench/README.md, "link model").
+	DefaultConcurrency = 8
 	// maxParts is the S3 limit on parts in one multipart upload.
 	maxParts = 10000
 )
@@ -110,8 +117,8 @@ type Options struct {
 	PartSize int64
 
 	// Concurrency is how many parts one Writer uploads at once. A Writer
-	// holds at most PartSize*(Concurrency+1) bytes in memory. Default
-	// DefaultConcurrency.
+	// holds at most PartSize*(Concurrency+1) bytes in memory (72 MiB with
+	// the defaults). Default DefaultConcurrency.
 	Concurrency int
 
 	// Credentials, when set, chooses the credentials of each request, for

@@ -58,12 +58,23 @@ func copySource(bucket, key string) string {
 // whose provider is handed Path (the source) and DstPath (the
 // destination). A streamed copy fails, leaving nothing at dst, if the
 // source does not authenticate.
+//
+// A server-side copy gets a write token of its own (WriteTokenKey; its
+// metadata is otherwise the source's, given again with the REPLACE
+// directive, with its Content-Type, Cache-Control, Content-Encoding,
+// Content-Disposition, Content-Language, Expires and website redirect),
+// unless the source's metadata leaves no room for it under S3's 2 KiB
+// limit. As for Close (see Create), once the request that makes the copy
+// visible (CopyObject, CompleteMultipartUpload) has been sent Copy waits
+// for its answer even if ctx is cancelled, and when the answer is lost or
+// leaves doubt it finds out whether the copy is in place: nil means it
+// is, and a *CommitError says whether anything is visible (Committed) or
+// that it could not be found out (Unknown).
 func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*CopyOptions)) error {
 	var o CopyOptions
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	_ = o
 	sloc, sb, err := c.target("copy", src)
 	if err != nil {
 		return err
@@ -82,7 +93,7 @@ func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*Copy
 		return pathError("copy", src, err)
 	}
 	if cross || !sameCSE(sb.CSE, db.CSE) || (db.CSE != nil && db.CSE.MaterialsDescriptionEnabled) {
-		if err := c.streamCopy(ctx, src, dst); err != nil {
+		if err := c.streamCopy(ctx, src, dst, &o); err != nil {
 			return pathError("copy", src, err)
 		}
 		return nil
@@ -93,17 +104,20 @@ func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*Copy
 	}
 	// Only a bucket with client-side encryption has instruction files;
 	// elsewhere "<key>.instruction" is an ordinary object.
-	var instrETag string
+	var instr *s3.HeadObjectOutput
 	if db.CSE != nil {
-		if instrETag, err = c.instructionETag(ctx, sloc, sb); err != nil {
+		if instr, err = c.instructionHead(ctx, sloc, sb); err != nil {
 			return pathError("copy", src, err)
 		}
 	}
 	size := aws.ToInt64(head.ContentLength)
 	if size <= c.copyThreshold {
-		err = c.copyObject(ctx, sloc, sb, dloc, db, aws.ToString(head.ETag))
+		err = c.copyObject(ctx, sloc, sb, dloc, db, head, &o)
+		if err == nil && o.Progress != nil {
+			o.Progress(size, size)
+		}
 	} else {
-		err = c.multipartCopy(ctx, sloc, sb, dloc, db, head)
+		err = c.multipartCopy(ctx, sloc, sb, dloc, db, head, &o)
 	}
 	if err != nil {
 		return pathError("copy", src, err)
@@ -112,36 +126,38 @@ func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*Copy
 		// The object first, then its instruction file, as the AWS clients
 		// write them. Without its instruction file the copy could not be
 		// read: it is deleted again.
-		if err := c.copyInstruction(ctx, sloc, sb, dloc, db, instrETag); err != nil {
-			err = fmt.Errorf("the object was copied, then deleted again because its instruction file was not: %w", err)
-			if derr := c.deleteKey(context.WithoutCancel(ctx), dloc.Bucket, dloc.Key); derr != nil {
-				err = errors.Join(err, fmt.Errorf("deleting %s failed too, so it is visible but cannot be read correctly; copy it again or remove it: %w", dst, derr))
+		cctx, cancel := commitContext(ctx)
+		defer cancel()
+		if err := c.copyInstruction(cctx, sloc, sb, dloc, db, instr); err != nil {
+			op := "CopyObject"
+			if instr == nil {
+				op = "DeleteObject"
 			}
-			return pathError("copy", src, err)
+			return pathError("copy", src, c.discardObject(ctx, op, dloc, fmt.Errorf("its instruction file was not copied: %w", err)))
 		}
 	}
 	return nil
 }
 
-// instructionETag returns the ETag of the instruction file of the object at
-// loc, or "" if it has none.
-func (c *Client) instructionETag(ctx context.Context, loc Location, b *Bucket) (string, error) {
+// instructionHead returns the HeadObject of the instruction file of the
+// object at loc, or nil if it has none.
+func (c *Client) instructionHead(ctx context.Context, loc Location, b *Bucket) (*s3.HeadObjectOutput, error) {
 	head, err := c.head(ctx, Location{Scheme: loc.Scheme, Bucket: loc.Bucket, Key: loc.Key + InstructionSuffix}, b)
 	if isNotExist(err) {
-		return "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if aws.ToString(head.ETag) == "" {
-		return "", errors.New("emrfs: HeadObject of the instruction file returned no ETag")
+		return nil, errors.New("emrfs: HeadObject of the instruction file returned no ETag")
 	}
-	return aws.ToString(head.ETag), nil
+	return head, nil
 }
 
 // streamCopy re-encrypts src into dst by reading and writing the
 // plaintext (used between buckets with different CSE settings).
-func (c *Client) streamCopy(ctx context.Context, src, dst string) error {
+func (c *Client) streamCopy(ctx context.Context, src, dst string, co *CopyOptions) error {
 	f, err := c.Open(ctx, src)
 	if err != nil {
 		return err
@@ -155,6 +171,8 @@ func (c *Client) streamCopy(ctx context.Context, src, dst string) error {
 		o.ContentType = aws.ToString(f.contentType)
 		o.Metadata = userMetadata(f.info.metadata)
 		o.copyFrom = "s3://" + sloc.Bucket + "/" + sloc.Key
+		o.Progress = co.Progress
+		o.IfAbsent = co.IfAbsent
 	})
 	if err != nil {
 		return err
@@ -167,31 +185,52 @@ func (c *Client) streamCopy(ctx context.Context, src, dst string) error {
 }
 
 // userMetadata returns meta without the x-amz-* keys of an encryption
-// envelope (a re-encrypted copy gets its own envelope).
+// envelope (a re-encrypted copy gets its own envelope) and without the
+// write token (the copy gets its own).
 func userMetadata(meta map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range meta {
-		if !strings.HasPrefix(strings.ToLower(k), "x-amz-") {
+		if lk := strings.ToLower(k); !strings.HasPrefix(lk, "x-amz-") && lk != WriteTokenKey {
 			out[k] = v
 		}
 	}
 	return out
 }
 
-// copyInstruction copies src's instruction file (of ETag etag, as found
-// before the object was copied) to dst, or removes dst's if src had none
-// (etag ""), so that dst's object is never read with a stale envelope.
-func (c *Client) copyInstruction(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, etag string) error {
+// copyInstruction copies src's instruction file (instr, its HeadObject as
+// found before the object was copied) to dst, or removes dst's if src had
+// none (instr nil), so that dst's object is never read with a stale
+// envelope.
+func (c *Client) copyInstruction(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, instr *s3.HeadObjectOutput) error {
 	si := Location{Scheme: sloc.Scheme, Bucket: sloc.Bucket, Key: sloc.Key + InstructionSuffix}
 	di := Location{Scheme: dloc.Scheme, Bucket: dloc.Bucket, Key: dloc.Key + InstructionSuffix}
-	if etag == "" {
+	if instr == nil {
 		return c.deleteKey(ctx, di.Bucket, di.Key)
 	}
-	return c.copyObject(ctx, si, sb, di, db, etag)
+	return c.copyObject(ctx, si, sb, di, db, instr, &CopyOptions{})
 }
 
-func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, etag string) error {
-	ro, err := c.reqOpts(ctx, "CopyObject", dloc.Bucket, dloc.Key)
+// copyMetadata sets the metadata of a CopyObject or CreateMultipartUpload
+// copying the object of head: the source's, given again with a fresh write
+// token (REPLACE), unless that would pass S3's metadata limit. It returns
+// the write's mark (nil without a token).
+func copyMetadata(head *s3.HeadObjectOutput) (map[string]string, map[string]string) {
+	if metadataSize(head.Metadata)+len(WriteTokenKey)+16 > maxMetadataSize {
+		return nil, nil
+	}
+	return withToken(head.Metadata)
+}
+
+// copyObject copies the object of head at sloc to dloc with one
+// CopyObject, pinned by its ETag. The request is waited for even if ctx is
+// cancelled once sent; a failure is settled (see Client.settle).
+func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, head *s3.HeadObjectOutput, o *CopyOptions) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cctx, cancel := commitContext(ctx)
+	defer cancel()
+	ro, err := c.reqOpts(cctx, "CopyObject", dloc.Bucket, dloc.Key)
 	if err != nil {
 		return err
 	}
@@ -201,12 +240,26 @@ func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc
 		CopySource:        aws.String(copySource(sloc.Bucket, sloc.Key)),
 		MetadataDirective: types.MetadataDirectiveCopy,
 	}
-	if etag != "" {
+	if etag := aws.ToString(head.ETag); etag != "" {
 		in.CopySourceIfMatch = aws.String(etag)
 	}
+	meta, mark := copyMetadata(head)
+	if mark != nil {
+		in.MetadataDirective = types.MetadataDirectiveReplace
+		in.Metadata = meta
+		in.ContentType, in.CacheControl, in.ContentEncoding = head.ContentType, head.CacheControl, head.ContentEncoding
+		in.ContentDisposition, in.ContentLanguage, in.Expires = head.ContentDisposition, head.ContentLanguage, head.Expires
+		in.WebsiteRedirectLocation = head.WebsiteRedirectLocation
+	}
+	r := commitReq{op: "CopyObject", loc: dloc, b: db, mark: mark}
+	if o.IfAbsent {
+		in.IfNoneMatch, r.cond = aws.String("*"), fs.ErrExist
+	}
 	db.SSE.CopyObject(in, sb.SSE)
-	_, err = c.s3.CopyObject(ctx, in, ro...)
-	return err
+	if _, err = c.s3.CopyObject(cctx, in, ro...); err != nil {
+		return c.settle(ctx, r, err)
+	}
+	return nil
 }
 
 // copyPartSize returns the part size for a multipart copy of size bytes.
@@ -218,20 +271,26 @@ func (c *Client) copyPartSize(size int64) int64 {
 	return min(ps, maxPartSize)
 }
 
-func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, head *s3.HeadObjectOutput) (err error) {
+func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, head *s3.HeadObjectOutput, o *CopyOptions) (err error) {
 	ro, err := c.reqOpts(ctx, "CreateMultipartUpload", dloc.Bucket, dloc.Key)
 	if err != nil {
 		return err
 	}
+	meta, mark := copyMetadata(head)
+	if mark == nil {
+		meta = head.Metadata
+	}
 	cin := &s3.CreateMultipartUploadInput{
-		Bucket:             aws.String(dloc.Bucket),
-		Key:                aws.String(dloc.Key),
-		Metadata:           head.Metadata,
-		ContentType:        head.ContentType,
-		ContentEncoding:    head.ContentEncoding,
-		ContentDisposition: head.ContentDisposition,
-		ContentLanguage:    head.ContentLanguage,
-		CacheControl:       head.CacheControl,
+		Bucket:                  aws.String(dloc.Bucket),
+		Key:                     aws.String(dloc.Key),
+		Metadata:                meta,
+		Expires:                 head.Expires,
+		WebsiteRedirectLocation: head.WebsiteRedirectLocation,
+		ContentType:             head.ContentType,
+		ContentEncoding:         head.ContentEncoding,
+		ContentDisposition:      head.ContentDisposition,
+		ContentLanguage:         head.ContentLanguage,
+		CacheControl:            head.CacheControl,
 	}
 	db.SSE.CreateMultipartUpload(cin)
 	cout, err := c.s3.CreateMultipartUpload(ctx, cin, ro...)
@@ -251,6 +310,7 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 	ps := c.copyPartSize(size)
 	var parts []types.CompletedPart
 	var mu sync.Mutex
+	var copied int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.opts.Concurrency)
 	for num, off := int32(1), int64(0); off < size; num, off = num+1, off+ps {
@@ -278,8 +338,12 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 				return fmt.Errorf("part %d: UploadPartCopy returned no result", num)
 			}
 			mu.Lock()
+			defer mu.Unlock()
 			parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.CopyPartResult.ETag})
-			mu.Unlock()
+			copied += end + 1 - off
+			if o.Progress != nil {
+				o.Progress(copied, size)
+			}
 			return nil
 		})
 	}
@@ -287,7 +351,12 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 		return err
 	}
 	sort.Slice(parts, func(i, j int) bool { return *parts[i].PartNumber < *parts[j].PartNumber })
-	ro, err = c.reqOpts(ctx, "CompleteMultipartUpload", dloc.Bucket, dloc.Key)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cctx, cancel := commitContext(ctx)
+	defer cancel()
+	ro, err = c.reqOpts(cctx, "CompleteMultipartUpload", dloc.Bucket, dloc.Key)
 	if err != nil {
 		return err
 	}
@@ -297,13 +366,23 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 		UploadId:        uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 	}
+	r := commitReq{op: "CompleteMultipartUpload", loc: dloc, b: db, mark: mark, uploadID: aws.ToString(uploadID)}
+	if o.IfAbsent {
+		in.IfNoneMatch, r.cond = aws.String("*"), fs.ErrExist
+	}
 	db.SSE.CompleteMultipartUpload(in)
-	_, err = c.s3.CompleteMultipartUpload(ctx, in, ro...)
-	return err
+	if _, err = c.s3.CompleteMultipartUpload(cctx, in, ro...); err != nil {
+		// On failure the deferred abort runs after settle: an upload
+		// already gone counts as aborted there.
+		return c.settle(ctx, r, err)
+	}
+	return nil
 }
 
 // abortUpload aborts a multipart upload, even if ctx is already cancelled.
-// An upload that no longer exists counts as aborted.
+// An upload that no longer exists counts as aborted: callers that sent a
+// CompleteMultipartUpload settle its outcome first (Client.settle), which
+// tells a completed upload from an aborted one.
 func (c *Client) abortUpload(ctx context.Context, loc Location, uploadID string) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
@@ -316,8 +395,10 @@ func (c *Client) abortUpload(ctx context.Context, loc Location, uploadID string)
 		}, ro...)
 	}
 	if err == nil || isNotExist(err) {
+		c.log().Debug("emrfs: aborted multipart upload", "uri", loc.String(), "upload", uploadID)
 		return nil
 	}
+	c.log().Warn("emrfs: aborting a multipart upload failed; its parts stay in the bucket", "uri", loc.String(), "upload", uploadID, "error", err)
 	return fmt.Errorf("emrfs: aborting multipart upload %s of %s failed, so its parts stay in the bucket (billed, invisible) until it is aborted again or a lifecycle rule (AbortIncompleteMultipartUpload) removes it: %w",
 		uploadID, Location{Scheme: "s3", Bucket: loc.Bucket, Key: loc.Key}, err)
 }

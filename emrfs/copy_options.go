@@ -6,4 +6,9 @@ type CopyOptions struct {
 	// acknowledged (copied parts, or the streamed parts of a re-encrypting
 	// copy).
 	Progress ProgressFunc
+	// IfAbsent copies only if the destination key holds no object
+	// (If-None-Match: * on the CopyObject, CompleteMultipartUpload or
+	// streamed write). If another object is there first, Copy fails with
+	// an error matching fs.ErrExist and leaves it alone.
+	IfAbsent bool
 }

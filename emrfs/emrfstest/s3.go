@@ -40,6 +40,10 @@ type S3 struct {
 	breakAfter int64                 // -1: none pending
 	breakCount int                   // GETs left to cut after breakAfter bytes
 	uploads    map[string]uploadSSEC // multipart uploads in progress, by ID
+	lose       lostResponses         // pending LoseResponses
+	hook       func(S3Request, bool) // OnRequest
+
+	keys keyLocks // held by requests that commit to a key
 }
 
 // S3Request is one request the S3 emulator received.
@@ -56,8 +60,12 @@ type S3Request struct {
 	// SSE-C key MD5 headers stay).
 	Header http.Header
 	// Status is the HTTP status of the response (0 if the connection was
-	// cut by BreakNextGet before a status was written).
+	// cut by BreakNextGet before a status was written). For a request whose
+	// response LoseResponses discarded, the status it would have had.
 	Status int
+	// Lost reports that the request was carried out but its response was
+	// discarded by LoseResponses: the client never heard Status.
+	Lost bool
 }
 
 type s3Grant struct {
@@ -214,6 +222,52 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 	}
 
 	s.prepareCopy(r)
+
+	req := s.request(idx)
+	op := req.Op()
+	if commits(op) {
+		unlock := s.keys.lock(bucket + "/" + key)
+		defer unlock()
+		if op == "CompleteMultipartUpload" || op == "CopyObject" {
+			if e := s.checkConditions(r, bucket, key); e != nil {
+				writeS3Error(sw, e.status, e.code, e.msg, r.URL.Path)
+				return
+			}
+		}
+	}
+	s.mu.Lock()
+	hook := s.hook
+	s.mu.Unlock()
+	if hook != nil {
+		hook(req, false)
+	}
+	lost := s.takeLoss(req)
+	if lost || (hook != nil && op != "GetObject") {
+		// Carry the request out, then decide what the client hears.
+		held := newHeldResponse()
+		s.handler.ServeHTTP(held, r)
+		if createUpload {
+			c := &uploadIDCapture{ResponseWriter: newHeldResponse()}
+			_, _ = c.Write(held.body.Bytes())
+			s.recordUpload(c, upload)
+		}
+		status := held.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.forgetUpload(r, status)
+		if hook != nil {
+			hook(s.request(idx), true)
+		}
+		if lost {
+			sw.status = status
+			s.setLost(idx)
+			cutConnection(w)
+			return
+		}
+		held.send(sw)
+		return
+	}
 
 	var out http.ResponseWriter = sw
 	if getObject {

@@ -21,10 +21,22 @@ const dropHeader = "X-Amz-Emrfstest-Drop"
 type s3Backend struct{ *s3mem.Backend }
 
 // PutObject replaces an existing object instead of merging its metadata.
-// Conditional writes (If-Match, If-None-Match) keep s3mem's behaviour so
-// that their conditions are checked against the existing object.
+// Conditional writes (If-Match, If-None-Match) are checked against the
+// existing object first.
 func (b s3Backend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
-	if conditions == nil {
+	if conditions != nil {
+		// The request holds its key's lock (S3.serve): check the
+		// conditions here, then replace as S3 does.
+		info := &gofakes3.ConditionalObjectInfo{}
+		if old, err := b.Backend.HeadObject(bucket, key); err == nil && old != nil {
+			info.Exists, info.Hash = true, old.Hash
+		}
+		if err := gofakes3.CheckPutConditions(conditions, info); err != nil {
+			return gofakes3.PutObjectResult{}, err
+		}
+		conditions = nil
+	}
+	{
 		if old, err := b.Backend.HeadObject(bucket, key); err == nil && old != nil {
 			for k := range old.Metadata {
 				if _, ok := meta[k]; !ok {

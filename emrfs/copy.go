@@ -272,7 +272,14 @@ func (c *Client) copyPartSize(size int64) int64 {
 }
 
 func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, head *s3.HeadObjectOutput, o *CopyOptions) (err error) {
-	ro, err := c.reqOpts(ctx, "CreateMultipartUpload", dloc.Bucket, dloc.Key)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Once sent, CreateMultipartUpload is waited for even if ctx is
+	// cancelled: an upload whose ID was never heard could not be aborted.
+	cctx, cancel := commitContext(ctx)
+	defer cancel()
+	ro, err := c.reqOpts(cctx, "CreateMultipartUpload", dloc.Bucket, dloc.Key)
 	if err != nil {
 		return err
 	}
@@ -293,7 +300,7 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 		CacheControl:            head.CacheControl,
 	}
 	db.SSE.CreateMultipartUpload(cin)
-	cout, err := c.s3.CreateMultipartUpload(ctx, cin, ro...)
+	cout, err := c.s3.CreateMultipartUpload(cctx, cin, ro...)
 	if err != nil {
 		return err
 	}
@@ -354,8 +361,8 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cctx, cancel := commitContext(ctx)
-	defer cancel()
+	cctx, cancel2 := commitContext(ctx)
+	defer cancel2()
 	ro, err = c.reqOpts(cctx, "CompleteMultipartUpload", dloc.Bucket, dloc.Key)
 	if err != nil {
 		return err

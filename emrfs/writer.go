@@ -369,7 +369,14 @@ func (w *Writer) flushPart(last bool) error {
 }
 
 func (w *Writer) createUpload() error {
-	ro, err := w.c.reqOpts(w.ctx, "CreateMultipartUpload", w.loc.Bucket, w.loc.Key)
+	if err := w.ctx.Err(); err != nil {
+		return w.check()
+	}
+	// Once sent, the request is waited for even if the caller cancels:
+	// an upload whose ID was never heard could not be aborted.
+	ctx, cancel := commitContext(w.ctx)
+	defer cancel()
+	ro, err := w.c.reqOpts(ctx, "CreateMultipartUpload", w.loc.Bucket, w.loc.Key)
 	if err != nil {
 		return err
 	}
@@ -381,7 +388,7 @@ func (w *Writer) createUpload() error {
 	}
 	w.opts.headers().createMultipartUpload(in)
 	w.b.SSE.CreateMultipartUpload(in)
-	out, err := w.c.s3.CreateMultipartUpload(w.ctx, in, ro...)
+	out, err := w.c.s3.CreateMultipartUpload(ctx, in, ro...)
 	if err != nil {
 		return err
 	}

@@ -225,6 +225,12 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 
 	req := s.request(idx)
 	op := req.Op()
+	if op == "UploadPartCopy" {
+		if e := s.preparePartCopy(r); e != nil {
+			writeS3Error(sw, e.status, e.code, e.msg, r.URL.Path)
+			return
+		}
+	}
 	if commits(op) {
 		unlock := s.keys.lock(bucket + "/" + key)
 		defer unlock()
@@ -245,7 +251,7 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 	if lost || (hook != nil && op != "GetObject") {
 		// Carry the request out, then decide what the client hears.
 		held := newHeldResponse()
-		s.handler.ServeHTTP(held, r)
+		s.handle(held, r)
 		if createUpload {
 			c := &uploadIDCapture{ResponseWriter: newHeldResponse()}
 			_, _ = c.Write(held.body.Bytes())
@@ -283,11 +289,11 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 	}
 	if createUpload {
 		capture := &uploadIDCapture{ResponseWriter: out}
-		s.handler.ServeHTTP(capture, r)
+		s.handle(capture, r)
 		s.recordUpload(capture, upload)
 		return
 	}
-	s.handler.ServeHTTP(out, r)
+	s.handle(out, r)
 	s.forgetUpload(r, sw.status)
 }
 

@@ -42,6 +42,12 @@ const (
 func newCommitEnv(t testing.TB, optFns ...func(*Options)) *commitEnv {
 	t.Helper()
 	api, st := newTestStack(t)
+	return newCommitEnvOn(t, api, st, optFns...)
+}
+
+// newCommitEnvOn is newCommitEnv on a running stack.
+func newCommitEnvOn(t testing.TB, api *s3.Client, st *emrfstest.Stack, optFns ...func(*Options)) *commitEnv {
+	t.Helper()
 	for _, b := range []string{cseMetaBucket, cseInstrBucket} {
 		if _, err := api.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
 			t.Fatal(err)

@@ -611,6 +611,9 @@ func (w *Writer) putObject(ctx context.Context) error {
 		Body:          bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
 		Metadata:      w.metadata(w.cse != nil && plain == 0),
+		// The SDK adds no checksum to PutObject by itself here; S3 checks
+		// this one against what it received.
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	}
 	w.opts.headers().putObject(in)
 	in.IfMatch, in.IfNoneMatch = w.conditions()
@@ -634,11 +637,12 @@ func (w *Writer) putInstruction(ctx context.Context) error {
 	meta, mark := withToken(map[string]string{cse.InstructionMarker: ""})
 	body := w.env.Instruction
 	in := &s3.PutObjectInput{
-		Bucket:        aws.String(loc.Bucket),
-		Key:           aws.String(loc.Key),
-		Body:          bytes.NewReader(body),
-		ContentLength: aws.Int64(int64(len(body))),
-		Metadata:      meta,
+		Bucket:            aws.String(loc.Bucket),
+		Key:               aws.String(loc.Key),
+		Body:              bytes.NewReader(body),
+		ContentLength:     aws.Int64(int64(len(body))),
+		Metadata:          meta,
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	}
 	w.b.SSE.PutObject(in)
 	if _, err = w.c.s3.PutObject(ctx, in, ro...); err != nil {

@@ -381,3 +381,38 @@ func TestCommitRandomCancellation(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteLogging: a successful write logs nothing above Debug; an abort
+// is logged at Debug; a write whose outcome was in doubt at Warn.
+func TestWriteLogging(t *testing.T) {
+	e := newCommitEnv(t)
+	ctx := context.Background()
+	if err := create(ctx, e.c, "s3://"+cseMetaBucket+"/log/ok", randomBytes(MinPartSize+10, 16)); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.logs.count(slog.LevelWarn, "") + e.logs.count(slog.LevelInfo, "") + e.logs.count(slog.LevelError, ""); n != 0 {
+		t.Errorf("%d records above Debug for a successful write", n)
+	}
+	w, err := e.c.Create(ctx, "s3://"+testBucket+"/log/aborted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(randomBytes(MinPartSize+10, 17)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if e.logs.count(slog.LevelDebug, "aborted multipart upload") != 1 {
+		t.Error("no Debug record of the abort")
+	}
+	e.st.S3.LoseResponses(100, isOp("CompleteMultipartUpload"))
+	err = create(ctx, e.c, "s3://"+testBucket+"/log/doubt", randomBytes(MinPartSize+10, 18))
+	e.st.S3.LoseResponses(0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.logs.count(slog.LevelWarn, "the write succeeded") != 1 {
+		t.Error("no Warn record of the write whose outcome was in doubt")
+	}
+}

@@ -92,6 +92,14 @@ func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*Copy
 	if err != nil {
 		return pathError("copy", src, err)
 	}
+	if o.IfUnchanged {
+		if o.IfAbsent {
+			return &fs.PathError{Op: "copy", Path: dst, Err: errors.New("emrfs: CopyOptions.IfAbsent and IfUnchanged cannot both be set")}
+		}
+		if o.ifMatch, o.IfAbsent, err = c.currentETag(ctx, dloc, db); err != nil {
+			return pathError("copy", dst, err)
+		}
+	}
 	if cross || !sameCSE(sb.CSE, db.CSE) || (db.CSE != nil && db.CSE.MaterialsDescriptionEnabled) {
 		if err := c.streamCopy(ctx, src, dst, &o); err != nil {
 			return pathError("copy", src, err)
@@ -173,6 +181,7 @@ func (c *Client) streamCopy(ctx context.Context, src, dst string, co *CopyOption
 		o.copyFrom = "s3://" + sloc.Bucket + "/" + sloc.Key
 		o.Progress = co.Progress
 		o.IfAbsent = co.IfAbsent
+		o.IfMatch = co.ifMatch
 	})
 	if err != nil {
 		return err
@@ -252,9 +261,7 @@ func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc
 		in.WebsiteRedirectLocation = head.WebsiteRedirectLocation
 	}
 	r := commitReq{op: "CopyObject", loc: dloc, b: db, mark: mark}
-	if o.IfAbsent {
-		in.IfNoneMatch, r.cond = aws.String("*"), fs.ErrExist
-	}
+	in.IfMatch, in.IfNoneMatch, r.cond = o.conditions()
 	db.SSE.CopyObject(in, sb.SSE)
 	if _, err = c.s3.CopyObject(cctx, in, ro...); err != nil {
 		return c.settle(ctx, r, err)
@@ -374,9 +381,7 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 	}
 	r := commitReq{op: "CompleteMultipartUpload", loc: dloc, b: db, mark: mark, uploadID: aws.ToString(uploadID)}
-	if o.IfAbsent {
-		in.IfNoneMatch, r.cond = aws.String("*"), fs.ErrExist
-	}
+	in.IfMatch, in.IfNoneMatch, r.cond = o.conditions()
 	db.SSE.CompleteMultipartUpload(in)
 	if _, err = c.s3.CompleteMultipartUpload(cctx, in, ro...); err != nil {
 		// On failure the deferred abort runs after settle: an upload
@@ -429,4 +434,16 @@ func (c *Client) Rename(ctx context.Context, src, dst string) error {
 		return err
 	}
 	return c.Remove(ctx, src)
+}
+
+// conditions returns the If-Match and If-None-Match of the request that
+// makes a copy visible, and what a 412 means.
+func (o *CopyOptions) conditions() (ifMatch, ifNoneMatch *string, cond error) {
+	switch {
+	case o.IfAbsent:
+		return nil, aws.String("*"), fs.ErrExist
+	case o.ifMatch != "":
+		return aws.String(o.ifMatch), nil, ErrPreconditionFailed
+	}
+	return nil, nil, nil
 }

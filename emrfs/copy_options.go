@@ -11,4 +11,14 @@ type CopyOptions struct {
 	// streamed write). If another object is there first, Copy fails with
 	// an error matching fs.ErrExist and leaves it alone.
 	IfAbsent bool
+	// IfUnchanged makes Copy look at the destination first (one
+	// HeadObject) and copy only while it still holds what Copy saw
+	// (If-Match on its ETag, or If-None-Match: * when it held nothing), so
+	// that a copy or its retry never replaces an object another writer put
+	// there in the meantime; Copy fails instead with an error matching
+	// ErrPreconditionFailed or fs.ErrExist. It cannot be combined with
+	// IfAbsent.
+	IfUnchanged bool
+
+	ifMatch string // the destination ETag seen, with IfUnchanged
 }

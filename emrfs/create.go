@@ -56,6 +56,14 @@ type CreateOptions struct {
 	// so that a write (or a retry of it) never clobbers another writer's.
 	// It cannot be combined with IfAbsent.
 	IfMatch string
+	// IfUnchanged makes Create look at the key (one HeadObject) and then
+	// write only while it still holds what it saw: IfMatch with the ETag
+	// seen, or IfAbsent when it held nothing. A write (or a retry of it)
+	// then never replaces an object another writer put there in the
+	// meantime; Close fails instead, with an error matching
+	// ErrPreconditionFailed or fs.ErrExist. Off by default: a plain Create
+	// replaces whatever is there when it completes.
+	IfUnchanged bool
 
 	// PartSize overrides Options.PartSize for this Writer (minimum
 	// MinPartSize, maximum 5 GiB); 0 keeps the Client's.
@@ -133,8 +141,8 @@ func (h objectHeaders) copyObject(in *s3.CopyObjectInput) {
 
 // check returns an error for options that cannot work.
 func (o *CreateOptions) check() error {
-	if o.IfAbsent && o.IfMatch != "" {
-		return fmt.Errorf("emrfs: CreateOptions.IfAbsent and IfMatch cannot both be set")
+	if n := btoi(o.IfAbsent) + btoi(o.IfMatch != "") + btoi(o.IfUnchanged); n > 1 {
+		return fmt.Errorf("emrfs: set at most one of CreateOptions.IfAbsent, IfMatch and IfUnchanged")
 	}
 	if o.PartSize != 0 && (o.PartSize < MinPartSize || o.PartSize > maxPartSize) {
 		return fmt.Errorf("emrfs: CreateOptions.PartSize %d is outside S3's part sizes; set it between %d (5 MiB) and %d (5 GiB), or 0 for Options.PartSize", o.PartSize, MinPartSize, int64(maxPartSize))
@@ -203,5 +211,33 @@ func (c *Client) Create(ctx context.Context, uri string, optFns ...func(*CreateO
 	if err != nil {
 		return nil, pathError("create", uri, err)
 	}
+	if o.IfUnchanged {
+		if o.IfMatch, o.IfAbsent, err = c.currentETag(ctx, loc, b); err != nil {
+			return nil, pathError("create", uri, err)
+		}
+	}
 	return newWriter(ctx, c, loc, b, o, st), nil
+}
+
+// currentETag returns the ETag of the object at loc, or absent when there
+// is none.
+func (c *Client) currentETag(ctx context.Context, loc Location, b *Bucket) (etag string, absent bool, err error) {
+	head, err := c.head(ctx, loc, b)
+	if isNotExist(err) {
+		return "", true, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if aws.ToString(head.ETag) == "" {
+		return "", false, fmt.Errorf("emrfs: HeadObject of %s returned no ETag to condition the write on", loc)
+	}
+	return aws.ToString(head.ETag), false, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

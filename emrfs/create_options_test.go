@@ -314,3 +314,90 @@ func TestEmptyCSEObjectLength(t *testing.T) {
 		t.Errorf("x-amz-unencrypted-content-length = %q, want 1", got)
 	}
 }
+
+// TestIfUnchanged: a write or copy conditioned on what the key held when
+// it started fails, leaving the other writer's object, when someone wrote
+// in between; succeeds otherwise, also when a lost response makes the
+// SDK retry into its own object.
+func TestIfUnchanged(t *testing.T) {
+	e := newCommitEnv(t)
+	ctx := context.Background()
+	unchanged := func(o *CreateOptions) { o.IfUnchanged = true }
+	for _, size := range []int{100, MinPartSize + 100} {
+		for _, existing := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d/existing=%v", size, existing), func(t *testing.T) {
+				uri := fmt.Sprintf("s3://%s/unchanged/%d-%v", cseMetaBucket, size, existing)
+				if existing {
+					if err := create(ctx, e.c, uri, []byte("old")); err != nil {
+						t.Fatal(err)
+					}
+				}
+				w, err := e.c.Create(ctx, uri, unchanged)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := w.Write(randomBytes(size, 19)); err != nil {
+					t.Fatal(err)
+				}
+				if err := create(ctx, e.c, uri, []byte("other")); err != nil { // another writer
+					t.Fatal(err)
+				}
+				err = w.Close()
+				want := ErrPreconditionFailed
+				if !existing {
+					want = fs.ErrExist
+				}
+				if !errors.Is(err, want) {
+					t.Fatalf("Close after another write = %v, want %v", err, want)
+				}
+				if got := contentOf(t, e.c, uri); string(got) != "other" {
+					t.Fatalf("object = %d bytes, want the other writer's", len(got))
+				}
+				data := randomBytes(size, 20)
+				e.st.S3.LoseResponses(1, isOp("PutObject", "CompleteMultipartUpload"))
+				err = create(ctx, e.c, uri, data, unchanged)
+				e.st.S3.LoseResponses(0, nil)
+				if err != nil {
+					t.Fatalf("IfUnchanged write with a lost response: %v", err)
+				}
+				if !bytes.Equal(contentOf(t, e.c, uri), data) {
+					t.Fatal("content differs")
+				}
+			})
+		}
+	}
+	t.Run("copy", func(t *testing.T) {
+		src, dst := "s3://"+testBucket+"/unchanged/src", "s3://"+testBucket+"/unchanged/dst"
+		if err := create(ctx, e.c, src, []byte("src")); err != nil {
+			t.Fatal(err)
+		}
+		if err := create(ctx, e.c, dst, []byte("old")); err != nil {
+			t.Fatal(err)
+		}
+		// Another writer replaces dst right after Copy has looked at it.
+		var once sync.Once
+		e.st.S3.OnRequest(func(r emrfstest.S3Request, handled bool) {
+			if handled && r.Op() == "HeadObject" && r.Key == "unchanged/dst" {
+				once.Do(func() {
+					if err := create(ctx, e.c, dst, []byte("other")); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		})
+		err := e.c.Copy(ctx, src, dst, func(o *CopyOptions) { o.IfUnchanged = true })
+		e.st.S3.OnRequest(nil)
+		if !errors.Is(err, ErrPreconditionFailed) {
+			t.Fatalf("Copy after another write = %v, want ErrPreconditionFailed", err)
+		}
+		if got := string(contentOf(t, e.c, dst)); got != "other" {
+			t.Fatalf("dst = %q, want the other writer's", got)
+		}
+		if err := e.c.Copy(ctx, src, dst, func(o *CopyOptions) { o.IfUnchanged = true }); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(contentOf(t, e.c, dst)); got != "src" {
+			t.Fatalf("dst = %q", got)
+		}
+	})
+}

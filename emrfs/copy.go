@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -257,7 +259,7 @@ func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc
 		in.MetadataDirective = types.MetadataDirectiveReplace
 		in.Metadata = meta
 		in.ContentType, in.CacheControl, in.ContentEncoding = head.ContentType, head.CacheControl, head.ContentEncoding
-		in.ContentDisposition, in.ContentLanguage, in.Expires = head.ContentDisposition, head.ContentLanguage, head.Expires
+		in.ContentDisposition, in.ContentLanguage, in.Expires = head.ContentDisposition, head.ContentLanguage, expiresOf(head)
 		in.WebsiteRedirectLocation = head.WebsiteRedirectLocation
 	}
 	r := commitReq{op: "CopyObject", loc: dloc, b: db, mark: mark}
@@ -298,7 +300,7 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 		Bucket:                  aws.String(dloc.Bucket),
 		Key:                     aws.String(dloc.Key),
 		Metadata:                meta,
-		Expires:                 head.Expires,
+		Expires:                 expiresOf(head),
 		WebsiteRedirectLocation: head.WebsiteRedirectLocation,
 		ContentType:             head.ContentType,
 		ContentEncoding:         head.ContentEncoding,
@@ -446,4 +448,19 @@ func (o *CopyOptions) conditions() (ifMatch, ifNoneMatch *string, cond error) {
 		return aws.String(o.ifMatch), nil, ErrPreconditionFailed
 	}
 	return nil, nil, nil
+}
+
+// expiresOf returns the Expires header of head, or nil when it has none
+// or one that is not an HTTP date (S3 keeps such values, but no SDK field
+// can send them back).
+func expiresOf(head *s3.HeadObjectOutput) *time.Time {
+	v := aws.ToString(head.ExpiresString)
+	if v == "" {
+		return nil
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return nil
+	}
+	return &t
 }

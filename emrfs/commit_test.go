@@ -416,3 +416,58 @@ func TestWriteLogging(t *testing.T) {
 		t.Error("no Warn record of the write whose outcome was in doubt")
 	}
 }
+
+// TestCopyKeepsAttributes: a server-side copy gives its metadata again
+// (REPLACE) with a write token of its own, keeping the source's metadata
+// and content headers; a source whose metadata leaves no room for a token
+// is copied as before (COPY).
+func TestCopyKeepsAttributes(t *testing.T) {
+	e := newCommitEnv(t)
+	ctx := context.Background()
+	src := "s3://" + testBucket + "/attrs/src"
+	if err := create(ctx, e.c, src, []byte("data"), func(o *CreateOptions) {
+		o.ContentType, o.ContentEncoding, o.ContentDisposition = "text/csv", "gzip", "inline"
+		o.Metadata = map[string]string{"team": "etl"}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, threshold := range []int64{maxCopyObjectSize, 1} {
+		e.c.copyThreshold = threshold
+		dst := fmt.Sprintf("s3://%s/attrs/dst-%d", testBucket, threshold)
+		if err := e.c.Copy(ctx, src, dst); err != nil {
+			t.Fatal(err)
+		}
+		sh, err := e.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("attrs/src")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dh, err := e.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String(strings.TrimPrefix(dst, "s3://"+testBucket+"/"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(dh.ContentType) != "text/csv" || aws.ToString(dh.ContentEncoding) != "gzip" || aws.ToString(dh.ContentDisposition) != "inline" || dh.Metadata["team"] != "etl" {
+			t.Errorf("threshold %d: copy has Content-Type %q, Content-Encoding %q, Content-Disposition %q, metadata %v",
+				threshold, aws.ToString(dh.ContentType), aws.ToString(dh.ContentEncoding), aws.ToString(dh.ContentDisposition), dh.Metadata)
+		}
+		if tok := dh.Metadata[WriteTokenKey]; tok == "" || tok == sh.Metadata[WriteTokenKey] {
+			t.Errorf("threshold %d: copy's write token %q, source's %q: want its own", threshold, tok, sh.Metadata[WriteTokenKey])
+		}
+	}
+	e.c.copyThreshold = maxCopyObjectSize
+	big := "s3://" + testBucket + "/attrs/bigmeta"
+	if err := create(ctx, e.c, big, []byte("data"), func(o *CreateOptions) {
+		o.Metadata = map[string]string{"pad": strings.Repeat("x", maxMetadataSize-20)} // no room for a token
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.Copy(ctx, big, big+"-copy"); err != nil {
+		t.Fatal(err)
+	}
+	dh, err := e.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("attrs/bigmeta-copy")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dh.Metadata["pad"]) != maxMetadataSize-20 || dh.Metadata[WriteTokenKey] != "" {
+		t.Errorf("copy of a source with full metadata: pad %d bytes, token %q", len(dh.Metadata["pad"]), dh.Metadata[WriteTokenKey])
+	}
+}

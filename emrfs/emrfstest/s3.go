@@ -78,6 +78,9 @@ func newS3(st *Stack) *S3 {
 	f := gofakes3.New(s3Backend{backend},
 		gofakes3.WithLogger(gofakes3.DiscardLog()),
 		gofakes3.WithTimeSkewLimit(0), // the SigV4 verifier checks the clock
+		// S3 limits user metadata alone (checkMetadataSize); gofakes3
+		// would count every stored header.
+		gofakes3.WithMetadataSizeLimit(0),
 	)
 	return &S3{st: st, handler: f.Server(), backend: backend, grants: map[string][]s3Grant{}, breakAfter: -1, uploads: map[string]uploadSSEC{}}
 }
@@ -230,6 +233,10 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 			writeS3Error(sw, e.status, e.code, e.msg, r.URL.Path)
 			return
 		}
+	}
+	if e := checkMetadataSize(r, op); e != nil {
+		writeS3Error(sw, e.status, e.code, e.msg, r.URL.Path)
+		return
 	}
 	if commits(op) {
 		unlock := s.keys.lock(bucket + "/" + key)

@@ -252,3 +252,26 @@ func (s *S3) checkConditions(r *http.Request, bucket, key string) *s3Error {
 	}
 	return nil
 }
+
+// maxUserMetadata is S3's limit on an object's user metadata: the UTF-8
+// bytes of the keys (without "x-amz-meta-") and values.
+const maxUserMetadata = 2 << 10
+
+// checkMetadataSize refuses a write whose user metadata passes S3's limit.
+func checkMetadataSize(r *http.Request, op string) *s3Error {
+	switch op {
+	case "PutObject", "CreateMultipartUpload", "CopyObject":
+	default:
+		return nil
+	}
+	n := 0
+	for k, v := range r.Header {
+		if len(k) > len("X-Amz-Meta-") && strings.EqualFold(k[:len("X-Amz-Meta-")], "X-Amz-Meta-") && len(v) > 0 {
+			n += len(k) - len("X-Amz-Meta-") + len(v[0])
+		}
+	}
+	if n > maxUserMetadata {
+		return &s3Error{http.StatusBadRequest, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size (2 KB of user metadata)"}
+	}
+	return nil
+}

@@ -214,3 +214,19 @@ func TestS3UploadPartCopy(t *testing.T) {
 		t.Error("the copy differs from the source")
 	}
 }
+
+// TestS3MetadataLimit: as S3, 2 KiB of user metadata (keys without
+// x-amz-meta-, and values), whatever other headers are stored.
+func TestS3MetadataLimit(t *testing.T) {
+	_, c := newS3(t)
+	ok := map[string]string{"pad": string(bytes.Repeat([]byte("x"), 2048-3))}
+	if err := put(t, c, "ok", []byte("x"), func(in *s3.PutObjectInput) {
+		in.Metadata, in.ContentType, in.ServerSideEncryption = ok, aws.String("text/plain"), s3types.ServerSideEncryptionAes256
+	}); err != nil {
+		t.Fatalf("2 KiB of user metadata: %v", err)
+	}
+	tooMuch := map[string]string{"pad": string(bytes.Repeat([]byte("x"), 2048-2))}
+	if err := put(t, c, "big", []byte("x"), func(in *s3.PutObjectInput) { in.Metadata = tooMuch }); errorCode(err) != "MetadataTooLarge" {
+		t.Fatalf("2 KiB + 1 of user metadata: %v, want MetadataTooLarge", err)
+	}
+}

@@ -194,6 +194,9 @@ func TestCommitLostResponses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		for _, lose := range []int{1, 100} {
+			if raceEnabled && lose == 1 {
+				continue // the race detector makes these slow; lose100 covers more
+			}
 			t.Run(fmt.Sprintf("%s/lose%d", tc.name, lose), func(t *testing.T) {
 				uri := fmt.Sprintf("s3://%s/lost/%s-%d", tc.bucket, tc.name, lose)
 				if err := create(ctx, e.c, uri, []byte("old")); err != nil {
@@ -301,7 +304,10 @@ func TestCommitRandomCancellation(t *testing.T) {
 	e := newCommitEnv(t)
 	e.c.copyThreshold = 4 << 10 // larger copies take UploadPartCopy
 	rng := rand.New(rand.NewPCG(16, 1))
-	const n = 100
+	n := 100
+	if raceEnabled {
+		n = 25 // the race detector makes each operation ~20 times slower
+	}
 	var ok, failed, unknown, disagree int
 	var target atomic.Int64 // the request (1-based) to cancel at; 0: none
 	var atDone atomic.Bool  // cancel once it has been carried out, not when it arrives

@@ -44,6 +44,8 @@ type S3 struct {
 	hook       func(S3Request, bool) // OnRequest
 
 	keys keyLocks // held by requests that commit to a key
+
+	sums map[string][2]string // full-object checksum (header, value) of PutObject objects, by bucket/key
 }
 
 // S3Request is one request the S3 emulator received.
@@ -179,11 +181,14 @@ func (s *S3) setStatus(i, status int) {
 func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.Result) {
 	idx := s.logRequest(r, c.arn)
 	sw := &statusWriter{ResponseWriter: w}
+	logged := s.request(idx)
+	sum := uploadChecksum(r.Header, res.Trailers)
 	defer func() {
 		if sw.status == 0 {
 			sw.status = http.StatusOK // handler returned without writing
 		}
 		s.setStatus(idx, sw.status)
+		s.recordChecksum(logged, sw.status, sum)
 	}()
 
 	if err := s.authorize(r, c); err != nil {
@@ -248,6 +253,7 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 			}
 		}
 	}
+	s.addChecksumHeader(sw, logged)
 	s.mu.Lock()
 	hook := s.hook
 	s.mu.Unlock()

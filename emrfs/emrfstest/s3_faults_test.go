@@ -230,3 +230,40 @@ func TestS3MetadataLimit(t *testing.T) {
 		t.Fatalf("2 KiB + 1 of user metadata: %v, want MetadataTooLarge", err)
 	}
 }
+
+// TestS3ChecksumOnGet: a whole-object GET that asks for checksums gets the
+// one the object was uploaded with, and the SDK validates the body with
+// it.
+func TestS3ChecksumOnGet(t *testing.T) {
+	_, c := newS3(t)
+	ctx := context.Background()
+	if err := put(t, c, "k", []byte("checked"), func(in *s3.PutObjectInput) { in.ChecksumAlgorithm = s3types.ChecksumAlgorithmCrc32 }); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bucket"), Key: aws.String("k"), ChecksumMode: s3types.ChecksumModeEnabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(out.Body); err != nil {
+		t.Fatal(err)
+	}
+	_ = out.Body.Close()
+	if aws.ToString(out.ChecksumCRC32) == "" {
+		t.Error("GetObject with ChecksumMode ENABLED returned no x-amz-checksum-crc32")
+	}
+	if m, ok := s3.GetChecksumValidationMetadata(out.ResultMetadata); !ok || len(m.AlgorithmsUsed) == 0 {
+		t.Error("the SDK did not validate the body's checksum")
+	}
+	// Replaced by a copy: no stale checksum.
+	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("bucket"), Key: aws.String("k"), CopySource: aws.String("bucket/k"), MetadataDirective: s3types.MetadataDirectiveReplace}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bucket"), Key: aws.String("k"), ChecksumMode: s3types.ChecksumModeEnabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = out.Body.Close()
+	if aws.ToString(out.ChecksumCRC32) != "" {
+		t.Error("a checksum was kept for an object replaced by a copy")
+	}
+}

@@ -405,3 +405,47 @@ func TestIfUnchanged(t *testing.T) {
 		}
 	})
 }
+
+// TestChecksumsDefaultConfig: with the checksum settings
+// config.LoadDefaultConfig gives (when supported, both ways), ciphertext
+// uploads carry CRC32 and whole-object GETs ask for the stored checksum,
+// which the SDK then validates against the ciphertext it receives.
+func TestChecksumsDefaultConfig(t *testing.T) {
+	st := emrfstest.Start(t)
+	cfg := st.Config.Copy()
+	cfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported
+	cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported
+	api := s3.NewFromConfig(cfg, st.S3Options)
+	if _, err := api.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(testBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	e := newCommitEnvOn(t, api, st)
+	data := randomBytes(1000, 21)
+	uri := "s3://" + cseMetaBucket + "/crc-default"
+	if err := create(context.Background(), e.c, uri, data); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(contentOf(t, e.c, uri), data) {
+		t.Fatal("content differs")
+	}
+	var puts, gets int
+	for _, r := range st.S3.Requests() {
+		switch r.Op() {
+		case "PutObject":
+			puts++
+			if r.Header.Get("X-Amz-Checksum-Crc32") == "" && r.Header.Get("X-Amz-Trailer") == "" {
+				t.Errorf("PutObject without a checksum: %v", r.Header)
+			}
+		case "GetObject":
+			if r.Header.Get("Range") == "" {
+				gets++
+				if r.Header.Get("X-Amz-Checksum-Mode") != "ENABLED" {
+					t.Errorf("whole-object GetObject without x-amz-checksum-mode: ENABLED")
+				}
+			}
+		}
+	}
+	if puts == 0 || gets == 0 {
+		t.Errorf("%d PutObject and %d whole-object GetObject requests seen", puts, gets)
+	}
+}

@@ -1,7 +1,6 @@
 package emrfs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -207,25 +206,6 @@ func (c *Client) getInstruction(ctx context.Context, loc Location, b *Bucket) ([
 		return nil, err
 	}
 	return body, nil
-}
-
-// putInstruction writes <key>.instruction with the marker metadata.
-func (c *Client) putInstruction(ctx context.Context, loc Location, b *Bucket, body []byte) error {
-	key := loc.Key + InstructionSuffix
-	ro, err := c.reqOpts(ctx, "PutObject", loc.Bucket, key)
-	if err != nil {
-		return err
-	}
-	in := &s3.PutObjectInput{
-		Bucket:        aws.String(loc.Bucket),
-		Key:           aws.String(key),
-		Body:          bytes.NewReader(body),
-		ContentLength: aws.Int64(int64(len(body))),
-		Metadata:      map[string]string{cse.InstructionMarker: ""},
-	}
-	b.SSE.PutObject(in)
-	_, err = c.s3.PutObject(ctx, in, ro...)
-	return err
 }
 
 // cseObject is what reading a CSE object needs.

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -58,12 +60,23 @@ func copySource(bucket, key string) string {
 // whose provider is handed Path (the source) and DstPath (the
 // destination). A streamed copy fails, leaving nothing at dst, if the
 // source does not authenticate.
+//
+// A server-side copy gets a write token of its own (WriteTokenKey; its
+// metadata is otherwise the source's, given again with the REPLACE
+// directive, with its Content-Type, Cache-Control, Content-Encoding,
+// Content-Disposition, Content-Language, Expires and website redirect),
+// unless the source's metadata leaves no room for it under S3's 2 KiB
+// limit. As for Close (see Create), once the request that makes the copy
+// visible (CopyObject, CompleteMultipartUpload) has been sent Copy waits
+// for its answer even if ctx is cancelled, and when the answer is lost or
+// leaves doubt it finds out whether the copy is in place: nil means it
+// is, and a *CommitError says whether anything is visible (Committed) or
+// that it could not be found out (Unknown).
 func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*CopyOptions)) error {
 	var o CopyOptions
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	_ = o
 	sloc, sb, err := c.target("copy", src)
 	if err != nil {
 		return err
@@ -81,8 +94,16 @@ func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*Copy
 	if err != nil {
 		return pathError("copy", src, err)
 	}
+	if o.IfUnchanged {
+		if o.IfAbsent {
+			return &fs.PathError{Op: "copy", Path: dst, Err: errors.New("emrfs: CopyOptions.IfAbsent and IfUnchanged cannot both be set")}
+		}
+		if o.ifMatch, o.IfAbsent, err = c.currentETag(ctx, dloc, db); err != nil {
+			return pathError("copy", dst, err)
+		}
+	}
 	if cross || !sameCSE(sb.CSE, db.CSE) || (db.CSE != nil && db.CSE.MaterialsDescriptionEnabled) {
-		if err := c.streamCopy(ctx, src, dst); err != nil {
+		if err := c.streamCopy(ctx, src, dst, &o); err != nil {
 			return pathError("copy", src, err)
 		}
 		return nil
@@ -93,17 +114,20 @@ func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*Copy
 	}
 	// Only a bucket with client-side encryption has instruction files;
 	// elsewhere "<key>.instruction" is an ordinary object.
-	var instrETag string
+	var instr *s3.HeadObjectOutput
 	if db.CSE != nil {
-		if instrETag, err = c.instructionETag(ctx, sloc, sb); err != nil {
+		if instr, err = c.instructionHead(ctx, sloc, sb); err != nil {
 			return pathError("copy", src, err)
 		}
 	}
 	size := aws.ToInt64(head.ContentLength)
 	if size <= c.copyThreshold {
-		err = c.copyObject(ctx, sloc, sb, dloc, db, aws.ToString(head.ETag))
+		err = c.copyObject(ctx, sloc, sb, dloc, db, head, &o)
+		if err == nil && o.Progress != nil {
+			o.Progress(size, size)
+		}
 	} else {
-		err = c.multipartCopy(ctx, sloc, sb, dloc, db, head)
+		err = c.multipartCopy(ctx, sloc, sb, dloc, db, head, &o)
 	}
 	if err != nil {
 		return pathError("copy", src, err)
@@ -112,36 +136,38 @@ func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*Copy
 		// The object first, then its instruction file, as the AWS clients
 		// write them. Without its instruction file the copy could not be
 		// read: it is deleted again.
-		if err := c.copyInstruction(ctx, sloc, sb, dloc, db, instrETag); err != nil {
-			err = fmt.Errorf("the object was copied, then deleted again because its instruction file was not: %w", err)
-			if derr := c.deleteKey(context.WithoutCancel(ctx), dloc.Bucket, dloc.Key); derr != nil {
-				err = errors.Join(err, fmt.Errorf("deleting %s failed too, so it is visible but cannot be read correctly; copy it again or remove it: %w", dst, derr))
+		cctx, cancel := commitContext(ctx)
+		defer cancel()
+		if err := c.copyInstruction(cctx, sloc, sb, dloc, db, instr); err != nil {
+			op := "CopyObject"
+			if instr == nil {
+				op = "DeleteObject"
 			}
-			return pathError("copy", src, err)
+			return pathError("copy", src, c.discardObject(ctx, op, dloc, fmt.Errorf("its instruction file was not copied: %w", err)))
 		}
 	}
 	return nil
 }
 
-// instructionETag returns the ETag of the instruction file of the object at
-// loc, or "" if it has none.
-func (c *Client) instructionETag(ctx context.Context, loc Location, b *Bucket) (string, error) {
+// instructionHead returns the HeadObject of the instruction file of the
+// object at loc, or nil if it has none.
+func (c *Client) instructionHead(ctx context.Context, loc Location, b *Bucket) (*s3.HeadObjectOutput, error) {
 	head, err := c.head(ctx, Location{Scheme: loc.Scheme, Bucket: loc.Bucket, Key: loc.Key + InstructionSuffix}, b)
 	if isNotExist(err) {
-		return "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if aws.ToString(head.ETag) == "" {
-		return "", errors.New("emrfs: HeadObject of the instruction file returned no ETag")
+		return nil, errors.New("emrfs: HeadObject of the instruction file returned no ETag")
 	}
-	return aws.ToString(head.ETag), nil
+	return head, nil
 }
 
 // streamCopy re-encrypts src into dst by reading and writing the
 // plaintext (used between buckets with different CSE settings).
-func (c *Client) streamCopy(ctx context.Context, src, dst string) error {
+func (c *Client) streamCopy(ctx context.Context, src, dst string, co *CopyOptions) error {
 	f, err := c.Open(ctx, src)
 	if err != nil {
 		return err
@@ -155,6 +181,9 @@ func (c *Client) streamCopy(ctx context.Context, src, dst string) error {
 		o.ContentType = aws.ToString(f.contentType)
 		o.Metadata = userMetadata(f.info.metadata)
 		o.copyFrom = "s3://" + sloc.Bucket + "/" + sloc.Key
+		o.Progress = co.Progress
+		o.IfAbsent = co.IfAbsent
+		o.IfMatch = co.ifMatch
 	})
 	if err != nil {
 		return err
@@ -167,31 +196,52 @@ func (c *Client) streamCopy(ctx context.Context, src, dst string) error {
 }
 
 // userMetadata returns meta without the x-amz-* keys of an encryption
-// envelope (a re-encrypted copy gets its own envelope).
+// envelope (a re-encrypted copy gets its own envelope) and without the
+// write token (the copy gets its own).
 func userMetadata(meta map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range meta {
-		if !strings.HasPrefix(strings.ToLower(k), "x-amz-") {
+		if lk := strings.ToLower(k); !strings.HasPrefix(lk, "x-amz-") && lk != WriteTokenKey {
 			out[k] = v
 		}
 	}
 	return out
 }
 
-// copyInstruction copies src's instruction file (of ETag etag, as found
-// before the object was copied) to dst, or removes dst's if src had none
-// (etag ""), so that dst's object is never read with a stale envelope.
-func (c *Client) copyInstruction(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, etag string) error {
+// copyInstruction copies src's instruction file (instr, its HeadObject as
+// found before the object was copied) to dst, or removes dst's if src had
+// none (instr nil), so that dst's object is never read with a stale
+// envelope.
+func (c *Client) copyInstruction(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, instr *s3.HeadObjectOutput) error {
 	si := Location{Scheme: sloc.Scheme, Bucket: sloc.Bucket, Key: sloc.Key + InstructionSuffix}
 	di := Location{Scheme: dloc.Scheme, Bucket: dloc.Bucket, Key: dloc.Key + InstructionSuffix}
-	if etag == "" {
+	if instr == nil {
 		return c.deleteKey(ctx, di.Bucket, di.Key)
 	}
-	return c.copyObject(ctx, si, sb, di, db, etag)
+	return c.copyObject(ctx, si, sb, di, db, instr, &CopyOptions{})
 }
 
-func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, etag string) error {
-	ro, err := c.reqOpts(ctx, "CopyObject", dloc.Bucket, dloc.Key)
+// copyMetadata sets the metadata of a CopyObject or CreateMultipartUpload
+// copying the object of head: the source's, given again with a fresh write
+// token (REPLACE), unless that would pass S3's metadata limit. It returns
+// the write's mark (nil without a token).
+func copyMetadata(head *s3.HeadObjectOutput) (map[string]string, map[string]string) {
+	if metadataSize(head.Metadata)+len(WriteTokenKey)+16 > maxMetadataSize {
+		return nil, nil
+	}
+	return withToken(head.Metadata)
+}
+
+// copyObject copies the object of head at sloc to dloc with one
+// CopyObject, pinned by its ETag. The request is waited for even if ctx is
+// cancelled once sent; a failure is settled (see Client.settle).
+func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, head *s3.HeadObjectOutput, o *CopyOptions) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cctx, cancel := commitContext(ctx)
+	defer cancel()
+	ro, err := c.reqOpts(cctx, "CopyObject", dloc.Bucket, dloc.Key)
 	if err != nil {
 		return err
 	}
@@ -201,12 +251,24 @@ func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc
 		CopySource:        aws.String(copySource(sloc.Bucket, sloc.Key)),
 		MetadataDirective: types.MetadataDirectiveCopy,
 	}
-	if etag != "" {
+	if etag := aws.ToString(head.ETag); etag != "" {
 		in.CopySourceIfMatch = aws.String(etag)
 	}
+	meta, mark := copyMetadata(head)
+	if mark != nil {
+		in.MetadataDirective = types.MetadataDirectiveReplace
+		in.Metadata = meta
+		in.ContentType, in.CacheControl, in.ContentEncoding = head.ContentType, head.CacheControl, head.ContentEncoding
+		in.ContentDisposition, in.ContentLanguage, in.Expires = head.ContentDisposition, head.ContentLanguage, expiresOf(head)
+		in.WebsiteRedirectLocation = head.WebsiteRedirectLocation
+	}
+	r := commitReq{op: "CopyObject", loc: dloc, b: db, mark: mark}
+	in.IfMatch, in.IfNoneMatch, r.cond = o.conditions()
 	db.SSE.CopyObject(in, sb.SSE)
-	_, err = c.s3.CopyObject(ctx, in, ro...)
-	return err
+	if _, err = c.s3.CopyObject(cctx, in, ro...); err != nil {
+		return c.settle(ctx, r, err)
+	}
+	return nil
 }
 
 // copyPartSize returns the part size for a multipart copy of size bytes.
@@ -218,23 +280,36 @@ func (c *Client) copyPartSize(size int64) int64 {
 	return min(ps, maxPartSize)
 }
 
-func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, head *s3.HeadObjectOutput) (err error) {
-	ro, err := c.reqOpts(ctx, "CreateMultipartUpload", dloc.Bucket, dloc.Key)
+func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, head *s3.HeadObjectOutput, o *CopyOptions) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Once sent, CreateMultipartUpload is waited for even if ctx is
+	// cancelled: an upload whose ID was never heard could not be aborted.
+	cctx, cancel := commitContext(ctx)
+	defer cancel()
+	ro, err := c.reqOpts(cctx, "CreateMultipartUpload", dloc.Bucket, dloc.Key)
 	if err != nil {
 		return err
 	}
+	meta, mark := copyMetadata(head)
+	if mark == nil {
+		meta = head.Metadata
+	}
 	cin := &s3.CreateMultipartUploadInput{
-		Bucket:             aws.String(dloc.Bucket),
-		Key:                aws.String(dloc.Key),
-		Metadata:           head.Metadata,
-		ContentType:        head.ContentType,
-		ContentEncoding:    head.ContentEncoding,
-		ContentDisposition: head.ContentDisposition,
-		ContentLanguage:    head.ContentLanguage,
-		CacheControl:       head.CacheControl,
+		Bucket:                  aws.String(dloc.Bucket),
+		Key:                     aws.String(dloc.Key),
+		Metadata:                meta,
+		Expires:                 expiresOf(head),
+		WebsiteRedirectLocation: head.WebsiteRedirectLocation,
+		ContentType:             head.ContentType,
+		ContentEncoding:         head.ContentEncoding,
+		ContentDisposition:      head.ContentDisposition,
+		ContentLanguage:         head.ContentLanguage,
+		CacheControl:            head.CacheControl,
 	}
 	db.SSE.CreateMultipartUpload(cin)
-	cout, err := c.s3.CreateMultipartUpload(ctx, cin, ro...)
+	cout, err := c.s3.CreateMultipartUpload(cctx, cin, ro...)
 	if err != nil {
 		return err
 	}
@@ -251,6 +326,7 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 	ps := c.copyPartSize(size)
 	var parts []types.CompletedPart
 	var mu sync.Mutex
+	var copied int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.opts.Concurrency)
 	for num, off := int32(1), int64(0); off < size; num, off = num+1, off+ps {
@@ -278,8 +354,12 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 				return fmt.Errorf("part %d: UploadPartCopy returned no result", num)
 			}
 			mu.Lock()
+			defer mu.Unlock()
 			parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.CopyPartResult.ETag})
-			mu.Unlock()
+			copied += end + 1 - off
+			if o.Progress != nil {
+				o.Progress(copied, size)
+			}
 			return nil
 		})
 	}
@@ -287,7 +367,12 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 		return err
 	}
 	sort.Slice(parts, func(i, j int) bool { return *parts[i].PartNumber < *parts[j].PartNumber })
-	ro, err = c.reqOpts(ctx, "CompleteMultipartUpload", dloc.Bucket, dloc.Key)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cctx, cancel2 := commitContext(ctx)
+	defer cancel2()
+	ro, err = c.reqOpts(cctx, "CompleteMultipartUpload", dloc.Bucket, dloc.Key)
 	if err != nil {
 		return err
 	}
@@ -297,13 +382,21 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 		UploadId:        uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 	}
+	r := commitReq{op: "CompleteMultipartUpload", loc: dloc, b: db, mark: mark, uploadID: aws.ToString(uploadID)}
+	in.IfMatch, in.IfNoneMatch, r.cond = o.conditions()
 	db.SSE.CompleteMultipartUpload(in)
-	_, err = c.s3.CompleteMultipartUpload(ctx, in, ro...)
-	return err
+	if _, err = c.s3.CompleteMultipartUpload(cctx, in, ro...); err != nil {
+		// On failure the deferred abort runs after settle: an upload
+		// already gone counts as aborted there.
+		return c.settle(ctx, r, err)
+	}
+	return nil
 }
 
 // abortUpload aborts a multipart upload, even if ctx is already cancelled.
-// An upload that no longer exists counts as aborted.
+// An upload that no longer exists counts as aborted: callers that sent a
+// CompleteMultipartUpload settle its outcome first (Client.settle), which
+// tells a completed upload from an aborted one.
 func (c *Client) abortUpload(ctx context.Context, loc Location, uploadID string) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
@@ -316,8 +409,10 @@ func (c *Client) abortUpload(ctx context.Context, loc Location, uploadID string)
 		}, ro...)
 	}
 	if err == nil || isNotExist(err) {
+		c.log().Debug("emrfs: aborted multipart upload", "uri", loc.String(), "upload", uploadID)
 		return nil
 	}
+	c.log().Warn("emrfs: aborting a multipart upload failed; its parts stay in the bucket", "uri", loc.String(), "upload", uploadID, "error", err)
 	return fmt.Errorf("emrfs: aborting multipart upload %s of %s failed, so its parts stay in the bucket (billed, invisible) until it is aborted again or a lifecycle rule (AbortIncompleteMultipartUpload) removes it: %w",
 		uploadID, Location{Scheme: "s3", Bucket: loc.Bucket, Key: loc.Key}, err)
 }
@@ -341,4 +436,31 @@ func (c *Client) Rename(ctx context.Context, src, dst string) error {
 		return err
 	}
 	return c.Remove(ctx, src)
+}
+
+// conditions returns the If-Match and If-None-Match of the request that
+// makes a copy visible, and what a 412 means.
+func (o *CopyOptions) conditions() (ifMatch, ifNoneMatch *string, cond error) {
+	switch {
+	case o.IfAbsent:
+		return nil, aws.String("*"), fs.ErrExist
+	case o.ifMatch != "":
+		return aws.String(o.ifMatch), nil, ErrPreconditionFailed
+	}
+	return nil, nil, nil
+}
+
+// expiresOf returns the Expires header of head, or nil when it has none
+// or one that is not an HTTP date (S3 keeps such values, but no SDK field
+// can send them back).
+func expiresOf(head *s3.HeadObjectOutput) *time.Time {
+	v := aws.ToString(head.ExpiresString)
+	if v == "" {
+		return nil
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return nil
+	}
+	return &t
 }

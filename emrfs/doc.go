@@ -45,8 +45,13 @@
 // cancelled, without waiting for the next Write or Close), so no partial
 // object becomes visible; if a step after the object became visible fails
 // (its instruction file, the unencrypted length), the object is deleted
-// again, so a Writer's error always means nothing new at the URI; a
-// Writer's error is final and reports a failed abort. Reads pin the ETag seen by
+// again. Once the request that makes an object visible has been sent,
+// Close and Copy wait for its answer even if the context is cancelled, and
+// when the answer is lost or leaves doubt they find out from the object's
+// write token (WriteTokenKey) or envelope whether it is theirs: nil means
+// it is, and a *CommitError says whether anything is visible or that it
+// could not be found out (ErrCommitUnknown). A Writer's error is final and
+// reports a failed abort. Reads pin the ETag seen by
 // Open with If-Match, so a File never mixes two versions of an object.
 // CSE: by default only authenticated content is read — GCM objects, whose
 // whole body is verified (in memory up to [Options.DecryptMemoryLimit], then

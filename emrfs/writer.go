@@ -66,6 +66,19 @@ type Writer struct {
 	done   bool  // closed or aborted
 	result error // what Close returns once done
 
+	// meta is the object's metadata, built once (user metadata, the CSE
+	// envelope's, the write token); mark is what identifies this write
+	// in it.
+	meta map[string]string
+	mark map[string]string
+
+	// Progress: plaintext bytes of acknowledged parts, and the total
+	// (-1 until Close).
+	pmu    sync.Mutex
+	pdone  int64
+	ptotal int64
+	size   int64 // plaintext bytes written so far
+
 	// CSE (nil when the bucket has none): the envelope and content key are
 	// created at the first part or at Close, and parts are encrypted in
 	// order before they are uploaded.
@@ -78,13 +91,21 @@ type Writer struct {
 
 func newWriter(ctx context.Context, c *Client, loc Location, b *Bucket, o CreateOptions, st *cseState) *Writer {
 	wctx, cancel := context.WithCancelCause(ctx)
+	partSize, conc := c.opts.PartSize, c.opts.Concurrency
+	if o.PartSize > 0 {
+		partSize = o.PartSize
+	}
+	if o.Concurrency > 0 {
+		conc = o.Concurrency
+	}
 	w := &Writer{
 		c: c, uri: loc.String(), loc: loc, b: b, opts: o,
 		parent: ctx, ctx: wctx, cancel: cancel,
-		partSize: c.opts.PartSize,
-		free:     make(chan []byte, c.opts.Concurrency+1),
-		sem:      make(chan struct{}, c.opts.Concurrency),
+		partSize: partSize,
+		free:     make(chan []byte, conc+1),
+		sem:      make(chan struct{}, conc),
 		cse:      st,
+		ptotal:   -1,
 	}
 	w.bufCap = w.partSize
 	if st != nil {
@@ -140,12 +161,75 @@ func (w *Writer) startCSE(size int64) error {
 	return nil
 }
 
-// metadata returns the user metadata merged with the CSE envelope's.
-func (w *Writer) metadata() map[string]string {
-	if w.env == nil {
-		return w.opts.Metadata
+// metadata returns the object's metadata: the user metadata merged with
+// the CSE envelope's, and a write token unless the envelope identifies the
+// write. emptyCSE adds x-amz-unencrypted-content-length: 0 (an empty CSE
+// object, which the envelope leaves without a length). Built once.
+func (w *Writer) metadata(emptyCSE bool) map[string]string {
+	if w.meta != nil {
+		return w.meta
 	}
-	return mergeMaps(w.opts.Metadata, w.env.Metadata)
+	meta := w.opts.Metadata
+	if w.env != nil {
+		meta = mergeMaps(meta, w.env.Metadata)
+		if emptyCSE {
+			meta = mergeMaps(meta, map[string]string{metaUnencryptedLength: "0"})
+		}
+		w.mark = envelopeMark(w.env.Metadata)
+	}
+	if w.mark == nil {
+		if metadataSize(meta)+len(WriteTokenKey)+16 <= maxMetadataSize {
+			meta, w.mark = withToken(meta)
+		}
+	}
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	w.meta = meta
+	return meta
+}
+
+// progress adds n plaintext bytes acknowledged by S3 and tells
+// Options.Progress.
+func (w *Writer) progress(n int64) {
+	if w.opts.Progress == nil {
+		return
+	}
+	w.pmu.Lock()
+	defer w.pmu.Unlock()
+	w.pdone += n
+	w.opts.Progress(w.pdone, w.ptotal)
+}
+
+// setTotal records the plaintext size once it is known.
+func (w *Writer) setTotal(n int64) {
+	w.pmu.Lock()
+	w.ptotal = n
+	w.pmu.Unlock()
+}
+
+// commitReq describes the request that makes w's object visible.
+func (w *Writer) commitReq(op string) commitReq {
+	r := commitReq{op: op, loc: w.loc, b: w.b, mark: w.mark, uploadID: w.uploadID}
+	switch {
+	case w.opts.IfAbsent:
+		r.cond = fs.ErrExist
+	case w.opts.IfMatch != "":
+		r.cond = ErrPreconditionFailed
+	}
+	return r
+}
+
+// conditions returns the If-Match and If-None-Match of the request that
+// makes the object visible.
+func (w *Writer) conditions() (ifMatch, ifNoneMatch *string) {
+	if w.opts.IfAbsent {
+		ifNoneMatch = aws.String("*")
+	}
+	if w.opts.IfMatch != "" {
+		ifMatch = aws.String(w.opts.IfMatch)
+	}
+	return ifMatch, ifNoneMatch
 }
 
 func (w *Writer) setErr(err error) {
@@ -197,6 +281,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.buf = append(w.buf, p[:k]...)
 		p = p[k:]
 		written += int(k)
+		w.size += k
 	}
 	return written, nil
 }
@@ -248,6 +333,7 @@ func (w *Writer) flushPart(last bool) error {
 			return err
 		}
 	}
+	plain := int64(len(w.buf))
 	if w.enc != nil {
 		ct, err := w.enc.EncryptPart(w.buf, last)
 		if err != nil {
@@ -275,27 +361,34 @@ func (w *Writer) flushPart(last bool) error {
 		w.free <- buf
 		if err != nil {
 			w.setErr(err)
+			return
 		}
+		w.progress(plain)
 	}()
 	return nil
 }
 
 func (w *Writer) createUpload() error {
-	ro, err := w.c.reqOpts(w.ctx, "CreateMultipartUpload", w.loc.Bucket, w.loc.Key)
+	if err := w.ctx.Err(); err != nil {
+		return w.check()
+	}
+	// Once sent, the request is waited for even if the caller cancels:
+	// an upload whose ID was never heard could not be aborted.
+	ctx, cancel := commitContext(w.ctx)
+	defer cancel()
+	ro, err := w.c.reqOpts(ctx, "CreateMultipartUpload", w.loc.Bucket, w.loc.Key)
 	if err != nil {
 		return err
 	}
 	in := &s3.CreateMultipartUploadInput{
 		Bucket:            aws.String(w.loc.Bucket),
 		Key:               aws.String(w.loc.Key),
-		Metadata:          w.metadata(),
+		Metadata:          w.metadata(false),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	}
-	if w.opts.ContentType != "" {
-		in.ContentType = aws.String(w.opts.ContentType)
-	}
+	w.opts.headers().createMultipartUpload(in)
 	w.b.SSE.CreateMultipartUpload(in)
-	out, err := w.c.s3.CreateMultipartUpload(w.ctx, in, ro...)
+	out, err := w.c.s3.CreateMultipartUpload(ctx, in, ro...)
 	if err != nil {
 		return err
 	}
@@ -402,10 +495,10 @@ func (w *Writer) Abort() error {
 	return nil
 }
 
-// Close uploads what remains and makes the object visible. If it returns an
-// error, no new object is left at the URI: the upload was aborted, or a
-// step after the object became visible failed and the object was deleted
-// again (see Client.Create).
+// Close uploads what remains and makes the object visible. It returns nil
+// only when this write's complete object is at the URI; see Client.Create
+// for what an error says about the bucket (errors of the request that
+// makes the object visible, and after it, are *CommitError).
 func (w *Writer) Close() error {
 	w.life.Lock()
 	defer w.life.Unlock()
@@ -418,8 +511,14 @@ func (w *Writer) Close() error {
 	if err := w.check(); err != nil {
 		return w.fail("close", err)
 	}
+	w.setTotal(w.size)
+	// From here on the requests that make the object visible, and the
+	// steps that complete it, are not cut short by the caller's context:
+	// their outcome must be known.
+	cctx, cancel := commitContext(w.parent)
+	defer cancel()
 	if w.uploadID == "" {
-		if err := w.putObject(); err != nil {
+		if err := w.putObject(cctx); err != nil {
 			return w.fail("close", err)
 		}
 	} else {
@@ -430,22 +529,23 @@ func (w *Writer) Close() error {
 		if err := w.check(); err != nil {
 			return w.fail("close", err)
 		}
-		if err := w.complete(); err != nil {
+		if err := w.complete(cctx); err != nil {
 			return w.fail("close", err)
 		}
+		w.progress(0)
 	}
 	// The object is visible from here on. The steps below complete it; if
 	// one fails, the object is deleted again, so that an error from Close
-	// always means that nothing new is left at the URI.
+	// always means that nothing of this write is left at the URI.
 	if w.enc != nil && w.cse.cfg.AddUnencryptedLength && w.partNum > 0 {
-		if err := w.addUnencryptedLength(); err != nil {
-			return w.discard(fmt.Errorf("adding x-amz-unencrypted-content-length (fs.s3.multipart.cse.add.unencrypted.length) to the completed upload: %w", err))
+		if err := w.addUnencryptedLength(cctx); err != nil {
+			return w.discard("CopyObject", fmt.Errorf("adding x-amz-unencrypted-content-length (fs.s3.multipart.cse.add.unencrypted.length) to the completed upload: %w", err))
 		}
 	}
 	if w.env != nil && w.env.Instruction != nil {
 		// As the AWS clients do: the object, then its instruction file.
-		if err := w.c.putInstruction(w.ctx, w.loc, w.b, w.env.Instruction); err != nil {
-			return w.discard(fmt.Errorf("writing its instruction file %s: %w", w.loc.Key+InstructionSuffix, err))
+		if err := w.putInstruction(cctx); err != nil {
+			return w.discard("PutObject", fmt.Errorf("writing its instruction file %s: %w", w.loc.Key+InstructionSuffix, err))
 		}
 	}
 	w.finish()
@@ -453,19 +553,31 @@ func (w *Writer) Close() error {
 }
 
 // discard deletes the object Close has just made visible, after a later
-// step (cause) failed, and makes the Writer's result the error: without
-// that step the object would be unreadable or incomplete. The delete runs
-// even if the caller's context is already cancelled.
-func (w *Writer) discard(cause error) error {
+// step (cause, a request op) failed, and makes the Writer's result the
+// error: without that step the object would be unreadable or incomplete.
+// The delete runs even if the caller's context is already cancelled.
+func (w *Writer) discard(op string, cause error) error {
 	w.finish()
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(w.parent), abortTimeout)
-	defer cancel()
-	err := fmt.Errorf("the object was written, then deleted again because %w", cause)
-	if derr := w.c.deleteKey(dctx, w.loc.Bucket, w.loc.Key); derr != nil {
-		err = errors.Join(err, fmt.Errorf("deleting it failed too, so it is visible but cannot be read correctly; write it again or remove it: %w", derr))
-	}
-	w.result = pathError("close", w.uri, err)
+	w.result = pathError("close", w.uri, w.c.discardObject(w.parent, op, w.loc, cause))
 	return w.result
+}
+
+// discardObject deletes the object at loc after the step op that was to
+// complete it failed with cause, and returns the *CommitError to report.
+func (c *Client) discardObject(ctx context.Context, op string, loc Location, cause error) error {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	ce := &CommitError{Op: op, URI: loc.String(), Err: fmt.Errorf("the object was written, then deleted again because %w", cause)}
+	if derr := c.deleteKey(dctx, loc.Bucket, loc.Key); derr != nil {
+		ce.Committed = true
+		ce.Err = errors.Join(ce.Err, fmt.Errorf("deleting it failed too, so it is visible but cannot be read correctly; write it again or remove it: %w", derr))
+		c.log().Warn("emrfs: an object left visible but incomplete: a step after it was written failed, and deleting it failed too",
+			"uri", loc.String(), "error", ce.Err)
+		return ce
+	}
+	c.log().Warn("emrfs: an object was deleted again because a step after it was written failed; what was at its key before is gone too",
+		"uri", loc.String(), "error", cause)
+	return ce
 }
 
 func (w *Writer) finish() {
@@ -477,14 +589,15 @@ func (w *Writer) finish() {
 	w.cancel(nil)
 }
 
-func (w *Writer) putObject() error {
-	ro, err := w.c.reqOpts(w.ctx, "PutObject", w.loc.Bucket, w.loc.Key)
+func (w *Writer) putObject(ctx context.Context) error {
+	ro, err := w.c.reqOpts(ctx, "PutObject", w.loc.Bucket, w.loc.Key)
 	if err != nil {
 		return err
 	}
 	body := w.buf
+	plain := int64(len(body))
 	if w.cse != nil {
-		if err := w.startCSE(int64(len(body))); err != nil {
+		if err := w.startCSE(plain); err != nil {
 			return err
 		}
 		if body, err = w.enc.EncryptPart(body, true); err != nil {
@@ -497,28 +610,60 @@ func (w *Writer) putObject() error {
 		Key:           aws.String(w.loc.Key),
 		Body:          bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
-		Metadata:      w.metadata(),
+		Metadata:      w.metadata(w.cse != nil && plain == 0),
+		// The SDK adds no checksum to PutObject by itself here; S3 checks
+		// this one against what it received.
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	}
-	if w.opts.ContentType != "" {
-		in.ContentType = aws.String(w.opts.ContentType)
+	w.opts.headers().putObject(in)
+	in.IfMatch, in.IfNoneMatch = w.conditions()
+	w.b.SSE.PutObject(in)
+	if _, err = w.c.s3.PutObject(ctx, in, ro...); err != nil {
+		if err := w.c.settle(w.parent, w.commitReq("PutObject"), err); err != nil {
+			return err
+		}
+	}
+	w.progress(plain)
+	return nil
+}
+
+// putInstruction writes the instruction file of the object, after it.
+func (w *Writer) putInstruction(ctx context.Context) error {
+	loc := Location{Scheme: w.loc.Scheme, Bucket: w.loc.Bucket, Key: w.loc.Key + InstructionSuffix}
+	ro, err := w.c.reqOpts(ctx, "PutObject", loc.Bucket, loc.Key)
+	if err != nil {
+		return err
+	}
+	meta, mark := withToken(map[string]string{cse.InstructionMarker: ""})
+	body := w.env.Instruction
+	in := &s3.PutObjectInput{
+		Bucket:            aws.String(loc.Bucket),
+		Key:               aws.String(loc.Key),
+		Body:              bytes.NewReader(body),
+		ContentLength:     aws.Int64(int64(len(body))),
+		Metadata:          meta,
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	}
 	w.b.SSE.PutObject(in)
-	_, err = w.c.s3.PutObject(w.ctx, in, ro...)
-	return err
+	if _, err = w.c.s3.PutObject(ctx, in, ro...); err != nil {
+		return w.c.settle(w.parent, commitReq{op: "PutObject", loc: loc, b: w.b, mark: mark}, err)
+	}
+	return nil
 }
 
 // addUnencryptedLength records the plaintext size of a multipart CSE
 // object in its metadata by copying it onto itself, as EMRFS does with
 // fs.s3.multipart.cse.add.unencrypted.length (objects up to 5 GiB).
-func (w *Writer) addUnencryptedLength() error {
+func (w *Writer) addUnencryptedLength(ctx context.Context) error {
 	if w.enc.Size()+16 > maxCopyObjectSize {
 		return nil
 	}
-	ro, err := w.c.reqOpts(w.ctx, "CopyObject", w.loc.Bucket, w.loc.Key)
+	ro, err := w.c.reqOpts(ctx, "CopyObject", w.loc.Bucket, w.loc.Key)
 	if err != nil {
 		return err
 	}
-	meta := mergeMaps(w.metadata(), map[string]string{metaUnencryptedLength: fmt.Sprint(w.enc.Size())})
+	length := map[string]string{metaUnencryptedLength: fmt.Sprint(w.enc.Size())}
+	meta := mergeMaps(w.metadata(false), length)
 	in := &s3.CopyObjectInput{
 		Bucket:            aws.String(w.loc.Bucket),
 		Key:               aws.String(w.loc.Key),
@@ -526,16 +671,17 @@ func (w *Writer) addUnencryptedLength() error {
 		MetadataDirective: types.MetadataDirectiveReplace,
 		Metadata:          meta,
 	}
-	if w.opts.ContentType != "" {
-		in.ContentType = aws.String(w.opts.ContentType)
-	}
+	w.opts.headers().copyObject(in)
 	w.b.SSE.CopyObject(in, w.b.SSE)
-	_, err = w.c.s3.CopyObject(w.ctx, in, ro...)
-	return err
+	if _, err = w.c.s3.CopyObject(ctx, in, ro...); err != nil {
+		r := commitReq{op: "CopyObject", loc: w.loc, b: w.b, mark: mergeMaps(w.mark, length)}
+		return w.c.settle(w.parent, r, err)
+	}
+	return nil
 }
 
-func (w *Writer) complete() error {
-	ro, err := w.c.reqOpts(w.ctx, "CompleteMultipartUpload", w.loc.Bucket, w.loc.Key)
+func (w *Writer) complete(ctx context.Context) error {
+	ro, err := w.c.reqOpts(ctx, "CompleteMultipartUpload", w.loc.Bucket, w.loc.Key)
 	if err != nil {
 		return err
 	}
@@ -552,10 +698,14 @@ func (w *Writer) complete() error {
 		UploadId:        aws.String(w.uploadID),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 	}
+	in.IfMatch, in.IfNoneMatch = w.conditions()
 	w.b.SSE.CompleteMultipartUpload(in)
-	_, err = w.c.s3.CompleteMultipartUpload(w.ctx, in, ro...)
-	if err != nil {
-		return err
+	if _, err = w.c.s3.CompleteMultipartUpload(ctx, in, ro...); err != nil {
+		if err = w.c.settle(w.parent, w.commitReq("CompleteMultipartUpload"), err); err != nil {
+			// fail aborts the upload (again: an upload already gone counts
+			// as aborted).
+			return err
+		}
 	}
 	w.uploadID = ""
 	return nil

@@ -19,12 +19,18 @@
 //
 // The emulators record what they were asked ([KMS.Audit], [S3.Requests],
 // [STS.Calls]) and can inject faults ([KMS.ThrottleNext], [STS.FailNext],
-// [S3.BreakNextGet]) so tests can assert on the traffic a client produced.
+// [S3.BreakNextGet], [S3.LoseResponses]: carried out, then no response) so
+// tests can assert on the traffic a client produced. [S3.OnRequest] lets a
+// test act at exact points of an operation (a request arrives; it has been
+// carried out but not yet answered).
 //
 // S3 behaves like S3 where encryption is concerned: SSE-KMS writes and
 // reads are authorized against the KMS emulator as the caller (and appear
 // in its audit log), SSE-C objects can only be read with their key, and
-// metadata is replaced, not merged, on overwrite and on copy.
+// metadata is replaced, not merged, on overwrite and on copy. Conditional
+// writes (If-Match, If-None-Match: *) are evaluated atomically on
+// PutObject, CompleteMultipartUpload and CopyObject, and UploadPartCopy
+// is served (gofakes3 lacks both).
 //
 // [Backends] returns the in-process stack plus, when the EMRS3_MINIO_*
 // variables set by .ci/services are present, a real MinIO server, so one

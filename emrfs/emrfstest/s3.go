@@ -40,6 +40,12 @@ type S3 struct {
 	breakAfter int64                 // -1: none pending
 	breakCount int                   // GETs left to cut after breakAfter bytes
 	uploads    map[string]uploadSSEC // multipart uploads in progress, by ID
+	lose       lostResponses         // pending LoseResponses
+	hook       func(S3Request, bool) // OnRequest
+
+	keys keyLocks // held by requests that commit to a key
+
+	sums map[string][2]string // full-object checksum (header, value) of PutObject objects, by bucket/key
 }
 
 // S3Request is one request the S3 emulator received.
@@ -56,8 +62,12 @@ type S3Request struct {
 	// SSE-C key MD5 headers stay).
 	Header http.Header
 	// Status is the HTTP status of the response (0 if the connection was
-	// cut by BreakNextGet before a status was written).
+	// cut by BreakNextGet before a status was written). For a request whose
+	// response LoseResponses discarded, the status it would have had.
 	Status int
+	// Lost reports that the request was carried out but its response was
+	// discarded by LoseResponses: the client never heard Status.
+	Lost bool
 }
 
 type s3Grant struct {
@@ -70,6 +80,9 @@ func newS3(st *Stack) *S3 {
 	f := gofakes3.New(s3Backend{backend},
 		gofakes3.WithLogger(gofakes3.DiscardLog()),
 		gofakes3.WithTimeSkewLimit(0), // the SigV4 verifier checks the clock
+		// S3 limits user metadata alone (checkMetadataSize); gofakes3
+		// would count every stored header.
+		gofakes3.WithMetadataSizeLimit(0),
 	)
 	return &S3{st: st, handler: f.Server(), backend: backend, grants: map[string][]s3Grant{}, breakAfter: -1, uploads: map[string]uploadSSEC{}}
 }
@@ -168,11 +181,14 @@ func (s *S3) setStatus(i, status int) {
 func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.Result) {
 	idx := s.logRequest(r, c.arn)
 	sw := &statusWriter{ResponseWriter: w}
+	logged := s.request(idx)
+	sum := uploadChecksum(r.Header, res.Trailers)
 	defer func() {
 		if sw.status == 0 {
 			sw.status = http.StatusOK // handler returned without writing
 		}
 		s.setStatus(idx, sw.status)
+		s.recordChecksum(logged, sw.status, sum)
 	}()
 
 	if err := s.authorize(r, c); err != nil {
@@ -215,6 +231,63 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 
 	s.prepareCopy(r)
 
+	req := s.request(idx)
+	op := req.Op()
+	if op == "UploadPartCopy" {
+		if e := s.preparePartCopy(r); e != nil {
+			writeS3Error(sw, e.status, e.code, e.msg, r.URL.Path)
+			return
+		}
+	}
+	if e := checkMetadataSize(r, op); e != nil {
+		writeS3Error(sw, e.status, e.code, e.msg, r.URL.Path)
+		return
+	}
+	if commits(op) {
+		unlock := s.keys.lock(bucket + "/" + key)
+		defer unlock()
+		if op == "CompleteMultipartUpload" || op == "CopyObject" {
+			if e := s.checkConditions(r, bucket, key); e != nil {
+				writeS3Error(sw, e.status, e.code, e.msg, r.URL.Path)
+				return
+			}
+		}
+	}
+	s.addChecksumHeader(sw, logged)
+	s.mu.Lock()
+	hook := s.hook
+	s.mu.Unlock()
+	if hook != nil {
+		hook(req, false)
+	}
+	lost := s.takeLoss(req)
+	if lost || (hook != nil && op != "GetObject") {
+		// Carry the request out, then decide what the client hears.
+		held := newHeldResponse()
+		s.handle(held, r)
+		if createUpload {
+			c := &uploadIDCapture{ResponseWriter: newHeldResponse()}
+			_, _ = c.Write(held.body.Bytes())
+			s.recordUpload(c, upload)
+		}
+		status := held.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.forgetUpload(r, status)
+		if hook != nil {
+			hook(s.request(idx), true)
+		}
+		if lost {
+			sw.status = status
+			s.setLost(idx)
+			cutConnection(w)
+			return
+		}
+		held.send(sw)
+		return
+	}
+
 	var out http.ResponseWriter = sw
 	if getObject {
 		s.mu.Lock()
@@ -229,11 +302,11 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 	}
 	if createUpload {
 		capture := &uploadIDCapture{ResponseWriter: out}
-		s.handler.ServeHTTP(capture, r)
+		s.handle(capture, r)
 		s.recordUpload(capture, upload)
 		return
 	}
-	s.handler.ServeHTTP(out, r)
+	s.handle(out, r)
 	s.forgetUpload(r, sw.status)
 }
 

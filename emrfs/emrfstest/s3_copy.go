@@ -1,9 +1,14 @@
 package emrfstest
 
 import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -21,10 +26,22 @@ const dropHeader = "X-Amz-Emrfstest-Drop"
 type s3Backend struct{ *s3mem.Backend }
 
 // PutObject replaces an existing object instead of merging its metadata.
-// Conditional writes (If-Match, If-None-Match) keep s3mem's behaviour so
-// that their conditions are checked against the existing object.
+// Conditional writes (If-Match, If-None-Match) are checked against the
+// existing object first.
 func (b s3Backend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
-	if conditions == nil {
+	if conditions != nil {
+		// The request holds its key's lock (S3.serve): check the
+		// conditions here, then replace as S3 does.
+		info := &gofakes3.ConditionalObjectInfo{}
+		if old, err := b.Backend.HeadObject(bucket, key); err == nil && old != nil {
+			info.Exists, info.Hash = true, old.Hash
+		}
+		if err := gofakes3.CheckPutConditions(conditions, info); err != nil {
+			return gofakes3.PutObjectResult{}, err
+		}
+		conditions = nil
+	}
+	{
 		if old, err := b.Backend.HeadObject(bucket, key); err == nil && old != nil {
 			for k := range old.Metadata {
 				if _, ok := meta[k]; !ok {
@@ -81,4 +98,70 @@ func (s *S3) prepareCopy(r *http.Request) {
 	if len(drop) > 0 {
 		r.Header.Set(dropHeader, strings.Join(drop, ","))
 	}
+}
+
+// partCopyHeader marks a request converted from UploadPartCopy to
+// UploadPart for S3.handle.
+const partCopyHeader = "X-Emrfstest-Part-Copy"
+
+// preparePartCopy turns an UploadPartCopy (which gofakes3 lacks) into the
+// UploadPart of the source's bytes, checking x-amz-copy-source-if-match
+// and x-amz-copy-source-range as S3 does.
+func (s *S3) preparePartCopy(r *http.Request) *s3Error {
+	sb, sk := copySource(r.Header.Get("X-Amz-Copy-Source"))
+	var rng *gofakes3.ObjectRangeRequest
+	if v := r.Header.Get("X-Amz-Copy-Source-Range"); v != "" {
+		var a, b int64
+		if _, err := fmt.Sscanf(v, "bytes=%d-%d", &a, &b); err != nil || a < 0 || b < a {
+			return &s3Error{http.StatusBadRequest, "InvalidArgument", "x-amz-copy-source-range must be bytes=first-last"}
+		}
+		rng = &gofakes3.ObjectRangeRequest{Start: a, End: b}
+	}
+	obj, err := s.backend.GetObject(sb, sk, rng)
+	if err != nil || obj == nil {
+		return &s3Error{http.StatusNotFound, "NoSuchKey", "the copy source does not exist"}
+	}
+	defer obj.Contents.Close()
+	if m := r.Header.Get("X-Amz-Copy-Source-If-Match"); m != "" && strings.Trim(m, `"`) != strings.Trim(gofakes3.FormatETag(obj.Hash), `"`) {
+		return &s3Error{http.StatusPreconditionFailed, "PreconditionFailed", "x-amz-copy-source-if-match does not match the source's ETag"}
+	}
+	data, err := io.ReadAll(obj.Contents)
+	if err != nil {
+		return &s3Error{http.StatusInternalServerError, "InternalError", err.Error()}
+	}
+	for k := range r.Header {
+		if strings.HasPrefix(k, "X-Amz-Copy-Source") {
+			r.Header.Del(k)
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	r.ContentLength = int64(len(data))
+	r.Header.Set("Content-Length", strconv.Itoa(len(data)))
+	r.Header.Set(partCopyHeader, "1")
+	return nil
+}
+
+// handle passes r to gofakes3, answering a converted UploadPartCopy with
+// its CopyPartResult.
+func (s *S3) handle(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get(partCopyHeader) == "" {
+		s.handler.ServeHTTP(w, r)
+		return
+	}
+	r.Header.Del(partCopyHeader)
+	held := newHeldResponse()
+	s.handler.ServeHTTP(held, r)
+	if held.status != 0 && held.status != http.StatusOK {
+		held.send(w)
+		return
+	}
+	type copyPartResult struct {
+		XMLName      xml.Name `xml:"CopyPartResult"`
+		ETag         string
+		LastModified string
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(xml.Header))
+	_ = xml.NewEncoder(w).Encode(copyPartResult{ETag: held.header.Get("ETag"), LastModified: time.Now().UTC().Format(time.RFC3339)})
 }

@@ -173,8 +173,13 @@ func TestEmrs3WritesOfficialReads(t *testing.T) {
 			key := fmt.Sprintf("emrs3/%d/%d", i, size)
 			name := fmt.Sprintf("%s, %d bytes", w.name, size)
 			pt := plaintext(size)
+			e.st.S3.ResetRequests()
 			if err := w.put(key, pt); err != nil {
 				t.Fatalf("%s: put: %v", name, err)
+			}
+			// emrfs uploads what is larger than a part (5 MiB) in parts.
+			if multipart := uploads(e, key); multipart != (strings.HasPrefix(w.name, "emrfs") && size > 5<<20) {
+				t.Fatalf("%s: multipart upload = %v", name, multipart)
 			}
 			rs := modern
 			if w.legacy {
@@ -205,4 +210,15 @@ func TestEmrs3WritesOfficialReads(t *testing.T) {
 	if _, err := e.get(withEC(context.Background(), map[string]string{"project": "beta"}), modern[3].c, "emrs3/0/1"); err == nil {
 		t.Fatal("v4 read an emrs3 object with another encryption context")
 	}
+}
+
+// uploads reports whether key was written with a multipart upload since
+// the request log was reset.
+func uploads(e *stackEnv, key string) bool {
+	for _, r := range e.st.S3.Requests() {
+		if r.Method == "POST" && r.Key == key && r.Query.Has("uploads") {
+			return true
+		}
+	}
+	return false
 }

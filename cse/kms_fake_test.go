@@ -1,20 +1,20 @@
 package cse
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
-
-	"github.com/emrs3/emrs3/cse/internal/envelope"
 )
 
 // fakeKMS is a pure-logic Go fake of KMSAPI: ciphertext blobs are AES-GCM
@@ -73,7 +73,7 @@ func (f *fakeKMS) GenerateDataKey(_ context.Context, in *kms.GenerateDataKeyInpu
 	blob = binary.BigEndian.AppendUint16(blob, uint16(len(id)))
 	blob = append(blob, id...)
 	blob = append(blob, nonce...)
-	blob = f.aead(id).Seal(blob, nonce, pt, []byte(envelope.MarshalMatDesc(in.EncryptionContext)))
+	blob = f.aead(id).Seal(blob, nonce, pt, fakeContextAAD(in.EncryptionContext))
 	return &kms.GenerateDataKeyOutput{KeyId: aws.String(id), Plaintext: pt, CiphertextBlob: blob}, nil
 }
 
@@ -95,7 +95,7 @@ func (f *fakeKMS) Decrypt(_ context.Context, in *kms.DecryptInput, _ ...func(*km
 	if _, ok := f.keys[id]; !ok {
 		return nil, bad
 	}
-	pt, err := f.aead(id).Open(nil, b[2+n:2+n+12], b[2+n+12:], []byte(envelope.MarshalMatDesc(in.EncryptionContext)))
+	pt, err := f.aead(id).Open(nil, b[2+n:2+n+12], b[2+n+12:], fakeContextAAD(in.EncryptionContext))
 	if err != nil {
 		return nil, bad
 	}
@@ -135,4 +135,18 @@ type failingKMS struct{ *fakeKMS }
 
 func (failingKMS) Decrypt(context.Context, *kms.DecryptInput, ...func(*kms.Options)) (*kms.DecryptOutput, error) {
 	return nil, errKMSDown
+}
+
+// fakeContextAAD is the fake's binding of an encryption context: its JSON
+// with sorted keys and raw UTF-8 (what MarshalMatDesc wrote when the golden
+// envelopes were made; it now escapes non-ASCII).
+func fakeContextAAD(ec map[string]string) []byte {
+	if ec == nil {
+		ec = map[string]string{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(ec)
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }

@@ -1,5 +1,3 @@
-//lint:file-ignore SA1019 objects of the deprecated aws-sdk-go v1 s3crypto V1 client (AES-CBC, legacy kms wrap) are what this file reads.
-
 package emrfs_test
 
 import (
@@ -8,16 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"testing"
-
-	v1aws "github.com/aws/aws-sdk-go/aws"
-	v1creds "github.com/aws/aws-sdk-go/aws/credentials"
-	v1session "github.com/aws/aws-sdk-go/aws/session"
-	v1kms "github.com/aws/aws-sdk-go/service/kms"
-	v1s3 "github.com/aws/aws-sdk-go/service/s3"
-	"github.com/aws/aws-sdk-go/service/s3/s3crypto"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -27,52 +17,6 @@ import (
 	"github.com/emrs3/emrs3/emrfs"
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
 )
-
-// v1Put writes bucket/key with the aws-sdk-go v1 s3crypto V1 encryption
-// client and KMS (x-amz-key-v2, wrap "kms", the content cipher of cbc ?
-// AES/CBC/PKCS5Padding : AES/GCM/NoPadding), as EMRFS does by default,
-// through the S3 of st.
-func v1Put(t *testing.T, st *emrfstest.Stack, keyID, bucket, key string, data []byte, cbc bool) {
-	t.Helper()
-	v1PutTo(t, st.Config, st.Config, keyID, bucket, key, data, cbc)
-}
-
-// v1PutTo is v1Put with S3 and KMS at the endpoints of s3Cfg and kmsCfg.
-func v1PutTo(t *testing.T, s3Cfg, kmsCfg aws.Config, keyID, bucket, key string, data []byte, cbc bool) {
-	t.Helper()
-	gen := s3crypto.NewKMSKeyGenerator(v1kms.New(v1Session(t, kmsCfg)), keyID)
-	builder := s3crypto.AESGCMContentCipherBuilder(gen)
-	if cbc {
-		builder = s3crypto.AESCBCContentCipherBuilder(gen, s3crypto.AESCBCPadder)
-	}
-	if _, err := s3crypto.NewEncryptionClient(v1Session(t, s3Cfg), builder).PutObject(&v1s3.PutObjectInput{
-		Bucket: v1aws.String(bucket), Key: v1aws.String(key), Body: bytes.NewReader(data),
-	}); err != nil {
-		t.Fatalf("s3crypto V1 PutObject %s: %v", key, err)
-	}
-}
-
-// v1Session returns an aws-sdk-go v1 session for the endpoint, region and
-// credentials of cfg (path-style S3).
-func v1Session(t *testing.T, cfg aws.Config) *v1session.Session {
-	t.Helper()
-	c, err := cfg.Credentials.Retrieve(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v1cfg := &v1aws.Config{
-		Region: v1aws.String(cfg.Region), Endpoint: cfg.BaseEndpoint, S3ForcePathStyle: v1aws.Bool(true),
-		Credentials: v1creds.NewStaticCredentials(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
-	}
-	if hc, ok := cfg.HTTPClient.(*http.Client); ok {
-		v1cfg.HTTPClient = hc
-	}
-	sess, err := v1session.NewSession(v1cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sess
-}
 
 // newClient returns a client of st configured with props (name, value, ...).
 func newClient(t *testing.T, st *emrfstest.Stack, kv []string, optFns ...func(*emrfs.Options)) *emrfs.Client {

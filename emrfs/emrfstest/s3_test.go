@@ -1,4 +1,4 @@
-//lint:file-ignore SA1019 the brief requires testing the SDK clients emrs3 users run: aws-sdk-go v1 (s3crypto interop) and feature/s3/manager
+//lint:file-ignore SA1019 the brief requires testing the SDK clients emrs3 users run: feature/s3/manager (aws-sdk-go v1 moved to emrfs/internal/interop)
 
 package emrfstest_test
 
@@ -18,10 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	v1aws "github.com/aws/aws-sdk-go/aws"
-	v1creds "github.com/aws/aws-sdk-go/aws/credentials"
-	v1session "github.com/aws/aws-sdk-go/aws/session"
-	v1s3 "github.com/aws/aws-sdk-go/service/s3"
 	"github.com/aws/smithy-go"
 
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
@@ -193,37 +189,6 @@ func TestS3ManagerUpload20MiB(t *testing.T) {
 	}
 	if want := sha256.Sum256(data); !bytes.Equal(h.Sum(nil), want[:]) {
 		t.Fatal("downloaded bytes differ")
-	}
-}
-
-func TestS3SDKv1(t *testing.T) {
-	st, _ := newS3(t)
-	creds := st.AddUser("v1user")
-	sess, err := v1session.NewSession(&v1aws.Config{
-		Region: v1aws.String(st.Region), Endpoint: v1aws.String(st.URL), S3ForcePathStyle: v1aws.Bool(true),
-		Credentials: v1creds.NewStaticCredentials(creds.AccessKeyID, creds.SecretAccessKey, ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := v1s3.New(sess)
-	data := randomBytes(t, 70_000)
-	if _, err := c.PutObject(&v1s3.PutObjectInput{Bucket: v1aws.String("bucket"), Key: v1aws.String("v1/obj"), Body: bytes.NewReader(data), Metadata: map[string]*string{"X-Amz-Matdesc": v1aws.String("{}")}}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := c.GetObject(&v1s3.GetObjectInput{Bucket: v1aws.String("bucket"), Key: v1aws.String("v1/obj")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(out.Body)
-	out.Body.Close()
-	if !bytes.Equal(got, data) || v1aws.StringValue(out.Metadata["X-Amz-Matdesc"]) != "{}" {
-		t.Fatalf("v1 GetObject: %d bytes, metadata %v", len(got), out.Metadata)
-	}
-	bad := v1s3.New(sess, &v1aws.Config{Credentials: v1creds.NewStaticCredentials(creds.AccessKeyID, "wrong", "")})
-	_, err = bad.GetObject(&v1s3.GetObjectInput{Bucket: v1aws.String("bucket"), Key: v1aws.String("v1/obj")})
-	if err == nil || !strings.Contains(err.Error(), "SignatureDoesNotMatch") {
-		t.Fatalf("v1 with wrong secret: %v", err)
 	}
 }
 

@@ -59,7 +59,7 @@ func Normalize(meta map[string]string) (map[string]string, error) {
 			if err != nil {
 				return nil, malformed(srcMeta, k, "value is not valid RFC 2047 text", err)
 			}
-			v = d
+			v = undoS3DoubleEncoding(d)
 		}
 		if prev, dup := out[k]; dup && prev != v && envelopeKeys[k] {
 			return nil, malformed(srcMeta, k, "given twice with different values (with and without the x-amz-meta- prefix, or in different case)", nil)
@@ -369,7 +369,7 @@ func ParseMatDesc(s string) (map[string]string, error) {
 }
 
 // MarshalMatDesc encodes a materials description as compact JSON with sorted
-// keys and no HTML escaping.
+// keys, no HTML escaping and non-ASCII characters escaped (see asciiJSON).
 func MarshalMatDesc(md map[string]string) string {
 	if md == nil {
 		md = map[string]string{}
@@ -378,5 +378,5 @@ func MarshalMatDesc(md map[string]string) string {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(md) // map[string]string cannot fail
-	return strings.TrimSuffix(buf.String(), "\n")
+	return asciiJSON(strings.TrimSuffix(buf.String(), "\n"))
 }

@@ -1,11 +1,12 @@
-package cse
+package interop
 
 //lint:file-ignore SA1019 interop with the deprecated aws-sdk-go v1 s3crypto (V1 and V2 clients) is the purpose of this file.
 
-// Interoperability with aws-sdk-go v1 s3crypto, an independent
+// Interoperability of cse with aws-sdk-go v1 s3crypto, an independent
 // implementation of the S3 Encryption Client, through the emrfstest S3 and
 // KMS emulators over HTTP: objects it writes are read here, and objects
-// written here are read by its decryption client.
+// written here are read by its decryption client. (Moved from cse, so that
+// the library's go.mod does not require aws-sdk-go v1.)
 
 import (
 	"bytes"
@@ -27,10 +28,11 @@ import (
 	s3v1 "github.com/aws/aws-sdk-go/service/s3"
 	"github.com/aws/aws-sdk-go/service/s3/s3crypto"
 
+	"github.com/emrs3/emrs3/cse"
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
 )
 
-type interopEnv struct {
+type s3cryptoEnv struct {
 	st     *emrfstest.Stack
 	s3     *s3.Client
 	kms    *kms.Client
@@ -39,7 +41,7 @@ type interopEnv struct {
 	bucket string
 }
 
-func newInterop(t *testing.T) *interopEnv {
+func newS3CryptoEnv(t *testing.T) *s3cryptoEnv {
 	t.Helper()
 	ctx := context.Background()
 	st := emrfstest.Start(t)
@@ -56,7 +58,7 @@ func newInterop(t *testing.T) *interopEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &interopEnv{st: st, s3: s3.NewFromConfig(st.Config, st.S3Options), kms: kms.NewFromConfig(st.Config), sess: sess,
+	e := &s3cryptoEnv{st: st, s3: s3.NewFromConfig(st.Config, st.S3Options), kms: kms.NewFromConfig(st.Config), sess: sess,
 		keyID: st.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault), bucket: "interop"}
 	if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(e.bucket)}); err != nil {
 		t.Fatalf("CreateBucket on the S3 emulator: %v", err)
@@ -65,30 +67,38 @@ func newInterop(t *testing.T) *interopEnv {
 }
 
 // put writes an object the way an emrs3 writer does: envelope from the
-// Encryptor, body through the streaming core, instruction file if any.
-func (e *interopEnv) put(t *testing.T, enc *Encryptor, key string, pt []byte, ec map[string]string) {
+// cse.Encryptor, body through the streaming core, instruction file if any.
+func (e *s3cryptoEnv) put(t *testing.T, enc *cse.Encryptor, key string, pt []byte, ec map[string]string) {
 	t.Helper()
 	ctx := context.Background()
-	env, c, err := enc.Encrypt(ctx, ObjectInfo{Bucket: e.bucket, Key: key, PlaintextSize: int64(len(pt)), EncryptionContext: ec})
+	env, c, err := enc.Encrypt(ctx, cse.ObjectInfo{Bucket: e.bucket, Key: key, PlaintextSize: int64(len(pt)), EncryptionContext: ec})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ct := envSeal(t, c, pt)
+	r, err := c.NewEncryptReader(bytes.NewReader(pt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := io.ReadAll(r)
+	r.Close()
 	c.Wipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(key),
 		Body: bytes.NewReader(ct), Metadata: env.Metadata}); err != nil {
 		t.Fatal(err)
 	}
 	if env.Instruction != nil {
-		if _, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(key + InstructionSuffix),
-			Body: bytes.NewReader(env.Instruction), Metadata: map[string]string{InstructionMarker: ""}}); err != nil {
+		if _, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(key + cse.InstructionSuffix),
+			Body: bytes.NewReader(env.Instruction), Metadata: map[string]string{cse.InstructionMarker: ""}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
 // get reads an object the way an emrs3 reader does.
-func (e *interopEnv) get(t *testing.T, dec *Decryptor, key string, ec map[string]string) ([]byte, *Content, error) {
+func (e *s3cryptoEnv) get(t *testing.T, dec *cse.Decryptor, key string, ec map[string]string) ([]byte, *cse.Content, error) {
 	t.Helper()
 	ctx := context.Background()
 	out, err := e.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(key)})
@@ -97,8 +107,8 @@ func (e *interopEnv) get(t *testing.T, dec *Decryptor, key string, ec map[string
 	}
 	defer out.Body.Close()
 	var instr []byte
-	if NeedsInstructionFile(out.Metadata) {
-		io2, err := e.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(key + InstructionSuffix)})
+	if cse.NeedsInstructionFile(out.Metadata) {
+		io2, err := e.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(key + cse.InstructionSuffix)})
 		if err != nil {
 			t.Fatalf("instruction file: %v", err)
 		}
@@ -108,7 +118,7 @@ func (e *interopEnv) get(t *testing.T, dec *Decryptor, key string, ec map[string
 			t.Fatal(err)
 		}
 	}
-	c, err := dec.Decrypt(ctx, out.Metadata, instr, ObjectInfo{Bucket: e.bucket, Key: key, EncryptionContext: ec})
+	c, err := dec.Decrypt(ctx, out.Metadata, instr, cse.ObjectInfo{Bucket: e.bucket, Key: key, EncryptionContext: ec})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -124,18 +134,14 @@ func (e *interopEnv) get(t *testing.T, dec *Decryptor, key string, ec map[string
 	return pt, &cc, err
 }
 
-func interopPlaintext(n int) []byte {
-	return []byte(strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyz!", n/37+1)[:n])
-}
-
 // TestInteropS3CryptoWritesWeRead: objects written by s3crypto's clients.
 func TestInteropS3CryptoWritesWeRead(t *testing.T) {
-	e := newInterop(t)
+	e := newS3CryptoEnv(t)
 	kmsClient := kmsv1.New(e.sess)
 	s3Client := s3v1.New(e.sess)
 	v2Builder := s3crypto.AESGCMContentCipherBuilderV2(s3crypto.NewKMSContextKeyGenerator(kmsClient, e.keyID, s3crypto.MaterialDescription{"project": awsv1.String("alpha")}))
 	instrOpt := func(o *s3crypto.EncryptionClientOptions) {
-		o.SaveStrategy = s3crypto.S3SaveStrategy{Client: s3Client, InstructionFileSuffix: InstructionSuffix}
+		o.SaveStrategy = s3crypto.S3SaveStrategy{Client: s3Client, InstructionFileSuffix: cse.InstructionSuffix}
 	}
 	v2, err := s3crypto.NewEncryptionClientV2(e.sess, v2Builder)
 	if err != nil {
@@ -150,33 +156,33 @@ func TestInteropS3CryptoWritesWeRead(t *testing.T) {
 	v1GCM := s3crypto.NewEncryptionClient(e.sess, s3crypto.AESGCMContentCipherBuilder(s3crypto.NewKMSKeyGenerator(kmsClient, e.keyID)))
 	v1CBCInstr := s3crypto.NewEncryptionClient(e.sess, s3crypto.AESCBCContentCipherBuilder(s3crypto.NewKMSKeyGenerator(kmsClient, e.keyID), s3crypto.AESCBCPadder),
 		func(c *s3crypto.EncryptionClient) {
-			c.SaveStrategy = s3crypto.S3SaveStrategy{Client: s3Client, InstructionFileSuffix: InstructionSuffix}
+			c.SaveStrategy = s3crypto.S3SaveStrategy{Client: s3Client, InstructionFileSuffix: cse.InstructionSuffix}
 		})
 
 	type putter func(*s3v1.PutObjectInput) (*s3v1.PutObjectOutput, error)
 	cases := []struct {
 		name    string
 		put     putter
-		policy  Policy
+		policy  cse.Policy
 		refused string // the option the default policy names
 		all     int    // how many options it names in all
-		alg     Algorithm
+		alg     cse.Algorithm
 		ec      map[string]string
 	}{
-		{name: "V2 client GCM kms+context", put: v2.PutObject, alg: AlgGCM, ec: map[string]string{"project": "alpha"}},
-		{name: "V2 client instruction file", put: v2Instr.PutObject, alg: AlgGCM},
-		{name: "V1 client KMS CBC (EMRFS default format)", put: v1CBC.PutObject, policy: EMRFSCompatible(), refused: "Policy.LegacyUnauthenticated", all: 2, alg: AlgCBC},
-		{name: "V1 client KMS CBC instruction file", put: v1CBCInstr.PutObject, policy: EMRFSCompatible(), refused: "Policy.LegacyUnauthenticated", all: 2, alg: AlgCBC},
-		{name: "V1 client KMS GCM", put: v1GCM.PutObject, policy: Policy{LegacyWrapping: true}, refused: "Policy.LegacyWrapping", all: 1, alg: AlgGCM},
+		{name: "V2 client GCM kms+context", put: v2.PutObject, alg: cse.AlgGCM, ec: map[string]string{"project": "alpha"}},
+		{name: "V2 client instruction file", put: v2Instr.PutObject, alg: cse.AlgGCM},
+		{name: "V1 client KMS CBC (EMRFS default format)", put: v1CBC.PutObject, policy: cse.EMRFSCompatible(), refused: "Policy.LegacyUnauthenticated", all: 2, alg: cse.AlgCBC},
+		{name: "V1 client KMS CBC instruction file", put: v1CBCInstr.PutObject, policy: cse.EMRFSCompatible(), refused: "Policy.LegacyUnauthenticated", all: 2, alg: cse.AlgCBC},
+		{name: "V1 client KMS GCM", put: v1GCM.PutObject, policy: cse.Policy{LegacyWrapping: true}, refused: "Policy.LegacyWrapping", all: 1, alg: cse.AlgGCM},
 	}
 	for i, tc := range cases {
 		for _, size := range []int{0, 1, 4095, 70000} {
 			key := "from-s3crypto/" + strconv.Itoa(i) + "/" + strconv.Itoa(size)
-			pt := interopPlaintext(size)
+			pt := plaintext(size)
 			if _, err := tc.put(&s3v1.PutObjectInput{Bucket: awsv1.String(e.bucket), Key: awsv1.String(key), Body: bytes.NewReader(pt)}); err != nil {
 				t.Fatalf("%s: s3crypto PutObject: %v", tc.name, err)
 			}
-			got, c, err := e.get(t, NewDecryptor(NewKMSProvider(e.kms, e.keyID), func(o *DecryptorOptions) { o.Policy = tc.policy }), key, tc.ec)
+			got, c, err := e.get(t, cse.NewDecryptor(cse.NewKMSProvider(e.kms, e.keyID), func(o *cse.DecryptorOptions) { o.Policy = tc.policy }), key, tc.ec)
 			if err != nil {
 				t.Fatalf("%s, %d bytes: %v", tc.name, size, err)
 			}
@@ -187,8 +193,8 @@ func TestInteropS3CryptoWritesWeRead(t *testing.T) {
 				t.Fatalf("%s: x-amz-unencrypted-content-length read as %d, want %d", tc.name, c.PlaintextSize, size)
 			}
 			if tc.refused != "" {
-				_, _, err := e.get(t, NewDecryptor(NewKMSProvider(e.kms, e.keyID)), key, nil)
-				var pe *PolicyError
+				_, _, err := e.get(t, cse.NewDecryptor(cse.NewKMSProvider(e.kms, e.keyID)), key, nil)
+				var pe *cse.PolicyError
 				if !errors.As(err, &pe) || pe.Option != tc.refused {
 					t.Fatalf("%s with the default policy: err = %v, want refusal naming %s", tc.name, err, tc.refused)
 				}
@@ -207,7 +213,7 @@ func TestInteropS3CryptoWritesWeRead(t *testing.T) {
 				}
 				if tc.all == 2 {
 					// With one of the two set, the other is named alone.
-					_, _, err := e.get(t, NewDecryptor(NewKMSProvider(e.kms, e.keyID), func(o *DecryptorOptions) { o.Policy.LegacyUnauthenticated = true }), key, nil)
+					_, _, err := e.get(t, cse.NewDecryptor(cse.NewKMSProvider(e.kms, e.keyID), func(o *cse.DecryptorOptions) { o.Policy.LegacyUnauthenticated = true }), key, nil)
 					if !errors.As(err, &pe) || pe.Option != "Policy.LegacyWrapping" || pe.Options != nil {
 						t.Fatalf("%s with LegacyUnauthenticated only: err = %v, want refusal naming Policy.LegacyWrapping alone", tc.name, err)
 					}
@@ -216,8 +222,8 @@ func TestInteropS3CryptoWritesWeRead(t *testing.T) {
 		}
 	}
 	// A context other than s3crypto's is refused before KMS is called.
-	_, _, err = e.get(t, NewDecryptor(NewKMSProvider(e.kms, e.keyID)), "from-s3crypto/0/1", map[string]string{"project": "beta"})
-	var ce *ContextMismatchError
+	_, _, err = e.get(t, cse.NewDecryptor(cse.NewKMSProvider(e.kms, e.keyID)), "from-s3crypto/0/1", map[string]string{"project": "beta"})
+	var ce *cse.ContextMismatchError
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v, want *ContextMismatchError", err)
 	}
@@ -226,7 +232,7 @@ func TestInteropS3CryptoWritesWeRead(t *testing.T) {
 // TestInteropWeWriteS3CryptoReads: objects written here, read by s3crypto's
 // V2 and V1 decryption clients.
 func TestInteropWeWriteS3CryptoReads(t *testing.T) {
-	e := newInterop(t)
+	e := newS3CryptoEnv(t)
 	kmsClient := kmsv1.New(e.sess)
 	cr := s3crypto.NewCryptoRegistry()
 	if err := s3crypto.RegisterKMSContextWrapWithCMK(cr, kmsClient, e.keyID); err != nil {
@@ -244,20 +250,20 @@ func TestInteropWeWriteS3CryptoReads(t *testing.T) {
 	}
 	// The V1 decryption client reads kms and kms+context envelopes too.
 	decV1 := s3crypto.NewDecryptionClient(e.sess)
-	p := NewKMSProvider(e.kms, e.keyID)
+	p := cse.NewKMSProvider(e.kms, e.keyID)
 	cases := []struct {
 		name string
-		enc  *Encryptor
+		enc  *cse.Encryptor
 		ec   map[string]string
 	}{
-		{"V2 GCM kms+context, metadata", NewEncryptor(p), map[string]string{"team": "data"}},
-		{"V2 GCM kms+context, instruction file", NewEncryptor(p, func(o *EncryptorOptions) { o.InstructionFile = true }), nil},
-		{"V2 GCM legacy kms (EMR 5.30.1 / 6.1.0 readers)", NewEncryptor(p, func(o *EncryptorOptions) { o.LegacyKMSWrap = true }), nil},
+		{"V2 GCM kms+context, metadata", cse.NewEncryptor(p), map[string]string{"team": "data"}},
+		{"V2 GCM kms+context, instruction file", cse.NewEncryptor(p, func(o *cse.EncryptorOptions) { o.InstructionFile = true }), nil},
+		{"V2 GCM legacy kms (EMR 5.30.1 / 6.1.0 readers)", cse.NewEncryptor(p, func(o *cse.EncryptorOptions) { o.LegacyKMSWrap = true }), nil},
 	}
 	for i, tc := range cases {
 		for _, size := range []int{0, 17, 300000} {
 			key := "from-emrs3/" + strconv.Itoa(i) + "/" + strconv.Itoa(size)
-			pt := interopPlaintext(size)
+			pt := plaintext(size)
 			e.put(t, tc.enc, key, pt, tc.ec)
 			out, err := dec.GetObject(&s3v1.GetObjectInput{Bucket: awsv1.String(e.bucket), Key: awsv1.String(key)})
 			if err != nil {
@@ -278,7 +284,7 @@ func TestInteropWeWriteS3CryptoReads(t *testing.T) {
 				t.Fatalf("%s, %d bytes: s3crypto V1 client read %d bytes, %v", tc.name, size, len(got), err)
 			}
 			// And back here.
-			got, _, err = e.get(t, NewDecryptor(p, func(o *DecryptorOptions) { o.Policy.LegacyWrapping = true }), key, tc.ec)
+			got, _, err = e.get(t, cse.NewDecryptor(p, func(o *cse.DecryptorOptions) { o.Policy.LegacyWrapping = true }), key, tc.ec)
 			if err != nil || !bytes.Equal(got, pt) {
 				t.Fatalf("%s: own read: %v", tc.name, err)
 			}

@@ -1,6 +1,6 @@
 //lint:file-ignore SA1019 s3crypto interop tests need aws-sdk-go v1, which is deprecated
 
-package emrfstest_test
+package interop
 
 import (
 	"bytes"
@@ -74,7 +74,7 @@ func TestSDKv1S3Crypto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := randomBytes(t, 100_000)
+	data := plaintext(100_000)
 	if _, err := enc.PutObject(&v1s3.PutObjectInput{Bucket: v1aws.String("bucket"), Key: v1aws.String("cse"), Body: bytes.NewReader(data)}); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestMinIOS3CryptoWithStackKMS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := randomBytes(t, 50_000)
+	data := plaintext(50_000)
 	if _, err := enc.PutObject(&v1s3.PutObjectInput{Bucket: bucket, Key: v1aws.String("cse"), Body: bytes.NewReader(data)}); err != nil {
 		t.Fatal(err)
 	}
@@ -170,5 +170,41 @@ func TestMinIOS3CryptoWithStackKMS(t *testing.T) {
 	}
 	if n := len(st.KMS.Audit()); n != 2 {
 		t.Fatalf("%d KMS calls, want GenerateDataKey + Decrypt", n)
+	}
+}
+
+// TestS3SDKv1: the aws-sdk-go v1 S3 client (SigV4 of its own) against the
+// stack. (Moved from emrfstest.)
+func TestS3SDKv1(t *testing.T) {
+	st := emrfstest.Start(t)
+	if _, err := s3.NewFromConfig(st.Config, st.S3Options).CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	creds := st.AddUser("v1user")
+	sess, err := v1session.NewSession(&v1aws.Config{
+		Region: v1aws.String(st.Region), Endpoint: v1aws.String(st.URL), S3ForcePathStyle: v1aws.Bool(true),
+		Credentials: v1creds.NewStaticCredentials(creds.AccessKeyID, creds.SecretAccessKey, ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := v1s3.New(sess)
+	data := plaintext(70_000)
+	if _, err := c.PutObject(&v1s3.PutObjectInput{Bucket: v1aws.String("bucket"), Key: v1aws.String("v1/obj"), Body: bytes.NewReader(data), Metadata: map[string]*string{"X-Amz-Matdesc": v1aws.String("{}")}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetObject(&v1s3.GetObjectInput{Bucket: v1aws.String("bucket"), Key: v1aws.String("v1/obj")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if !bytes.Equal(got, data) || v1aws.StringValue(out.Metadata["X-Amz-Matdesc"]) != "{}" {
+		t.Fatalf("v1 GetObject: %d bytes, metadata %v", len(got), out.Metadata)
+	}
+	bad := v1s3.New(sess, &v1aws.Config{Credentials: v1creds.NewStaticCredentials(creds.AccessKeyID, "wrong", "")})
+	_, err = bad.GetObject(&v1s3.GetObjectInput{Bucket: v1aws.String("bucket"), Key: v1aws.String("v1/obj")})
+	if err == nil || !strings.Contains(err.Error(), "SignatureDoesNotMatch") {
+		t.Fatalf("v1 with wrong secret: %v", err)
 	}
 }

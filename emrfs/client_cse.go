@@ -265,13 +265,18 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 		return nil, err
 	}
 	obj := &cseObject{content: content, ranged: st.ranges(content.Algorithm)}
+	pin := &objectPin{c: c, loc: loc, b: b, etag: aws.ToString(head.ETag), versionID: aws.ToString(head.VersionId), size: ctSize}
 	switch {
 	case content.PlaintextSize >= 0:
 		obj.size = content.PlaintextSize
+		err = checkSizes(content.Algorithm, obj.size, ctSize)
 	case content.Algorithm == cse.AlgCBC:
-		obj.size, err = c.cbcSize(ctx, loc, b, head, content)
+		obj.size, err = c.cbcSize(ctx, pin, content)
 	default:
 		obj.size, err = cse.GCMPlaintextSize(ctSize)
+		if err != nil {
+			err = fmt.Errorf("emrfs: %v: %w", err, cse.ErrNotAuthentic)
+		}
 	}
 	if err != nil {
 		content.Wipe()
@@ -280,59 +285,37 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 	return obj, nil
 }
 
-// cbcSize finds the plaintext size of a CBC object from its last 32 bytes.
-// A tail GET whose body breaks is sent again, up to ReadRetries times.
-func (c *Client) cbcSize(ctx context.Context, loc Location, b *Bucket, head *s3.HeadObjectOutput, content *cse.Content) (int64, error) {
-	n := aws.ToInt64(head.ContentLength)
-	if n < 16 || n%16 != 0 {
-		return 0, fmt.Errorf("emrfs: CBC object of %d bytes is not a whole number of blocks", n)
+// checkSizes compares the plaintext size an envelope records
+// (x-amz-unencrypted-content-length) with the stored size of the
+// ciphertext: GCM adds a 16-byte tag, CBC pads to the next whole block. A
+// mismatch means the object or its envelope was modified (or belong to
+// different objects): the error matches cse.ErrNotAuthentic and is found
+// before any plaintext is released.
+func checkSizes(alg cse.Algorithm, plain, stored int64) error {
+	want := plain + 16
+	if alg == cse.AlgCBC {
+		want = (plain/16 + 1) * 16
 	}
-	tailLen := min(n, 32)
-	tail := make([]byte, tailLen)
-	var err error
-	for attempt := 0; attempt <= c.opts.ReadRetries; attempt++ {
-		if err = c.getTail(ctx, loc, b, head, tail); err == nil || ctx.Err() != nil {
-			break
-		}
-		var broken *brokenTailError
-		if !errors.As(err, &broken) {
-			break // the GET itself failed: not a transient body error
-		}
-	}
-	if err != nil {
-		return 0, err
-	}
-	return cse.CBCPlaintextSize(n, tail, content.Key, content.IV)
-}
-
-// brokenTailError is a tail GET whose body ended early or broke.
-type brokenTailError struct{ err error }
-
-func (e *brokenTailError) Error() string { return "reading the last blocks: " + e.err.Error() }
-func (e *brokenTailError) Unwrap() error { return e.err }
-
-// getTail reads the last len(tail) bytes of the object described by head.
-func (c *Client) getTail(ctx context.Context, loc Location, b *Bucket, head *s3.HeadObjectOutput, tail []byte) error {
-	n := aws.ToInt64(head.ContentLength)
-	ro, err := c.reqOpts(ctx, "GetObject", loc.Bucket, loc.Key)
-	if err != nil {
-		return err
-	}
-	in := &s3.GetObjectInput{
-		Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key),
-		Range:   aws.String(fmt.Sprintf("bytes=%d-%d", n-int64(len(tail)), n-1)),
-		IfMatch: head.ETag,
-	}
-	b.SSE.GetObject(in)
-	out, err := c.s3.GetObject(ctx, in, ro...)
-	if err != nil {
-		return err
-	}
-	defer out.Body.Close()
-	if _, err := io.ReadFull(out.Body, tail); err != nil {
-		return &brokenTailError{err}
+	if plain < 0 || stored != want {
+		return fmt.Errorf("emrfs: the envelope records a plaintext of %d bytes (%s) but the object holds %d bytes of ciphertext, not %d; the object or its envelope was modified: %w", plain, metaUnencryptedLength, stored, want, cse.ErrNotAuthentic)
 	}
 	return nil
+}
+
+// cbcSize finds the plaintext size of a CBC object from its last 32 bytes.
+func (c *Client) cbcSize(ctx context.Context, pin *objectPin, content *cse.Content) (int64, error) {
+	n := pin.size
+	if n < 16 || n%16 != 0 {
+		return 0, fmt.Errorf("emrfs: CBC object of %d bytes is not a whole number of blocks: %w", n, cse.ErrNotAuthentic)
+	}
+	tail := make([]byte, min(n, 32))
+	if err := pin.readFullAt(ctx, tail, n-int64(len(tail))); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			err = errShortBody
+		}
+		return 0, fmt.Errorf("emrfs: reading the last blocks: %w", err)
+	}
+	return cse.CBCPlaintextSize(n, tail, content.Key, content.IV)
 }
 
 // cseStatSize returns the plaintext size of a CSE object for Stat: the

@@ -44,6 +44,7 @@ func (c *Client) Open(ctx context.Context, uri string, optFns ...func(*OpenOptio
 		return nil, pathError("open", uri, err)
 	}
 	f := &File{c: c, ctx: ctx, loc: loc, b: b, info: fileInfoFromHead(loc, out), ctSize: aws.ToInt64(out.ContentLength), contentType: out.ContentType}
+	f.pin = &objectPin{c: c, loc: loc, b: b, etag: f.info.etag, size: f.ctSize}
 	st, err := c.cseFor(ctx, b)
 	if err != nil {
 		return nil, pathError("open", uri, err)
@@ -55,6 +56,15 @@ func (c *Client) Open(ctx context.Context, uri string, optFns ...func(*OpenOptio
 		}
 		f.content, f.ranged = obj.content, obj.ranged
 		f.info.size = obj.size
+		if f.content != nil && f.info.size == 0 {
+			// An empty plaintext still has a tag (GCM) or a padding block
+			// (CBC): check it now, or a tampered object would read as an
+			// empty file.
+			if err := f.verifyEmpty(ctx); err != nil {
+				f.content.Wipe()
+				return nil, pathError("open", uri, err)
+			}
+		}
 	}
 	return f, nil
 }

@@ -9,16 +9,10 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/emrs3/emrs3/cse"
 )
 
 var errIsDir = errors.New("is a directory (an S3 prefix), not an object; open a key without a trailing slash")
-
-// errShortBody reports a GET body that ended before the requested range.
-var errShortBody = errors.New("emrfs: object body ended early")
 
 // File is an S3 object open for reading. It implements io.ReadSeekCloser,
 // io.ReaderAt and fs.File. Read and Seek share one offset and must not be
@@ -27,7 +21,9 @@ var errShortBody = errors.New("emrfs: object body ended early")
 //
 // Reads are ranged GETs. A body that breaks mid-stream is resumed with a new
 // ranged GET from the offset reached (If-Match the ETag), so no byte is lost
-// or duplicated. Close wipes the content key of a CSE object and must not
+// or duplicated; no other error is retried. Integrity failures (tampered
+// ciphertext, tag or envelope, a recorded plaintext length that does not
+// match the ciphertext) match cse.ErrNotAuthentic. Close wipes the content key of a CSE object and must not
 // run concurrently with other calls.
 type File struct {
 	c    *Client
@@ -35,6 +31,7 @@ type File struct {
 	loc  Location
 	b    *Bucket
 	info *FileInfo
+	pin  *objectPin // the version read: ETag, version id, stored size
 
 	// CSE: content is nil for a plaintext object. ctSize is the stored
 	// (ciphertext) size; info.size the plaintext size.
@@ -65,13 +62,13 @@ func (f *File) Stat() (fs.FileInfo, error) { return f.info, nil }
 func (f *File) Size() int64 { return f.info.size }
 
 // get returns the plaintext of [off, end] (end < 0: to the end of the
-// object), read with one GET.
+// object). Broken bodies are resumed by resumeBody; nothing else is retried.
 func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	if end < 0 {
 		end = f.info.size - 1
 	}
 	if f.content == nil {
-		return f.getRaw(ctx, off, end)
+		return newResumeBody(ctx, f.pin, off, end+1, nil)
 	}
 	n := end - off + 1
 	toEnd := end == f.info.size-1
@@ -80,7 +77,7 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 		// allowed; a partial one, when they are not, reads and verifies
 		// the whole object too: read the whole object through the
 		// decrypter and drop the first off bytes.
-		body, err := newResumeBody(ctx, f, 0, 0)
+		body, err := newResumeBody(ctx, f.pin, 0, f.ctSize, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -127,7 +124,7 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	// The ciphertext range is resumed where a GET breaks, so the range
 	// decrypter sees it whole: a CBC range decrypts in 64 KiB chunks and
 	// would release nothing from a body cut earlier than that.
-	body, err := newResumeBody(ctx, f, r.Offset, r.Offset+r.Length)
+	body, err := newResumeBody(ctx, f.pin, r.Offset, r.Offset+r.Length, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +137,10 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 }
 
 // errTooLong reports a decrypted object longer than its plaintext size.
-var errTooLong = errors.New("emrfs: the decrypted object is longer than its recorded plaintext size (x-amz-unencrypted-content-length); the object or its envelope was modified")
+var errTooLong = fmt.Errorf("emrfs: the decrypted object is longer than its recorded plaintext size (x-amz-unencrypted-content-length); the object or its envelope was modified: %w", cse.ErrNotAuthentic)
+
+// errTooShort reports a decrypted object shorter than its plaintext size.
+var errTooShort = fmt.Errorf("emrfs: the decrypted object is shorter than its recorded plaintext size (x-amz-unencrypted-content-length); the object or its envelope was modified: %w", cse.ErrNotAuthentic)
 
 // finalReader returns the n bytes of r that end the plaintext and then
 // makes r finish: it keeps reading r until r reports io.EOF, so that the
@@ -172,7 +172,7 @@ func (f *finalReader) Read(p []byte) (int, error) {
 	switch {
 	case f.n > 0:
 		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+			err = errTooShort
 		}
 		if err != nil {
 			f.err = err
@@ -222,30 +222,6 @@ func (m *multiCloser) Close() error {
 	return errors.Join(errs...)
 }
 
-// getRaw GETs the stored bytes [off, end]; off < 0 reads the whole object.
-func (f *File) getRaw(ctx context.Context, off, end int64) (io.ReadCloser, error) {
-	ro, err := f.c.reqOpts(ctx, "GetObject", f.loc.Bucket, f.loc.Key)
-	if err != nil {
-		return nil, err
-	}
-	in := &s3.GetObjectInput{
-		Bucket: aws.String(f.loc.Bucket),
-		Key:    aws.String(f.loc.Key),
-	}
-	if off >= 0 {
-		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, end))
-	}
-	if f.info.etag != "" {
-		in.IfMatch = aws.String(f.info.etag)
-	}
-	f.b.SSE.GetObject(in)
-	out, err := f.c.s3.GetObject(ctx, in, ro...)
-	if err != nil {
-		return nil, err
-	}
-	return out.Body, nil
-}
-
 // Read reads from the current offset.
 func (f *File) Read(p []byte) (int, error) {
 	if f.closed.Load() {
@@ -259,49 +235,33 @@ func (f *File) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if err := f.ctx.Err(); err != nil {
+		f.dropBody()
+		return 0, &fs.PathError{Op: "read", Path: f.info.uri, Err: err}
+	}
 	if rem := f.info.size - f.off; int64(len(p)) > rem {
 		p = p[:rem]
 	}
-	var lastErr error
-	for attempt := 0; attempt <= f.c.opts.ReadRetries; attempt++ {
-		if err := f.ctx.Err(); err != nil {
-			f.dropBody()
-			return 0, &fs.PathError{Op: "read", Path: f.info.uri, Err: err}
+	if f.body == nil {
+		body, err := f.get(f.ctx, f.off, -1)
+		if err != nil {
+			return 0, pathError("read", f.info.uri, err)
 		}
-		if f.body == nil {
-			body, err := f.get(f.ctx, f.off, -1)
-			if err != nil {
-				return 0, pathError("read", f.info.uri, err)
-			}
-			f.body = body
-		}
-		n, err := f.body.Read(p)
-		f.off += int64(n)
-		if err == nil {
-			return n, nil
-		}
-		// Any error (EOF included) ends this body; the next Read starts a
-		// new ranged GET from f.off.
-		f.dropBody()
-		if permanent(err) {
-			return n, pathError("read", f.info.uri, err)
-		}
-		if n > 0 {
-			return n, nil
-		}
-		if err == io.EOF {
-			err = errShortBody
-		}
-		lastErr = err
+		f.body = body
 	}
-	return 0, pathError("read", f.info.uri, lastErr)
-}
-
-// permanent reports whether a read error is about the object itself, so
-// that reading it again cannot help: it failed authentication, or it does
-// not match its envelope.
-func permanent(err error) bool {
-	return errors.Is(err, cse.ErrNotAuthentic) || errors.Is(err, errTooLong)
+	n, err := f.body.Read(p)
+	f.off += int64(n)
+	if err == nil || (err == io.EOF && f.off >= f.info.size) {
+		return n, nil
+	}
+	// Any other error ends this body for good: a broken connection has
+	// already been resumed by resumeBody (the one place that retries), so
+	// what reaches here is final. The next Read starts afresh from f.off.
+	f.dropBody()
+	if err == io.EOF {
+		err = errShortBody
+	}
+	return n, pathError("read", f.info.uri, err)
 }
 
 func (f *File) dropBody() {
@@ -311,8 +271,8 @@ func (f *File) dropBody() {
 	}
 }
 
-// ReadAt reads len(p) bytes at off with one ranged GET (resumed if the body
-// breaks). It returns io.EOF when fewer bytes remain. Safe for concurrent use.
+// ReadAt reads len(p) bytes at off. It returns io.EOF when fewer bytes
+// remain. Safe for concurrent use.
 func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	if f.closed.Load() {
 		return 0, &fs.PathError{Op: "readat", Path: f.info.uri, Err: fs.ErrClosed}
@@ -326,46 +286,34 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 		}
 		return 0, io.EOF
 	}
+	if err := f.ctx.Err(); err != nil {
+		return 0, &fs.PathError{Op: "readat", Path: f.info.uri, Err: err}
+	}
 	want := p
 	if rem := f.info.size - off; int64(len(want)) > rem {
 		want = want[:rem]
 	}
-	total := 0
-	failures := 0
-	for total < len(want) {
-		if err := f.ctx.Err(); err != nil {
-			return total, &fs.PathError{Op: "readat", Path: f.info.uri, Err: err}
-		}
-		start := off + int64(total)
-		body, err := f.get(f.ctx, start, off+int64(len(want))-1)
-		if err != nil {
-			return total, pathError("readat", f.info.uri, err)
-		}
-		n, err := io.ReadFull(body, want[total:])
-		_ = body.Close()
-		total += n
-		if err == nil {
-			break
-		}
-		if permanent(err) {
-			return total, pathError("readat", f.info.uri, err)
-		}
-		if n == 0 {
-			failures++
-			if failures > f.c.opts.ReadRetries {
-				if err == io.EOF || err == io.ErrUnexpectedEOF {
-					err = errShortBody
-				}
-				return total, pathError("readat", f.info.uri, err)
-			}
-		} else {
-			failures = 0
-		}
+	body, err := f.get(f.ctx, off, off+int64(len(want))-1)
+	if err != nil {
+		return 0, pathError("readat", f.info.uri, err)
 	}
-	if total < len(p) {
-		return total, io.EOF
+	n, err := io.ReadFull(body, want)
+	_ = body.Close()
+	if err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			err = errShortBody
+		}
+		if f.content != nil && n > 0 {
+			// Plaintext is released only when the whole range is.
+			clear(want[:n])
+			n = 0
+		}
+		return n, pathError("readat", f.info.uri, err)
 	}
-	return total, nil
+	if len(want) < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
 }
 
 // Seek sets the offset for the next Read. Seeking past the end is allowed;
@@ -409,122 +357,28 @@ func (f *File) Close() error {
 	return nil
 }
 
-// resumeBody reads the stored (encrypted) bytes [off, end) of the object
-// and resumes a body that breaks mid-stream with a ranged GET, pinned to
-// the ETag, from the offset reached — so the decrypter reading it sees
-// every byte once, in order, and never the break. end == 0 means the
-// whole object. Each GET that delivers bytes resets the count of failures;
-// ReadRetries consecutive GETs that deliver nothing end the read.
-//
-// Close may run while another goroutine is in Read (a decrypter's
-// producer goroutine can still be reading when the decrypter is closed):
-// it closes the current GET body, which ends that Read with an error.
-type resumeBody struct {
-	f        *File
-	ctx      context.Context
-	off, end int64
-	failures int // consecutive failed GETs without progress
-
-	mu     sync.Mutex // guards body and closed
-	body   io.ReadCloser
-	closed bool
-}
-
-var errBodyClosed = errors.New("emrfs: read after close")
-
-// newResumeBody returns a resumeBody of the stored bytes [off, end) with
-// its first GET sent (end == 0: the whole object).
-func newResumeBody(ctx context.Context, f *File, off, end int64) (*resumeBody, error) {
-	r := &resumeBody{f: f, ctx: ctx, off: off, end: end}
-	if r.end == 0 {
-		r.end = f.ctSize
-	}
-	b, err := r.get()
+// verifyEmpty reads and authenticates an object whose plaintext is empty.
+func (f *File) verifyEmpty(ctx context.Context) error {
+	body, err := newResumeBody(ctx, f.pin, 0, f.ctSize, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	r.body = b
-	return r, nil
-}
-
-// get sends the GET of the bytes not read yet.
-func (r *resumeBody) get() (io.ReadCloser, error) {
-	if r.off == 0 && r.end == r.f.ctSize {
-		return r.f.getRaw(r.ctx, -1, -1)
+	defer body.Close()
+	dr, err := f.content.NewDecryptReader(body, func(o *cse.DecryptOptions) {
+		f.c.decryptOptions(o)
+		o.DelayedAuthentication = false
+	})
+	if err != nil {
+		return err
 	}
-	return r.f.getRaw(r.ctx, r.off, r.end-1)
-}
-
-func (r *resumeBody) Read(p []byte) (int, error) {
-	if r.off >= r.end {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > r.end-r.off {
-		p = p[:r.end-r.off]
-	}
-	for {
-		r.mu.Lock()
-		b, closed := r.body, r.closed
-		r.mu.Unlock()
-		if closed {
-			return 0, errBodyClosed
-		}
-		if b == nil {
-			nb, err := r.get()
-			if err != nil {
-				return 0, err
-			}
-			r.mu.Lock()
-			if r.closed {
-				r.mu.Unlock()
-				_ = nb.Close()
-				return 0, errBodyClosed
-			}
-			r.body, b = nb, nb
-			r.mu.Unlock()
-		}
-		n, err := b.Read(p)
-		r.off += int64(n)
-		if n > 0 {
-			r.failures = 0
-		}
-		if err == nil || (err == io.EOF && r.off >= r.end) {
-			return n, err
-		}
-		// Broken (or short) body: resume from r.off on the next call.
-		r.mu.Lock()
-		mine := r.body == b
-		if mine {
-			r.body = nil
-		}
-		closed = r.closed
-		r.mu.Unlock()
-		if mine {
-			_ = b.Close()
-		}
-		if closed {
-			return n, errBodyClosed
-		}
-		if n > 0 {
-			return n, nil
-		}
-		if err == io.EOF {
-			err = errShortBody
-		}
-		if r.failures++; r.failures > r.f.c.opts.ReadRetries || r.ctx.Err() != nil {
-			return 0, err
-		}
-	}
-}
-
-// Close closes the current GET body; later Reads fail.
-func (r *resumeBody) Close() error {
-	r.mu.Lock()
-	b := r.body
-	r.body, r.closed = nil, true
-	r.mu.Unlock()
-	if b == nil {
+	defer dr.Close()
+	var b [1]byte
+	n, err := io.ReadFull(dr, b[:])
+	switch {
+	case n > 0:
+		return errTooLong
+	case err == io.EOF:
 		return nil
 	}
-	return b.Close()
+	return err
 }

@@ -45,6 +45,12 @@ type DecryptOptions struct {
 
 	// TempDir is where spool files are created; "" means os.TempDir().
 	TempDir string
+
+	// ChunkTable, when not nil, is filled by a GCM decrypter with the
+	// GHASH contribution of each chunk it reads, and marked complete once
+	// the tag has verified; see [ChunkTable]. It must be new (zero) and
+	// used by one decrypter. CBC decryption ignores it.
+	ChunkTable *ChunkTable
 }
 
 func (o *StreamOptions) normalize() error {

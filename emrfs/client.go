@@ -230,6 +230,8 @@ type Client struct {
 
 	cse cseStates
 
+	tables tableCache // chunk tables for authenticated random access
+
 	// parts recycles part buffers (*[]byte of cap PartSize) across Writers.
 	parts sync.Pool
 }

@@ -233,6 +233,9 @@ type cseObject struct {
 	content *cse.Content // nil: a plaintext object (compatibility mode)
 	size    int64        // plaintext size
 	ranged  bool         // partial reads may be ranged (cseState.ranges)
+	// envelope is a digest of the envelope (metadata and instruction
+	// file), part of the key of cached chunk tables.
+	envelope [32]byte
 }
 
 // openCSE reads the envelope of the object described by head and recovers
@@ -264,7 +267,7 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 	if err != nil {
 		return nil, err
 	}
-	obj := &cseObject{content: content, ranged: st.ranges(content.Algorithm)}
+	obj := &cseObject{content: content, ranged: st.ranges(content.Algorithm), envelope: envelopeDigest(meta, instr)}
 	pin := &objectPin{c: c, loc: loc, b: b, etag: aws.ToString(head.ETag), versionID: aws.ToString(head.VersionId), size: ctSize}
 	switch {
 	case content.PlaintextSize >= 0:

@@ -19,7 +19,13 @@ import (
 // the end is one GET, authenticated before plaintext is released. When the
 // CSE policy allows ranged (unauthenticated) reads, as cse.EMRFSCompatible
 // does, partial reads are ranged GETs decrypted from the enclosing cipher
-// block; otherwise they read and authenticate the whole object. An object without envelope is
+// block. Otherwise the first partial read of a GCM object authenticates
+// the whole object once and records each chunk's GHASH contribution (16
+// bytes per 256 KiB chunk, in memory only; see MaxChunkTableCache); later
+// partial reads (ReadAt, Seek then Read), by this File or another File of
+// the same Client on the same object version and envelope, fetch only the
+// chunks that hold the range and check each before releasing a byte.
+// Partial reads of CBC content read and verify the whole object. An object without envelope is
 // readable only with CSE.Compatibility; else the error matches
 // ErrNotEncrypted.
 //
@@ -56,6 +62,7 @@ func (c *Client) Open(ctx context.Context, uri string, optFns ...func(*OpenOptio
 		}
 		f.content, f.ranged = obj.content, obj.ranged
 		f.info.size = obj.size
+		f.tkey = tableKey{bucket: loc.Bucket, key: loc.Key, etag: f.pin.etag, version: f.pin.versionID, envelope: obj.envelope}
 		if f.content != nil && f.info.size == 0 {
 			// An empty plaintext still has a tag (GCM) or a padding block
 			// (CBC): check it now, or a tampered object would read as an

@@ -1,6 +1,7 @@
 package emrfs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,12 @@ type File struct {
 
 	contentType *string
 
+	// Authenticated random access (GCM): the chunk table of the object,
+	// once a pass has verified it; tabMu serializes the passes.
+	tkey  tableKey
+	table atomic.Pointer[cse.ChunkTable]
+	tabMu sync.Mutex
+
 	closed atomic.Bool
 
 	mu   sync.Mutex // guards off and body
@@ -72,23 +79,37 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	}
 	n := end - off + 1
 	toEnd := end == f.info.size-1
-	if !f.ranged || (off == 0 && toEnd) {
+	whole := off == 0 && toEnd
+	gcm := f.content.Algorithm == cse.AlgGCM || f.content.Algorithm == cse.AlgCommitting
+	if gcm && !whole && !f.ranged {
+		// Authenticate once, then read only the chunks of the range.
+		t, captured, err := f.authenticate(ctx, off, n)
+		if err != nil || captured != nil {
+			return captured, err
+		}
+		return f.chunkRead(ctx, t, off, n)
+	}
+	if whole || !f.ranged {
 		// A whole-object read is authenticated even when ranged reads are
-		// allowed; a partial one, when they are not, reads and verifies
-		// the whole object too: read the whole object through the
-		// decrypter and drop the first off bytes.
+		// allowed; a partial one of CBC content, when they are not, reads
+		// and verifies the whole object too: read the whole object
+		// through the decrypter and drop the first off bytes.
 		body, err := newResumeBody(ctx, f.pin, 0, f.ctSize, nil)
 		if err != nil {
 			return nil, err
 		}
-		opts := f.c.decryptOptions
-		if !toEnd {
-			// A read that stops before the end never reaches the final
-			// Read where delayed authentication reports a bad tag: it
-			// must authenticate first, or it would be the unauthenticated
-			// ranged read the policy refused.
-			opts = func(o *cse.DecryptOptions) {
-				f.c.decryptOptions(o)
+		var t *cse.ChunkTable
+		if gcm && f.table.Load() == nil {
+			t = &cse.ChunkTable{}
+		}
+		opts := func(o *cse.DecryptOptions) {
+			f.c.decryptOptions(o)
+			o.ChunkTable = t
+			if !toEnd {
+				// A read that stops before the end never reaches the
+				// final Read where delayed authentication reports a bad
+				// tag: it must authenticate first, or it would be the
+				// unauthenticated ranged read the policy refused.
 				o.DelayedAuthentication = false
 			}
 		}
@@ -104,7 +125,11 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 		}
 		var r io.Reader = io.LimitReader(dr, n)
 		if toEnd {
-			r = &finalReader{r: dr, n: n}
+			fr := &finalReader{r: dr, n: n}
+			if t != nil {
+				fr.done = func() { f.keepTable(t) }
+			}
+			r = fr
 		}
 		return &multiCloser{Reader: r, closers: []io.Closer{dr, body}}, nil
 	}
@@ -151,9 +176,10 @@ var errTooShort = fmt.Errorf("emrfs: the decrypted object is shorter than its re
 // withholds the bytes, so that even a caller that stops once it has all
 // the bytes it expects (io.ReadFull, io.ReadAtLeast) sees the failure.
 type finalReader struct {
-	r   io.Reader
-	n   int64 // bytes still to return
-	err error // sticky error (io.EOF once done)
+	r    io.Reader
+	n    int64  // bytes still to return
+	err  error  // sticky error (io.EOF once done)
+	done func() // called once r has ended with io.EOF, if not nil
 }
 
 func (f *finalReader) Read(p []byte) (int, error) {
@@ -162,6 +188,9 @@ func (f *finalReader) Read(p []byte) (int, error) {
 	}
 	if f.n <= 0 {
 		f.err = f.finish()
+		if f.err == io.EOF && f.done != nil {
+			f.done()
+		}
 		return 0, f.err
 	}
 	if int64(len(p)) > f.n {
@@ -186,6 +215,9 @@ func (f *finalReader) Read(p []byte) (int, error) {
 		return 0, err // withhold the last bytes of a stream that failed
 	}
 	f.err = io.EOF
+	if f.done != nil {
+		f.done()
+	}
 	return k, nil
 }
 
@@ -381,4 +413,117 @@ func (f *File) verifyEmpty(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// maxCapture is the largest range the authenticating pass keeps for the
+// read that started it (so that read needs no second fetch).
+const maxCapture = 8 << 20
+
+// loadTable returns the object's chunk table: the File's own, or one from
+// the Client's cache.
+func (f *File) loadTable() *cse.ChunkTable {
+	if t := f.table.Load(); t != nil {
+		return t
+	}
+	t := f.c.tables.get(f.tkey)
+	if t != nil {
+		f.c.log().Debug("emrfs: chunk table cache hit", "uri", f.info.uri)
+		f.table.Store(t)
+	}
+	return t
+}
+
+// keepTable records a complete chunk table for the File and the Client.
+func (f *File) keepTable(t *cse.ChunkTable) {
+	if !t.Complete() {
+		return
+	}
+	f.table.CompareAndSwap(nil, t)
+	f.c.tables.put(f.tkey, t)
+}
+
+// authenticate returns the object's chunk table, running the one pass that
+// reads the whole object and verifies its tag when there is none yet. The
+// pass keeps the plaintext of [off, off+n) when it is small enough and
+// returns it as captured (released only once the tag has verified).
+func (f *File) authenticate(ctx context.Context, off, n int64) (t *cse.ChunkTable, captured io.ReadCloser, err error) {
+	if t := f.loadTable(); t != nil {
+		return t, nil, nil
+	}
+	f.tabMu.Lock()
+	defer f.tabMu.Unlock()
+	if t := f.loadTable(); t != nil {
+		return t, nil, nil
+	}
+	t = &cse.ChunkTable{}
+	body, err := newResumeBody(ctx, f.pin, 0, f.ctSize, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer body.Close()
+	// The plaintext is discarded as it is decrypted (only the range asked
+	// for is kept, and released once the tag has verified), so the pass
+	// streams: nothing is held or spooled.
+	dr, err := f.content.NewDecryptReader(body, func(o *cse.DecryptOptions) {
+		f.c.decryptOptions(o)
+		o.DelayedAuthentication = true
+		o.ChunkTable = t
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer dr.Close()
+	var keep []byte
+	if n <= maxCapture {
+		keep = make([]byte, n)
+	}
+	_, err = io.CopyN(io.Discard, dr, off)
+	if err == nil && keep != nil {
+		_, err = io.ReadFull(dr, keep)
+	}
+	if err == nil {
+		var k int64
+		k, err = io.Copy(io.Discard, dr)
+		if err == nil && off+int64(len(keep))+k != f.info.size {
+			err = errTooLong // shorter would have failed above
+		}
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = errTooShort
+	}
+	if err == nil && !t.Complete() {
+		err = errors.New("emrfs: internal error: the authenticated pass left no chunk table")
+	}
+	if err != nil {
+		clear(keep)
+		return nil, nil, err
+	}
+	f.keepTable(t)
+	if keep != nil {
+		return t, io.NopCloser(bytes.NewReader(keep)), nil
+	}
+	return t, nil, nil
+}
+
+// chunkRead returns the plaintext of [off, off+n) read from the chunks that
+// hold it, each checked against the object's chunk table.
+func (f *File) chunkRead(ctx context.Context, t *cse.ChunkTable, off, n int64) (io.ReadCloser, error) {
+	start, end := t.Span(off, n)
+	if end <= start {
+		return io.NopCloser(eofReader{}), nil
+	}
+	body, err := newResumeBody(ctx, f.pin, start, end, nil)
+	if err != nil {
+		return nil, err
+	}
+	cr, err := f.content.NewChunkReader(body, t, start, end)
+	if err != nil {
+		body.Close()
+		return nil, err
+	}
+	if _, err := io.CopyN(io.Discard, cr, off-start); err != nil {
+		body.Close()
+		return nil, err
+	}
+	return &multiCloser{Reader: io.LimitReader(cr, n), closers: []io.Closer{body}}, nil
 }

@@ -184,6 +184,18 @@ type Options struct {
 	// without progress before the read fails. Default 3.
 	ReadRetries int
 
+	// ReadPartSize is the size of the ranged GETs a whole-object read is
+	// split into; 0 means DefaultReadPartSize (8 MiB). Open's own GET
+	// fetches the first part.
+	ReadPartSize int64
+
+	// ReadConcurrency is how many parts of a whole-object read are fetched
+	// at once; 0 means DefaultReadConcurrency (8). A read holds at most
+	// ReadConcurrency × ReadPartSize bytes of fetched parts in memory (64
+	// MiB by default), plus, for CSE objects, what the authenticating
+	// decrypter holds (DecryptMemoryLimit). 1 reads with one GET.
+	ReadConcurrency int
+
 	// JobflowID is the EMR cluster id (j-...) that EMRFS puts in the
 	// materials description as "JobflowId", next to "Path" (and "DstPath"),
 	// in buckets with fs.s3.cse.materialsDescription.enabled. EMRFS reads
@@ -260,6 +272,12 @@ func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 	}
 	if o.ReadRetries <= 0 {
 		o.ReadRetries = 3
+	}
+	if o.ReadPartSize <= 0 {
+		o.ReadPartSize = DefaultReadPartSize
+	}
+	if o.ReadConcurrency <= 0 {
+		o.ReadConcurrency = DefaultReadConcurrency
 	}
 	if o.DecryptMemoryLimit == 0 {
 		o.DecryptMemoryLimit = 32 << 20

@@ -238,11 +238,23 @@ type cseObject struct {
 	envelope [32]byte
 }
 
+// objHead is what a HEAD, or the first GET of Open, tells about an object.
+type objHead struct {
+	meta      map[string]string
+	size      int64 // stored size
+	etag      string
+	versionID string
+}
+
+func headOf(out *s3.HeadObjectOutput) objHead {
+	return objHead{meta: out.Metadata, size: aws.ToInt64(out.ContentLength), etag: aws.ToString(out.ETag), versionID: aws.ToString(out.VersionId)}
+}
+
 // openCSE reads the envelope of the object described by head and recovers
 // its content key and plaintext size.
-func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Bucket, head *s3.HeadObjectOutput) (*cseObject, error) {
-	meta := head.Metadata
-	ctSize := aws.ToInt64(head.ContentLength)
+func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Bucket, head objHead) (*cseObject, error) {
+	meta := head.meta
+	ctSize := head.size
 	var instr []byte
 	if cse.NeedsInstructionFile(meta) {
 		var err error
@@ -268,7 +280,7 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 		return nil, err
 	}
 	obj := &cseObject{content: content, ranged: st.ranges(content.Algorithm), envelope: envelopeDigest(meta, instr)}
-	pin := &objectPin{c: c, loc: loc, b: b, etag: aws.ToString(head.ETag), versionID: aws.ToString(head.VersionId), size: ctSize}
+	pin := &objectPin{c: c, loc: loc, b: b, etag: head.etag, versionID: head.versionID, size: ctSize}
 	switch {
 	case content.PlaintextSize >= 0:
 		obj.size = content.PlaintextSize
@@ -330,7 +342,7 @@ func (c *Client) cseStatSize(ctx context.Context, st *cseState, loc Location, b 
 			return n, nil
 		}
 	}
-	obj, err := c.openCSE(ctx, st, loc, b, head)
+	obj, err := c.openCSE(ctx, st, loc, b, headOf(head))
 	if errors.Is(err, ErrNotEncrypted) {
 		return aws.ToInt64(head.ContentLength), nil
 	}

@@ -15,12 +15,17 @@ import (
 )
 
 // fetched returns the bytes the GETs of data/key in reqs asked for (a GET
-// without Range counts the whole stored object).
-func fetched(t *testing.T, reqs []emrfstest.S3Request, key string, stored int64) int64 {
+// without Range counts the whole stored object), skipping the first skip
+// GETs.
+func fetched(t *testing.T, reqs []emrfstest.S3Request, key string, stored int64, skip int) int64 {
 	t.Helper()
 	var total int64
 	for _, r := range reqs {
 		if r.Method != "GET" || r.Key != key {
+			continue
+		}
+		if skip > 0 {
+			skip--
 			continue
 		}
 		rg := r.Header.Get("Range")
@@ -74,7 +79,13 @@ func TestCSEParquetPattern(t *testing.T) {
 			}
 		}
 		f.Close()
-		got := fetched(t, st.S3.Requests()[n:], "table.parquet", stored)
+		skip := 0
+		if i == 1 {
+			// The second Open's GET of the first part is left unread
+			// (closed once ReadAt finds the chunk table): not counted.
+			skip = 1
+		}
+		got := fetched(t, st.S3.Requests()[n:], "table.parquet", stored, skip)
 		want := spans
 		if i == 0 {
 			// The pass reads the object once and serves the first

@@ -48,6 +48,16 @@ type File struct {
 	table atomic.Pointer[cse.ChunkTable]
 	tabMu sync.Mutex
 
+	partSize    int64
+	concurrency int
+	progress    ProgressFunc
+
+	// first is the body of Open's GET (stored bytes [0, firstEnd)),
+	// until a read from the start takes it.
+	firstMu  sync.Mutex
+	first    io.ReadCloser
+	firstEnd int64
+
 	closed atomic.Bool
 
 	mu   sync.Mutex // guards off and body
@@ -75,6 +85,10 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 		end = f.info.size - 1
 	}
 	if f.content == nil {
+		if off == 0 && end == f.info.size-1 {
+			return f.wholeBody(ctx)
+		}
+		f.dropFirst()
 		return newResumeBody(ctx, f.pin, off, end+1, nil)
 	}
 	n := end - off + 1
@@ -94,7 +108,7 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 		// allowed; a partial one of CBC content, when they are not, reads
 		// and verifies the whole object too: read the whole object
 		// through the decrypter and drop the first off bytes.
-		body, err := newResumeBody(ctx, f.pin, 0, f.ctSize, nil)
+		body, err := f.wholeBody(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -149,6 +163,7 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	// The ciphertext range is resumed where a GET breaks, so the range
 	// decrypter sees it whole: a CBC range decrypts in 64 KiB chunks and
 	// would release nothing from a body cut earlier than that.
+	f.dropFirst()
 	body, err := newResumeBody(ctx, f.pin, r.Offset, r.Offset+r.Length, nil)
 	if err != nil {
 		return nil, err
@@ -385,13 +400,14 @@ func (f *File) Close() error {
 	f.mu.Lock()
 	f.dropBody()
 	f.mu.Unlock()
+	f.dropFirst()
 	f.content.Wipe()
 	return nil
 }
 
 // verifyEmpty reads and authenticates an object whose plaintext is empty.
 func (f *File) verifyEmpty(ctx context.Context) error {
-	body, err := newResumeBody(ctx, f.pin, 0, f.ctSize, nil)
+	body, err := f.wholeBody(ctx)
 	if err != nil {
 		return err
 	}
@@ -456,7 +472,7 @@ func (f *File) authenticate(ctx context.Context, off, n int64) (t *cse.ChunkTabl
 		return t, nil, nil
 	}
 	t = &cse.ChunkTable{}
-	body, err := newResumeBody(ctx, f.pin, 0, f.ctSize, nil)
+	body, err := f.wholeBody(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -512,6 +528,7 @@ func (f *File) chunkRead(ctx context.Context, t *cse.ChunkTable, off, n int64) (
 	if end <= start {
 		return io.NopCloser(eofReader{}), nil
 	}
+	f.dropFirst()
 	body, err := newResumeBody(ctx, f.pin, start, end, nil)
 	if err != nil {
 		return nil, err
@@ -526,4 +543,27 @@ func (f *File) chunkRead(ctx context.Context, t *cse.ChunkTable, off, n int64) (
 		return nil, err
 	}
 	return &multiCloser{Reader: io.LimitReader(cr, n), closers: []io.Closer{body}}, nil
+}
+
+// takeFirst returns the body of Open's GET, or nil once taken.
+func (f *File) takeFirst() (io.ReadCloser, int64) {
+	f.firstMu.Lock()
+	defer f.firstMu.Unlock()
+	b := f.first
+	f.first = nil
+	return b, f.firstEnd
+}
+
+// dropFirst closes the body of Open's GET if no read has taken it.
+func (f *File) dropFirst() {
+	if b, _ := f.takeFirst(); b != nil {
+		_ = b.Close()
+	}
+}
+
+// wholeBody returns the stored bytes of the whole object, fetched as
+// concurrent ranged GETs starting with Open's.
+func (f *File) wholeBody(ctx context.Context) (io.ReadCloser, error) {
+	first, firstEnd := f.takeFirst()
+	return newPartsReader(ctx, f.pin, first, firstEnd, f.partSize, f.concurrency)
 }

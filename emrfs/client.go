@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -196,6 +197,17 @@ type Options struct {
 	// decrypter holds (DecryptMemoryLimit). 1 reads with one GET.
 	ReadConcurrency int
 
+	// DataKeyCacheTTL is how long the Client keeps a data key unwrapped by
+	// KMS Decrypt, so that reading an object again costs no KMS call; 0
+	// means DefaultDataKeyCacheTTL (one minute), a negative value turns the
+	// cache off. At most 1024 keys are cached, each under its wrapped key,
+	// encryption context, KMS key id, region and the credentials that
+	// unwrapped it (with Options.Credentials, their access key id: a
+	// principal never gets a key another one unwrapped); expired and
+	// evicted keys are wiped. A KMS key disabled or a grant revoked takes
+	// effect on cached keys within the TTL.
+	DataKeyCacheTTL time.Duration
+
 	// JobflowID is the EMR cluster id (j-...) that EMRFS puts in the
 	// materials description as "JobflowId", next to "Path" (and "DstPath"),
 	// in buckets with fs.s3.cse.materialsDescription.enabled. EMRFS reads
@@ -242,7 +254,8 @@ type Client struct {
 
 	cse cseStates
 
-	tables tableCache // chunk tables for authenticated random access
+	tables   tableCache   // chunk tables for authenticated random access
+	dataKeys dataKeyCache // unwrapped KMS data keys
 
 	// parts recycles part buffers (*[]byte of cap PartSize) across Writers.
 	parts sync.Pool
@@ -278,6 +291,9 @@ func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 	}
 	if o.ReadConcurrency <= 0 {
 		o.ReadConcurrency = DefaultReadConcurrency
+	}
+	if o.DataKeyCacheTTL == 0 {
+		o.DataKeyCacheTTL = DefaultDataKeyCacheTTL
 	}
 	if o.DecryptMemoryLimit == 0 {
 		o.DecryptMemoryLimit = 32 << 20

@@ -333,14 +333,18 @@ func (c *Client) cbcSize(ctx context.Context, pin *objectPin, content *cse.Conte
 	return cse.CBCPlaintextSize(n, tail, content.Key, content.IV)
 }
 
-// cseStatSize returns the plaintext size of a CSE object for Stat: the
-// envelope's x-amz-unencrypted-content-length when present, else found as
-// Open does.
+// cseStatSize returns the plaintext size of a CSE object for Stat and
+// List: the envelope's x-amz-unencrypted-content-length when present; the
+// ciphertext size less the 16-byte tag when the metadata names a GCM
+// content algorithm (no KMS call); else found as Open does.
 func (c *Client) cseStatSize(ctx context.Context, st *cseState, loc Location, b *Bucket, head *s3.HeadObjectOutput) (int64, error) {
 	if v, ok := head.Metadata[metaUnencryptedLength]; ok {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 			return n, nil
 		}
+	}
+	if n := aws.ToInt64(head.ContentLength); n >= 16 && (head.Metadata[metaCEKAlg] == cse.AlgGCM.String() || head.Metadata[metaV3Alg] == cse.AlgCommitting.String()) {
+		return n - 16, nil
 	}
 	obj, err := c.openCSE(ctx, st, loc, b, headOf(head))
 	if errors.Is(err, ErrNotEncrypted) {
@@ -352,6 +356,12 @@ func (c *Client) cseStatSize(ctx context.Context, st *cseState, loc Location, b 
 	obj.content.Wipe()
 	return obj.size, nil
 }
+
+// The metadata keys naming the content algorithm (V2, V3 envelopes).
+const (
+	metaCEKAlg = "x-amz-cek-alg"
+	metaV3Alg  = "x-amz-c"
+)
 
 // sameCSE reports whether objects can be copied server-side between buckets
 // with CSE settings a and b: the envelope (and instruction file) written

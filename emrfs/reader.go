@@ -51,6 +51,8 @@ type File struct {
 	partSize    int64
 	concurrency int
 	progress    ProgressFunc
+	progMu      sync.Mutex
+	progDone    int64
 
 	// first is the body of Open's GET (stored bytes [0, firstEnd)),
 	// until a read from the start takes it.
@@ -298,6 +300,7 @@ func (f *File) Read(p []byte) (int, error) {
 	}
 	n, err := f.body.Read(p)
 	f.off += int64(n)
+	f.report(n)
 	if err == nil || (err == io.EOF && f.off >= f.info.size) {
 		return n, nil
 	}
@@ -357,10 +360,27 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 		}
 		return n, pathError("readat", f.info.uri, err)
 	}
+	f.report(n)
 	if len(want) < len(p) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// report tells OpenOptions.Progress about n more bytes released to the
+// caller (received from S3 and, for a CSE object, verified as the mode
+// requires), clamped to the File's size.
+func (f *File) report(n int) {
+	if f.progress == nil || n <= 0 {
+		return
+	}
+	f.progMu.Lock()
+	defer f.progMu.Unlock()
+	if f.progDone >= f.info.size {
+		return
+	}
+	f.progDone = min(f.progDone+int64(n), f.info.size)
+	f.progress(f.progDone, f.info.size)
 }
 
 // Seek sets the offset for the next Read. Seeking past the end is allowed;

@@ -3,11 +3,19 @@ package emrfs_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/emrs3/emrs3/cse"
 	"github.com/emrs3/emrs3/emrfs"
@@ -152,5 +160,83 @@ func TestCSEConcurrentReadAt(t *testing.T) {
 	b, err := io.ReadAll(f)
 	if err != nil || !bytes.Equal(b, data[size-100_000:]) {
 		t.Fatalf("Seek+Read: %d bytes, %v", len(b), err)
+	}
+}
+
+// flipTransport flips one byte of the body of every GET response while on
+// is set: a server that sends other bytes under the same ETag.
+type flipTransport struct {
+	base aws.HTTPClient
+	on   atomic.Bool
+}
+
+func (t *flipTransport) Do(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.Do(req)
+	if err != nil || req.Method != http.MethodGet || !t.on.Load() || resp.StatusCode/100 != 2 {
+		return resp, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > 0 {
+		b[len(b)/2] ^= 0x40
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
+}
+
+// TestCSEChunkCheckedAfterTable has the server send modified bytes once
+// the chunk table exists: ReadAt and Seek+Read, which now fetch only
+// chunks, reject them with cse.ErrNotAuthentic and release nothing of a
+// modified chunk (ReadAt nothing at all).
+func TestCSEChunkCheckedAfterTable(t *testing.T) {
+	st, _, keyID := cseStackKey(t)
+	ft := &flipTransport{}
+	api := s3.NewFromConfig(st.Config, st.S3Options, func(o *s3.Options) {
+		ft.base = o.HTTPClient
+		o.HTTPClient = ft
+	})
+	cfg := emrfs.NewConfig()
+	cfg.Set("fs.s3.cse.enabled", "true")
+	cfg.Set("fs.s3.cse.encryptionMaterialsProvider", emrfs.KMSMaterialsProvider)
+	cfg.Set("fs.s3.cse.kms.keyId", keyID)
+	cfg.Set("fs.s3.cse.encryptionV2.enabled", "true")
+	c, err := emrfs.New(api, cfg, func(o *emrfs.Options) { o.KMS = kms.NewFromConfig(st.Config) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	data := randomData(13, 2<<20)
+	if err := put(t, c, ctx, "s3://data/obj", data); err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Open(ctx, "s3://data/obj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1000)
+	if _, err := f.ReadAt(b, 10); err != nil || !bytes.Equal(b, data[10:1010]) {
+		t.Fatalf("ReadAt before tampering: %v", err)
+	}
+	ft.on.Store(true)
+	clear(b)
+	n, err := f.ReadAt(b, 1<<20)
+	var pe *fs.PathError
+	if n != 0 || !errors.Is(err, cse.ErrNotAuthentic) || !errors.As(err, &pe) || !bytes.Equal(b, make([]byte, 1000)) {
+		t.Fatalf("ReadAt of a modified chunk: %d bytes, %v", n, err)
+	}
+	if _, err := f.Seek(1<<20, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	// Seek+Read streams chunk by chunk: the chunks before the modified
+	// one verify against the table and are released (they are the
+	// object's own bytes); nothing of the modified chunk (the 6th, where
+	// the flipped byte in the middle of the GET lands) is.
+	got, err := io.ReadAll(f)
+	if !errors.Is(err, cse.ErrNotAuthentic) || len(got) > 6*cse.DefaultChunkSize-1<<20 || !bytes.Equal(got, data[1<<20:1<<20+len(got)]) {
+		t.Fatalf("Seek+Read of a modified chunk: %d bytes, %v", len(got), err)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"github.com/emrs3/emrs3/cse"
 )
 
 // Open opens the object at uri for reading. It issues one ranged GetObject
@@ -118,10 +120,16 @@ func (c *Client) firstGet(ctx context.Context, loc Location, b *Bucket, o *OpenO
 	if err != nil {
 		return nil, 0, err
 	}
+	first := o.PartSize
+	if b.CSE != nil && c.tables.has(loc.Bucket, loc.Key) {
+		// Read at random (a chunk table of it is cached): fetch one chunk,
+		// not a part that ReadAt would leave unread.
+		first = min(first, cse.DefaultChunkSize)
+	}
 	in := &s3.GetObjectInput{
 		Bucket: aws.String(loc.Bucket),
 		Key:    aws.String(loc.Key),
-		Range:  aws.String(fmt.Sprintf("bytes=0-%d", o.PartSize-1)),
+		Range:  aws.String(fmt.Sprintf("bytes=0-%d", first-1)),
 	}
 	if o.VersionID != "" {
 		in.VersionId = aws.String(o.VersionID)

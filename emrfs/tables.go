@@ -42,10 +42,20 @@ type tableEntry struct {
 
 // tableCache is a bounded LRU cache of complete chunk tables.
 type tableCache struct {
-	mu    sync.Mutex
-	lru   *list.List // of *tableEntry, most recent at the front
-	m     map[tableKey]*list.Element
-	bytes int64
+	mu      sync.Mutex
+	lru     *list.List // of *tableEntry, most recent at the front
+	m       map[tableKey]*list.Element
+	objects map[[2]string]int // tables cached per bucket and key
+	bytes   int64
+}
+
+// has reports whether a table of some version of bucket/key is cached: the
+// object is being read at random, so Open's first GET need not fetch a
+// whole part.
+func (c *tableCache) has(bucket, key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.objects[[2]string{bucket, key}] > 0
 }
 
 func (c *tableCache) get(k tableKey) *cse.ChunkTable {
@@ -68,17 +78,23 @@ func (c *tableCache) put(k tableKey, t *cse.ChunkTable) {
 	if c.m == nil {
 		c.m = map[tableKey]*list.Element{}
 		c.lru = list.New()
+		c.objects = map[[2]string]int{}
 	}
 	if _, ok := c.m[k]; ok {
 		return
 	}
 	c.m[k] = c.lru.PushFront(&tableEntry{k, t})
+	c.objects[[2]string{k.bucket, k.key}]++
 	c.bytes += t.MemSize()
 	for c.bytes > MaxChunkTableCache || c.lru.Len() > maxTableEntries {
 		e := c.lru.Back()
 		te := e.Value.(*tableEntry)
 		c.lru.Remove(e)
 		delete(c.m, te.k)
+		ok := [2]string{te.k.bucket, te.k.key}
+		if c.objects[ok]--; c.objects[ok] <= 0 {
+			delete(c.objects, ok)
+		}
 		c.bytes -= te.t.MemSize()
 		// Not wiped: a File may still be reading with it; it is
 		// garbage once no File holds it.

@@ -156,7 +156,11 @@ func TestCSETamperMatrix(t *testing.T) {
 			}
 			tampers["length one less"] = withLen(size - 1)
 		}
+		multipart := size > emrfs.MinPartSize
 		for name, tamper := range tampers {
+			if multipart && name != "flipped tag" && name != "flipped ciphertext" && name != "length one more" {
+				continue // the small sizes cover the rest; keep -race quick
+			}
 			key := fmt.Sprintf("bad-%d", size)
 			meta := map[string]string{}
 			for k, v := range origMeta {

@@ -57,7 +57,7 @@ func fetched(t *testing.T, reqs []emrfstest.S3Request, key string, stored int64,
 func TestCSEParquetPattern(t *testing.T) {
 	st, c := cseStack(t, func(o *emrfs.Options) { o.PartSize = 8 << 20 })
 	ctx := context.Background()
-	const size = 32 << 20
+	const size = 24 << 20
 	data := randomData(11, size)
 	if err := put(t, c, ctx, "s3://data/table.parquet", data); err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestCSEParquetPattern(t *testing.T) {
 	type rng struct{ off, n int64 }
 	ranges := []rng{{size - 8, 8}, {size - 64<<10, 64<<10 - 8}}
 	for i := range int64(8) {
-		ranges = append(ranges, rng{i*(4<<20) + 1000, 128 << 10})
+		ranges = append(ranges, rng{i*(3<<20) + 1000, 128 << 10})
 	}
 	var spans int64
 	for _, r := range ranges[1:] {

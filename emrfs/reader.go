@@ -20,12 +20,13 @@ var errIsDir = errors.New("is a directory (an S3 prefix), not an object; open a 
 // called concurrently with each other; ReadAt is safe for concurrent use and
 // does not move the offset.
 //
-// Reads are ranged GETs. A body that breaks mid-stream is resumed with a new
-// ranged GET from the offset reached (If-Match the ETag), so no byte is lost
-// or duplicated; no other error is retried. Integrity failures (tampered
-// ciphertext, tag or envelope, a recorded plaintext length that does not
-// match the ciphertext) match cse.ErrNotAuthentic. Close wipes the content key of a CSE object and must not
-// run concurrently with other calls.
+// Reads are ranged GETs (a whole-object read, concurrent ones; see Open).
+// A body that breaks mid-stream is resumed with a new ranged GET from the
+// offset reached (If-Match the ETag), so no byte is lost or duplicated; no
+// other error is retried. Integrity failures (tampered ciphertext, tag or
+// envelope, a recorded plaintext length that does not match the
+// ciphertext) match cse.ErrNotAuthentic. Close wipes the content key of a
+// CSE object and must not run concurrently with other calls.
 type File struct {
 	c    *Client
 	ctx  context.Context

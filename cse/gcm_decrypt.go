@@ -47,6 +47,13 @@ func NewGCMDecryptReader(ciphertext io.Reader, key, iv, aad []byte, optFns ...fu
 		return nil, err
 	}
 	d.gcmCore = c
+	if t := o.ChunkTable; t != nil {
+		if t.chunkSize != 0 || len(t.sums) != 0 {
+			c.pl.Close()
+			return nil, errors.New("cse: DecryptOptions.ChunkTable must be a new table")
+		}
+		t.chunkSize = o.ChunkSize
+	}
 	// On one goroutine the worker only hashes and Read applies the
 	// keystream straight into the caller's buffer: no copy. On several,
 	// the workers decrypt.
@@ -112,6 +119,9 @@ func (d *gcmDecrypter) process(j *pipeline.Job) {
 		// One chunk: open it with the standard library's fused kernel.
 		// Data and Trailer are adjacent in the job's buffer.
 		msg := j.Data[:len(j.Data)+len(j.Trailer)]
+		if d.opts.ChunkTable != nil {
+			j.Sum = c.k.ChunkHash(j.Data, j.Scratch())
+		}
 		pt, err := c.k.AEAD().Open(j.Data[:0], c.iv[:], msg, c.aad)
 		if err != nil {
 			clear(msg)
@@ -212,7 +222,13 @@ func (d *gcmDecrypter) release() {
 
 // check folds in a chunk's hash and, on the last chunk, verifies the tag.
 func (d *gcmDecrypter) check(j *pipeline.Job) error {
+	t := d.opts.ChunkTable
 	if j.Done {
+		// A one-chunk message, opened (and so authenticated) whole.
+		if t != nil {
+			t.record(j.Sum, len(j.Data))
+			t.finish(int64(len(j.Data)))
+		}
 		return nil
 	}
 	n := len(j.Data)
@@ -220,12 +236,18 @@ func (d *gcmDecrypter) check(j *pipeline.Job) error {
 		n -= spool.Overhead
 	}
 	d.hash.Add(j.Sum, n)
+	if t != nil {
+		t.record(j.Sum, n)
+	}
 	if !j.Last {
 		return nil
 	}
 	tag := d.hash.Tag(d.iv[:])
 	if subtle.ConstantTimeCompare(tag[:], j.Trailer) != 1 {
 		return gcmError("tag mismatch")
+	}
+	if t != nil {
+		t.finish(int64(d.hash.Len()))
 	}
 	return nil
 }

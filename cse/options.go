@@ -64,6 +64,11 @@ type DecryptOptions struct {
 	// Context governs the calls the decrypter makes on its own, to
 	// SpoolKeys; nil means context.Background().
 	Context context.Context
+	// ChunkTable, when not nil, is filled by a GCM decrypter with the
+	// GHASH contribution of each chunk it reads, and marked complete once
+	// the tag has verified; see [ChunkTable]. It must be new (zero) and
+	// used by one decrypter. CBC decryption ignores it.
+	ChunkTable *ChunkTable
 }
 
 func (o *StreamOptions) normalize() error {

@@ -222,6 +222,29 @@ type Options struct {
 	// without progress before the read fails. Default 3.
 	ReadRetries int
 
+	// ReadPartSize is the size of the ranged GETs a whole-object read is
+	// split into; 0 means DefaultReadPartSize (8 MiB). Open's own GET
+	// fetches the first part.
+	ReadPartSize int64
+
+	// ReadConcurrency is how many parts of a whole-object read are fetched
+	// at once; 0 means DefaultReadConcurrency (8). A read holds at most
+	// ReadConcurrency × ReadPartSize bytes of fetched parts in memory (64
+	// MiB by default), plus, for CSE objects, what the authenticating
+	// decrypter holds (DecryptMemoryLimit). 1 reads with one GET.
+	ReadConcurrency int
+
+	// DataKeyCacheTTL is how long the Client keeps a data key unwrapped by
+	// KMS Decrypt, so that reading an object again costs no KMS call; 0
+	// means DefaultDataKeyCacheTTL (one minute), a negative value turns the
+	// cache off. At most 1024 keys are cached, each under its wrapped key,
+	// encryption context, KMS key id, region and the credentials that
+	// unwrapped it (with Options.Credentials, their access key id: a
+	// principal never gets a key another one unwrapped); expired and
+	// evicted keys are wiped. A KMS key disabled or a grant revoked takes
+	// effect on cached keys within the TTL.
+	DataKeyCacheTTL time.Duration
+
 	// JobflowID is the EMR cluster id (j-...) that EMRFS puts in the
 	// materials description as "JobflowId", next to "Path" (and "DstPath"),
 	// in buckets with fs.s3.cse.materialsDescription.enabled. EMRFS reads
@@ -272,6 +295,8 @@ type Client struct {
 	// diskDefault is the Client's (nil: random in-memory key).
 	disk        diskStates
 	diskDefault *diskKeys
+	tables      tableCache   // chunk tables for authenticated random access
+	dataKeys    dataKeyCache // unwrapped KMS data keys
 
 	// parts recycles part buffers (*[]byte of cap PartSize) across Writers.
 	parts sync.Pool
@@ -301,6 +326,15 @@ func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 	}
 	if o.ReadRetries <= 0 {
 		o.ReadRetries = 3
+	}
+	if o.ReadPartSize <= 0 {
+		o.ReadPartSize = DefaultReadPartSize
+	}
+	if o.ReadConcurrency <= 0 {
+		o.ReadConcurrency = DefaultReadConcurrency
+	}
+	if o.DataKeyCacheTTL == 0 {
+		o.DataKeyCacheTTL = DefaultDataKeyCacheTTL
 	}
 	if o.DecryptMemoryLimit == 0 {
 		o.DecryptMemoryLimit = 32 << 20

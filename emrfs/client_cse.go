@@ -213,13 +213,28 @@ type cseObject struct {
 	content *cse.Content // nil: a plaintext object (compatibility mode)
 	size    int64        // plaintext size
 	ranged  bool         // partial reads may be ranged (cseState.ranges)
+	// envelope is a digest of the envelope (metadata and instruction
+	// file), part of the key of cached chunk tables.
+	envelope [32]byte
+}
+
+// objHead is what a HEAD, or the first GET of Open, tells about an object.
+type objHead struct {
+	meta      map[string]string
+	size      int64 // stored size
+	etag      string
+	versionID string
+}
+
+func headOf(out *s3.HeadObjectOutput) objHead {
+	return objHead{meta: out.Metadata, size: aws.ToInt64(out.ContentLength), etag: aws.ToString(out.ETag), versionID: aws.ToString(out.VersionId)}
 }
 
 // openCSE reads the envelope of the object described by head and recovers
 // its content key and plaintext size.
-func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Bucket, head *s3.HeadObjectOutput) (*cseObject, error) {
-	meta := head.Metadata
-	ctSize := aws.ToInt64(head.ContentLength)
+func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Bucket, head objHead) (*cseObject, error) {
+	meta := head.meta
+	ctSize := head.size
 	var instr []byte
 	if cse.NeedsInstructionFile(meta) {
 		var err error
@@ -244,14 +259,19 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 	if err != nil {
 		return nil, err
 	}
-	obj := &cseObject{content: content, ranged: st.ranges(content.Algorithm)}
+	obj := &cseObject{content: content, ranged: st.ranges(content.Algorithm), envelope: envelopeDigest(meta, instr)}
+	pin := &objectPin{c: c, loc: loc, b: b, etag: head.etag, versionID: head.versionID, size: ctSize}
 	switch {
 	case content.PlaintextSize >= 0:
 		obj.size = content.PlaintextSize
+		err = checkSizes(content.Algorithm, obj.size, ctSize)
 	case content.Algorithm == cse.AlgCBC:
-		obj.size, err = c.cbcSize(ctx, loc, b, head, content)
+		obj.size, err = c.cbcSize(ctx, pin, content)
 	default:
 		obj.size, err = cse.GCMPlaintextSize(ctSize)
+		if err != nil {
+			err = fmt.Errorf("emrfs: %v: %w", err, cse.ErrNotAuthentic)
+		}
 	}
 	if err != nil {
 		content.Wipe()
@@ -260,71 +280,53 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 	return obj, nil
 }
 
-// cbcSize finds the plaintext size of a CBC object from its last 32 bytes.
-// A tail GET whose body breaks is sent again, up to ReadRetries times.
-func (c *Client) cbcSize(ctx context.Context, loc Location, b *Bucket, head *s3.HeadObjectOutput, content *cse.Content) (int64, error) {
-	n := aws.ToInt64(head.ContentLength)
-	if n < 16 || n%16 != 0 {
-		return 0, fmt.Errorf("emrfs: CBC object of %d bytes is not a whole number of blocks", n)
+// checkSizes compares the plaintext size an envelope records
+// (x-amz-unencrypted-content-length) with the stored size of the
+// ciphertext: GCM adds a 16-byte tag, CBC pads to the next whole block. A
+// mismatch means the object or its envelope was modified (or belong to
+// different objects): the error matches cse.ErrNotAuthentic and is found
+// before any plaintext is released.
+func checkSizes(alg cse.Algorithm, plain, stored int64) error {
+	want := plain + 16
+	if alg == cse.AlgCBC {
+		want = (plain/16 + 1) * 16
 	}
-	tailLen := min(n, 32)
-	tail := make([]byte, tailLen)
-	var err error
-	for attempt := 0; attempt <= c.opts.ReadRetries; attempt++ {
-		if err = c.getTail(ctx, loc, b, head, tail); err == nil || ctx.Err() != nil {
-			break
-		}
-		var broken *brokenTailError
-		if !errors.As(err, &broken) {
-			break // the GET itself failed: not a transient body error
-		}
-	}
-	if err != nil {
-		return 0, err
-	}
-	return cse.CBCPlaintextSize(n, tail, content.Key, content.IV)
-}
-
-// brokenTailError is a tail GET whose body ended early or broke.
-type brokenTailError struct{ err error }
-
-func (e *brokenTailError) Error() string { return "reading the last blocks: " + e.err.Error() }
-func (e *brokenTailError) Unwrap() error { return e.err }
-
-// getTail reads the last len(tail) bytes of the object described by head.
-func (c *Client) getTail(ctx context.Context, loc Location, b *Bucket, head *s3.HeadObjectOutput, tail []byte) error {
-	n := aws.ToInt64(head.ContentLength)
-	ro, err := c.reqOpts(ctx, "GetObject", loc.Bucket, loc.Key)
-	if err != nil {
-		return err
-	}
-	in := &s3.GetObjectInput{
-		Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key),
-		Range:   aws.String(fmt.Sprintf("bytes=%d-%d", n-int64(len(tail)), n-1)),
-		IfMatch: head.ETag,
-	}
-	b.SSE.GetObject(in)
-	out, err := c.s3.GetObject(ctx, in, ro...)
-	if err != nil {
-		return err
-	}
-	defer out.Body.Close()
-	if _, err := io.ReadFull(out.Body, tail); err != nil {
-		return &brokenTailError{err}
+	if plain < 0 || stored != want {
+		return fmt.Errorf("emrfs: the envelope records a plaintext of %d bytes (%s) but the object holds %d bytes of ciphertext, not %d; the object or its envelope was modified: %w", plain, metaUnencryptedLength, stored, want, cse.ErrNotAuthentic)
 	}
 	return nil
 }
 
-// cseStatSize returns the plaintext size of a CSE object for Stat: the
-// envelope's x-amz-unencrypted-content-length when present, else found as
-// Open does.
+// cbcSize finds the plaintext size of a CBC object from its last 32 bytes.
+func (c *Client) cbcSize(ctx context.Context, pin *objectPin, content *cse.Content) (int64, error) {
+	n := pin.size
+	if n < 16 || n%16 != 0 {
+		return 0, fmt.Errorf("emrfs: CBC object of %d bytes is not a whole number of blocks: %w", n, cse.ErrNotAuthentic)
+	}
+	tail := make([]byte, min(n, 32))
+	if err := pin.readFullAt(ctx, tail, n-int64(len(tail))); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			err = errShortBody
+		}
+		return 0, fmt.Errorf("emrfs: reading the last blocks: %w", err)
+	}
+	return cse.CBCPlaintextSize(n, tail, content.Key, content.IV)
+}
+
+// cseStatSize returns the plaintext size of a CSE object for Stat and
+// List: the envelope's x-amz-unencrypted-content-length when present; the
+// ciphertext size less the 16-byte tag when the metadata names a GCM
+// content algorithm (no KMS call); else found as Open does.
 func (c *Client) cseStatSize(ctx context.Context, st *cseState, loc Location, b *Bucket, head *s3.HeadObjectOutput) (int64, error) {
 	if v, ok := head.Metadata[metaUnencryptedLength]; ok {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 			return n, nil
 		}
 	}
-	obj, err := c.openCSE(ctx, st, loc, b, head)
+	if n := aws.ToInt64(head.ContentLength); n >= 16 && (head.Metadata[metaCEKAlg] == cse.AlgGCM.String() || head.Metadata[metaV3Alg] == cse.AlgCommitting.String()) {
+		return n - 16, nil
+	}
+	obj, err := c.openCSE(ctx, st, loc, b, headOf(head))
 	if errors.Is(err, ErrNotEncrypted) {
 		return aws.ToInt64(head.ContentLength), nil
 	}
@@ -334,6 +336,12 @@ func (c *Client) cseStatSize(ctx context.Context, st *cseState, loc Location, b 
 	obj.content.Wipe()
 	return obj.size, nil
 }
+
+// The metadata keys naming the content algorithm (V2, V3 envelopes).
+const (
+	metaCEKAlg = "x-amz-cek-alg"
+	metaV3Alg  = "x-amz-c"
+)
 
 // sameCSE reports whether objects can be copied server-side between buckets
 // with CSE settings a and b: the envelope (and instruction file) written

@@ -497,6 +497,11 @@ func TestPerRequestCredentials(t *testing.T) {
 	if string(readObject(t, c, uri)) != "data" {
 		t.Error("read back differs")
 	}
+	// Open sends no HeadObject (its first GET brings the metadata); Stat
+	// does.
+	if _, err := c.Stat(context.Background(), uri); err != nil {
+		t.Fatal(err)
+	}
 	for _, op := range []string{"PutObject", "HeadObject", "GetObject"} {
 		if ops[op] == 0 {
 			t.Errorf("Credentials not consulted for %s (%v)", op, ops)

@@ -1,9 +1,11 @@
 package emrfs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/emrs3/emrs3/cse"
 )
@@ -51,14 +53,15 @@ func (f *File) decryptOptions(o *cse.DecryptOptions) {
 	}
 }
 
-// checkSpool fails a whole-object authenticated read, before its GET, when
-// the object certainly needs more spool than a cap allows: its plaintext
-// past the memory limit is spooled, at least size − MemoryLimit bytes.
-func (f *File) checkSpool(opts func(*cse.DecryptOptions)) error {
+// checkSpool fails a whole-object authenticated read, before its part GETs,
+// when the object certainly needs more spool than a cap allows (its
+// plaintext past the memory limit is spooled, at least size − MemoryLimit
+// bytes) or the spool's key cannot be had.
+func (f *File) checkSpool(opts func(*cse.DecryptOptions)) (func(*cse.DecryptOptions), error) {
 	var o cse.DecryptOptions
 	opts(&o)
 	if o.DelayedAuthentication {
-		return nil
+		return opts, nil
 	}
 	mem := o.MemoryLimit
 	if mem == 0 {
@@ -66,19 +69,38 @@ func (f *File) checkSpool(opts func(*cse.DecryptOptions)) error {
 	}
 	need := f.info.size - max(mem, 0)
 	if f.info.size <= cse.DefaultChunkSize || need <= 0 {
-		return nil
+		return opts, nil
 	}
 	dir := o.TempDir
 	if dir == "" {
 		dir = "the system temporary directory"
 	}
+	if o.SpoolKeys != nil {
+		// The read will spool: get its key now, so that a key that cannot
+		// be had fails the read before the object's parts are fetched;
+		// the spool is handed this key.
+		ctx := o.Context
+		if ctx == nil {
+			ctx = f.ctx
+		}
+		secret, desc, err := o.SpoolKeys.SpoolKey(ctx)
+		if err != nil {
+			return nil, f.spoolFailure(&cse.SpoolError{Op: "key", Dir: dir, Err: err})
+		}
+		pk := &preparedKey{secret: secret, desc: desc, next: o.SpoolKeys}
+		inner := opts
+		opts = func(o *cse.DecryptOptions) {
+			inner(o)
+			o.SpoolKeys = pk
+		}
+	}
 	switch {
 	case o.SpoolLimit > 0 && need > o.SpoolLimit:
-		return f.spoolFailure(&cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolLimit, Err: cse.ErrSpoolLimit})
+		return nil, f.spoolFailure(&cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolLimit, Err: cse.ErrSpoolLimit})
 	case o.SpoolBudget != nil && o.SpoolBudget.Limit > 0 && need > o.SpoolBudget.Limit:
-		return f.spoolFailure(&cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolBudget.Limit, Shared: true, Err: cse.ErrSpoolLimit})
+		return nil, f.spoolFailure(&cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolBudget.Limit, Shared: true, Err: cse.ErrSpoolLimit})
 	}
-	return nil
+	return opts, nil
 }
 
 // newDecryptReader is f.content.NewDecryptReader with spool failures
@@ -142,4 +164,24 @@ func (f *File) spoolFailure(err error) error {
 			"Options.DecryptMemoryLimit, or raise that limit", se.Dir, se.Op, se.Err)
 	}
 	return &spoolError{msg: msg, err: err}
+}
+
+// preparedKey is a spool key obtained before the read started: the first
+// SpoolKey call takes it (the spool wipes what it is given); later calls
+// go to the key source it came from.
+type preparedKey struct {
+	mu           sync.Mutex
+	secret, desc []byte
+	next         cse.SpoolKeySource
+}
+
+func (k *preparedKey) SpoolKey(ctx context.Context) ([]byte, []byte, error) {
+	k.mu.Lock()
+	secret, desc := k.secret, k.desc
+	k.secret = nil
+	k.mu.Unlock()
+	if secret != nil {
+		return secret, desc, nil
+	}
+	return k.next.SpoolKey(ctx)
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // InstructionSuffix is the key suffix of a CSE instruction file
@@ -74,19 +76,21 @@ func (c *Client) List(ctx context.Context, uri string, optFns ...func(*ListOptio
 				yield(nil, pathError("list", uri, err))
 				return
 			}
-			for _, fi := range pageInfos(loc, out) {
+			infos := pageInfos(loc, out)
+			if plain {
+				if err := c.plaintextSizes(ctx, infos); err != nil {
+					yield(nil, err)
+					return
+				}
+			}
+			for _, fi := range infos {
 				if fi.dir {
 					if seen[fi.uri] {
 						continue
 					}
 					seen[fi.uri] = true
 				} else if plain {
-					sfi, err := c.Stat(ctx, fi.uri)
-					if err != nil {
-						yield(nil, err)
-						return
-					}
-					fi.size = sfi.size
+					// Sized by plaintextSizes.
 				} else if b.CSE != nil && b.CSE.S3A && fi.size >= 16 {
 					fi.size -= 16 // S3A lists GCM objects as ciphertext minus the tag
 				}
@@ -143,4 +147,27 @@ func pageInfos(loc Location, out *s3.ListObjectsV2Output) []*FileInfo {
 		})
 	}
 	return infos
+}
+
+// plaintextSizes sets the plaintext size of the objects of one page with
+// concurrent HEADs (at most Options.ReadConcurrency at once). A GCM
+// object's size needs no KMS call (see cseStatSize). The first error, an
+// *fs.PathError, is returned.
+func (c *Client) plaintextSizes(ctx context.Context, infos []*FileInfo) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.opts.ReadConcurrency)
+	for _, fi := range infos {
+		if fi.dir {
+			continue
+		}
+		g.Go(func() error {
+			sfi, err := c.Stat(gctx, fi.uri)
+			if err != nil {
+				return err
+			}
+			fi.size = sfi.size
+			return nil
+		})
+	}
+	return g.Wait()
 }

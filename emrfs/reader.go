@@ -1,6 +1,7 @@
 package emrfs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,32 +10,30 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/emrs3/emrs3/cse"
 )
 
 var errIsDir = errors.New("is a directory (an S3 prefix), not an object; open a key without a trailing slash")
-
-// errShortBody reports a GET body that ended before the requested range.
-var errShortBody = errors.New("emrfs: object body ended early")
 
 // File is an S3 object open for reading. It implements io.ReadSeekCloser,
 // io.ReaderAt and fs.File. Read and Seek share one offset and must not be
 // called concurrently with each other; ReadAt is safe for concurrent use and
 // does not move the offset.
 //
-// Reads are ranged GETs. A body that breaks mid-stream is resumed with a new
-// ranged GET from the offset reached (If-Match the ETag), so no byte is lost
-// or duplicated. Close wipes the content key of a CSE object and must not
-// run concurrently with other calls.
+// Reads are ranged GETs (a whole-object read, concurrent ones; see Open).
+// A body that breaks mid-stream is resumed with a new ranged GET from the
+// offset reached (If-Match the ETag), so no byte is lost or duplicated; no
+// other error is retried. Integrity failures (tampered ciphertext, tag or
+// envelope, a recorded plaintext length that does not match the
+// ciphertext) match cse.ErrNotAuthentic. Close wipes the content key of a
+// CSE object and must not run concurrently with other calls.
 type File struct {
 	c    *Client
 	ctx  context.Context
 	loc  Location
 	b    *Bucket
 	info *FileInfo
+	pin  *objectPin // the version read: ETag, version id, stored size
 
 	// CSE: content is nil for a plaintext object. ctSize is the stored
 	// (ciphertext) size; info.size the plaintext size.
@@ -47,6 +46,24 @@ type File struct {
 	// disk is the key source of the spool of authenticated reads, set by
 	// Open (nil: random in-memory key).
 	disk *diskKeys
+
+	// Authenticated random access (GCM): the chunk table of the object,
+	// once a pass has verified it; tabMu serializes the passes.
+	tkey  tableKey
+	table atomic.Pointer[cse.ChunkTable]
+	tabMu sync.Mutex
+
+	partSize    int64
+	concurrency int
+	progress    ProgressFunc
+	progMu      sync.Mutex
+	progDone    int64
+
+	// first is the body of Open's GET (stored bytes [0, firstEnd)),
+	// until a read from the start takes it.
+	firstMu  sync.Mutex
+	first    io.ReadCloser
+	firstEnd int64
 
 	closed atomic.Bool
 
@@ -69,36 +86,56 @@ func (f *File) Stat() (fs.FileInfo, error) { return f.info, nil }
 func (f *File) Size() int64 { return f.info.size }
 
 // get returns the plaintext of [off, end] (end < 0: to the end of the
-// object), read with one GET.
+// object). Broken bodies are resumed by resumeBody; nothing else is retried.
 func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	if end < 0 {
 		end = f.info.size - 1
 	}
 	if f.content == nil {
-		return f.getRaw(ctx, off, end)
+		if off == 0 && end == f.info.size-1 {
+			return f.wholeBody(ctx)
+		}
+		f.dropFirst()
+		return newResumeBody(ctx, f.pin, off, end+1, nil)
 	}
 	n := end - off + 1
 	toEnd := end == f.info.size-1
-	if !f.ranged || (off == 0 && toEnd) {
+	whole := off == 0 && toEnd
+	gcm := f.content.Algorithm == cse.AlgGCM || f.content.Algorithm == cse.AlgCommitting
+	if gcm && !whole && !f.ranged {
+		// Authenticate once, then read only the chunks of the range.
+		t, captured, err := f.authenticate(ctx, off, n)
+		if err != nil || captured != nil {
+			return captured, err
+		}
+		return f.chunkRead(ctx, t, off, n)
+	}
+	if whole || !f.ranged {
 		// A whole-object read is authenticated even when ranged reads are
-		// allowed; a partial one, when they are not, reads and verifies
-		// the whole object too: read the whole object through the
-		// decrypter and drop the first off bytes.
-		opts := f.decryptOptions
-		if !toEnd {
-			// A read that stops before the end never reaches the final
-			// Read where delayed authentication reports a bad tag: it
-			// must authenticate first, or it would be the unauthenticated
-			// ranged read the policy refused.
-			opts = func(o *cse.DecryptOptions) {
-				f.decryptOptions(o)
+		// allowed; a partial one of CBC content, when they are not, reads
+		// and verifies the whole object too: read the whole object
+		// through the decrypter and drop the first off bytes.
+		var t *cse.ChunkTable
+		if gcm && f.table.Load() == nil {
+			t = &cse.ChunkTable{}
+		}
+		opts := func(o *cse.DecryptOptions) {
+			f.decryptOptions(o)
+			o.ChunkTable = t
+			if !toEnd {
+				// A read that stops before the end never reaches the
+				// final Read where delayed authentication reports a bad
+				// tag: it must authenticate first, or it would be the
+				// unauthenticated ranged read the policy refused.
 				o.DelayedAuthentication = false
 			}
 		}
-		if err := f.checkSpool(opts); err != nil {
+		opts, err := f.checkSpool(opts)
+		if err != nil {
+			f.dropFirst()
 			return nil, err
 		}
-		body, err := newResumeBody(ctx, f, 0, 0)
+		body, err := f.wholeBody(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +151,11 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 		}
 		var r io.Reader = io.LimitReader(dr, n)
 		if toEnd {
-			r = &finalReader{r: dr, n: n}
+			fr := &finalReader{r: dr, n: n}
+			if t != nil {
+				fr.done = func() { f.keepTable(t) }
+			}
+			r = fr
 		}
 		return &multiCloser{Reader: r, closers: []io.Closer{dr, body}}, nil
 	}
@@ -134,7 +175,8 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	// The ciphertext range is resumed where a GET breaks, so the range
 	// decrypter sees it whole: a CBC range decrypts in 64 KiB chunks and
 	// would release nothing from a body cut earlier than that.
-	body, err := newResumeBody(ctx, f, r.Offset, r.Offset+r.Length)
+	f.dropFirst()
+	body, err := newResumeBody(ctx, f.pin, r.Offset, r.Offset+r.Length, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +189,10 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 }
 
 // errTooLong reports a decrypted object longer than its plaintext size.
-var errTooLong = errors.New("emrfs: the decrypted object is longer than its recorded plaintext size (x-amz-unencrypted-content-length); the object or its envelope was modified")
+var errTooLong = fmt.Errorf("emrfs: the decrypted object is longer than its recorded plaintext size (x-amz-unencrypted-content-length); the object or its envelope was modified: %w", cse.ErrNotAuthentic)
+
+// errTooShort reports a decrypted object shorter than its plaintext size.
+var errTooShort = fmt.Errorf("emrfs: the decrypted object is shorter than its recorded plaintext size (x-amz-unencrypted-content-length); the object or its envelope was modified: %w", cse.ErrNotAuthentic)
 
 // finalReader returns the n bytes of r that end the plaintext and then
 // makes r finish: it keeps reading r until r reports io.EOF, so that the
@@ -158,9 +203,10 @@ var errTooLong = errors.New("emrfs: the decrypted object is longer than its reco
 // withholds the bytes, so that even a caller that stops once it has all
 // the bytes it expects (io.ReadFull, io.ReadAtLeast) sees the failure.
 type finalReader struct {
-	r   io.Reader
-	n   int64 // bytes still to return
-	err error // sticky error (io.EOF once done)
+	r    io.Reader
+	n    int64  // bytes still to return
+	err  error  // sticky error (io.EOF once done)
+	done func() // called once r has ended with io.EOF, if not nil
 }
 
 func (f *finalReader) Read(p []byte) (int, error) {
@@ -169,6 +215,9 @@ func (f *finalReader) Read(p []byte) (int, error) {
 	}
 	if f.n <= 0 {
 		f.err = f.finish()
+		if f.err == io.EOF && f.done != nil {
+			f.done()
+		}
 		return 0, f.err
 	}
 	if int64(len(p)) > f.n {
@@ -179,7 +228,7 @@ func (f *finalReader) Read(p []byte) (int, error) {
 	switch {
 	case f.n > 0:
 		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+			err = errTooShort
 		}
 		if err != nil {
 			f.err = err
@@ -193,6 +242,9 @@ func (f *finalReader) Read(p []byte) (int, error) {
 		return 0, err // withhold the last bytes of a stream that failed
 	}
 	f.err = io.EOF
+	if f.done != nil {
+		f.done()
+	}
 	return k, nil
 }
 
@@ -229,30 +281,6 @@ func (m *multiCloser) Close() error {
 	return errors.Join(errs...)
 }
 
-// getRaw GETs the stored bytes [off, end]; off < 0 reads the whole object.
-func (f *File) getRaw(ctx context.Context, off, end int64) (io.ReadCloser, error) {
-	ro, err := f.c.reqOpts(ctx, "GetObject", f.loc.Bucket, f.loc.Key)
-	if err != nil {
-		return nil, err
-	}
-	in := &s3.GetObjectInput{
-		Bucket: aws.String(f.loc.Bucket),
-		Key:    aws.String(f.loc.Key),
-	}
-	if off >= 0 {
-		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, end))
-	}
-	if f.info.etag != "" {
-		in.IfMatch = aws.String(f.info.etag)
-	}
-	f.b.SSE.GetObject(in)
-	out, err := f.c.s3.GetObject(ctx, in, ro...)
-	if err != nil {
-		return nil, err
-	}
-	return out.Body, nil
-}
-
 // Read reads from the current offset.
 func (f *File) Read(p []byte) (int, error) {
 	if f.closed.Load() {
@@ -266,49 +294,34 @@ func (f *File) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if err := f.ctx.Err(); err != nil {
+		f.dropBody()
+		return 0, &fs.PathError{Op: "read", Path: f.info.uri, Err: err}
+	}
 	if rem := f.info.size - f.off; int64(len(p)) > rem {
 		p = p[:rem]
 	}
-	var lastErr error
-	for attempt := 0; attempt <= f.c.opts.ReadRetries; attempt++ {
-		if err := f.ctx.Err(); err != nil {
-			f.dropBody()
-			return 0, &fs.PathError{Op: "read", Path: f.info.uri, Err: err}
+	if f.body == nil {
+		body, err := f.get(f.ctx, f.off, -1)
+		if err != nil {
+			return 0, pathError("read", f.info.uri, err)
 		}
-		if f.body == nil {
-			body, err := f.get(f.ctx, f.off, -1)
-			if err != nil {
-				return 0, pathError("read", f.info.uri, err)
-			}
-			f.body = body
-		}
-		n, err := f.body.Read(p)
-		f.off += int64(n)
-		if err == nil {
-			return n, nil
-		}
-		// Any error (EOF included) ends this body; the next Read starts a
-		// new ranged GET from f.off.
-		f.dropBody()
-		if permanent(err) {
-			return n, pathError("read", f.info.uri, err)
-		}
-		if n > 0 {
-			return n, nil
-		}
-		if err == io.EOF {
-			err = errShortBody
-		}
-		lastErr = err
+		f.body = body
 	}
-	return 0, pathError("read", f.info.uri, lastErr)
-}
-
-// permanent reports whether reading again cannot help: the object failed
-// authentication or does not match its envelope, or the decryption spool
-// failed (a local disk problem, a cap, the spool key — not the network).
-func permanent(err error) bool {
-	return errors.Is(err, cse.ErrNotAuthentic) || errors.Is(err, errTooLong) || errors.As(err, new(*cse.SpoolError))
+	n, err := f.body.Read(p)
+	f.off += int64(n)
+	f.report(n)
+	if err == nil || (err == io.EOF && f.off >= f.info.size) {
+		return n, nil
+	}
+	// Any other error ends this body for good: a broken connection has
+	// already been resumed by resumeBody (the one place that retries), so
+	// what reaches here is final. The next Read starts afresh from f.off.
+	f.dropBody()
+	if err == io.EOF {
+		err = errShortBody
+	}
+	return n, pathError("read", f.info.uri, err)
 }
 
 func (f *File) dropBody() {
@@ -318,8 +331,8 @@ func (f *File) dropBody() {
 	}
 }
 
-// ReadAt reads len(p) bytes at off with one ranged GET (resumed if the body
-// breaks). It returns io.EOF when fewer bytes remain. Safe for concurrent use.
+// ReadAt reads len(p) bytes at off. It returns io.EOF when fewer bytes
+// remain. Safe for concurrent use.
 func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	if f.closed.Load() {
 		return 0, &fs.PathError{Op: "readat", Path: f.info.uri, Err: fs.ErrClosed}
@@ -333,46 +346,51 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 		}
 		return 0, io.EOF
 	}
+	if err := f.ctx.Err(); err != nil {
+		return 0, &fs.PathError{Op: "readat", Path: f.info.uri, Err: err}
+	}
 	want := p
 	if rem := f.info.size - off; int64(len(want)) > rem {
 		want = want[:rem]
 	}
-	total := 0
-	failures := 0
-	for total < len(want) {
-		if err := f.ctx.Err(); err != nil {
-			return total, &fs.PathError{Op: "readat", Path: f.info.uri, Err: err}
-		}
-		start := off + int64(total)
-		body, err := f.get(f.ctx, start, off+int64(len(want))-1)
-		if err != nil {
-			return total, pathError("readat", f.info.uri, err)
-		}
-		n, err := io.ReadFull(body, want[total:])
-		_ = body.Close()
-		total += n
-		if err == nil {
-			break
-		}
-		if permanent(err) {
-			return total, pathError("readat", f.info.uri, err)
-		}
-		if n == 0 {
-			failures++
-			if failures > f.c.opts.ReadRetries {
-				if err == io.EOF || err == io.ErrUnexpectedEOF {
-					err = errShortBody
-				}
-				return total, pathError("readat", f.info.uri, err)
-			}
-		} else {
-			failures = 0
-		}
+	body, err := f.get(f.ctx, off, off+int64(len(want))-1)
+	if err != nil {
+		return 0, pathError("readat", f.info.uri, err)
 	}
-	if total < len(p) {
-		return total, io.EOF
+	n, err := io.ReadFull(body, want)
+	_ = body.Close()
+	if err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			err = errShortBody
+		}
+		if f.content != nil && n > 0 {
+			// Plaintext is released only when the whole range is.
+			clear(want[:n])
+			n = 0
+		}
+		return n, pathError("readat", f.info.uri, err)
 	}
-	return total, nil
+	f.report(n)
+	if len(want) < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// report tells OpenOptions.Progress about n more bytes released to the
+// caller (received from S3 and, for a CSE object, verified as the mode
+// requires), clamped to the File's size.
+func (f *File) report(n int) {
+	if f.progress == nil || n <= 0 {
+		return
+	}
+	f.progMu.Lock()
+	defer f.progMu.Unlock()
+	if f.progDone >= f.info.size {
+		return
+	}
+	f.progDone = min(f.progDone+int64(n), f.info.size)
+	f.progress(f.progDone, f.info.size)
 }
 
 // Seek sets the offset for the next Read. Seeking past the end is allowed;
@@ -412,126 +430,170 @@ func (f *File) Close() error {
 	f.mu.Lock()
 	f.dropBody()
 	f.mu.Unlock()
+	f.dropFirst()
 	f.content.Wipe()
 	return nil
 }
 
-// resumeBody reads the stored (encrypted) bytes [off, end) of the object
-// and resumes a body that breaks mid-stream with a ranged GET, pinned to
-// the ETag, from the offset reached — so the decrypter reading it sees
-// every byte once, in order, and never the break. end == 0 means the
-// whole object. Each GET that delivers bytes resets the count of failures;
-// ReadRetries consecutive GETs that deliver nothing end the read.
-//
-// Close may run while another goroutine is in Read (a decrypter's
-// producer goroutine can still be reading when the decrypter is closed):
-// it closes the current GET body, which ends that Read with an error.
-type resumeBody struct {
-	f        *File
-	ctx      context.Context
-	off, end int64
-	failures int // consecutive failed GETs without progress
-
-	mu     sync.Mutex // guards body and closed
-	body   io.ReadCloser
-	closed bool
+// verifyEmpty reads and authenticates an object whose plaintext is empty.
+func (f *File) verifyEmpty(ctx context.Context) error {
+	body, err := f.wholeBody(ctx)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	dr, err := f.newDecryptReader(body, func(o *cse.DecryptOptions) {
+		f.decryptOptions(o)
+		o.DelayedAuthentication = false
+	})
+	if err != nil {
+		return err
+	}
+	defer dr.Close()
+	var b [1]byte
+	n, err := io.ReadFull(dr, b[:])
+	switch {
+	case n > 0:
+		return errTooLong
+	case err == io.EOF:
+		return nil
+	}
+	return err
 }
 
-var errBodyClosed = errors.New("emrfs: read after close")
+// maxCapture is the largest range the authenticating pass keeps for the
+// read that started it (so that read needs no second fetch).
+const maxCapture = 8 << 20
 
-// newResumeBody returns a resumeBody of the stored bytes [off, end) with
-// its first GET sent (end == 0: the whole object).
-func newResumeBody(ctx context.Context, f *File, off, end int64) (*resumeBody, error) {
-	r := &resumeBody{f: f, ctx: ctx, off: off, end: end}
-	if r.end == 0 {
-		r.end = f.ctSize
+// loadTable returns the object's chunk table: the File's own, or one from
+// the Client's cache.
+func (f *File) loadTable() *cse.ChunkTable {
+	if t := f.table.Load(); t != nil {
+		return t
 	}
-	b, err := r.get()
+	t := f.c.tables.get(f.tkey)
+	if t != nil {
+		f.c.log().Debug("emrfs: chunk table cache hit", "uri", f.info.uri)
+		f.table.Store(t)
+	}
+	return t
+}
+
+// keepTable records a complete chunk table for the File and the Client.
+func (f *File) keepTable(t *cse.ChunkTable) {
+	if !t.Complete() {
+		return
+	}
+	f.table.CompareAndSwap(nil, t)
+	f.c.tables.put(f.tkey, t)
+}
+
+// authenticate returns the object's chunk table, running the one pass that
+// reads the whole object and verifies its tag when there is none yet. The
+// pass keeps the plaintext of [off, off+n) when it is small enough and
+// returns it as captured (released only once the tag has verified).
+func (f *File) authenticate(ctx context.Context, off, n int64) (t *cse.ChunkTable, captured io.ReadCloser, err error) {
+	if t := f.loadTable(); t != nil {
+		return t, nil, nil
+	}
+	f.tabMu.Lock()
+	defer f.tabMu.Unlock()
+	if t := f.loadTable(); t != nil {
+		return t, nil, nil
+	}
+	t = &cse.ChunkTable{}
+	body, err := f.wholeBody(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer body.Close()
+	// The plaintext is discarded as it is decrypted (only the range asked
+	// for is kept, and released once the tag has verified), so the pass
+	// streams: nothing is held or spooled.
+	dr, err := f.newDecryptReader(body, func(o *cse.DecryptOptions) {
+		f.decryptOptions(o)
+		o.DelayedAuthentication = true
+		o.ChunkTable = t
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer dr.Close()
+	var keep []byte
+	if n <= maxCapture {
+		keep = make([]byte, n)
+	}
+	_, err = io.CopyN(io.Discard, dr, off)
+	if err == nil && keep != nil {
+		_, err = io.ReadFull(dr, keep)
+	}
+	if err == nil {
+		var k int64
+		k, err = io.Copy(io.Discard, dr)
+		if err == nil && off+int64(len(keep))+k != f.info.size {
+			err = errTooLong // shorter would have failed above
+		}
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = errTooShort
+	}
+	if err == nil && !t.Complete() {
+		err = errors.New("emrfs: internal error: the authenticated pass left no chunk table")
+	}
+	if err != nil {
+		clear(keep)
+		return nil, nil, err
+	}
+	f.keepTable(t)
+	if keep != nil {
+		return t, io.NopCloser(bytes.NewReader(keep)), nil
+	}
+	return t, nil, nil
+}
+
+// chunkRead returns the plaintext of [off, off+n) read from the chunks that
+// hold it, each checked against the object's chunk table.
+func (f *File) chunkRead(ctx context.Context, t *cse.ChunkTable, off, n int64) (io.ReadCloser, error) {
+	start, end := t.Span(off, n)
+	if end <= start {
+		return io.NopCloser(eofReader{}), nil
+	}
+	f.dropFirst()
+	body, err := newResumeBody(ctx, f.pin, start, end, nil)
 	if err != nil {
 		return nil, err
 	}
-	r.body = b
-	return r, nil
+	cr, err := f.content.NewChunkReader(body, t, start, end)
+	if err != nil {
+		body.Close()
+		return nil, err
+	}
+	if _, err := io.CopyN(io.Discard, cr, off-start); err != nil {
+		body.Close()
+		return nil, err
+	}
+	return &multiCloser{Reader: io.LimitReader(cr, n), closers: []io.Closer{body}}, nil
 }
 
-// get sends the GET of the bytes not read yet.
-func (r *resumeBody) get() (io.ReadCloser, error) {
-	if r.off == 0 && r.end == r.f.ctSize {
-		return r.f.getRaw(r.ctx, -1, -1)
-	}
-	return r.f.getRaw(r.ctx, r.off, r.end-1)
+// takeFirst returns the body of Open's GET, or nil once taken.
+func (f *File) takeFirst() (io.ReadCloser, int64) {
+	f.firstMu.Lock()
+	defer f.firstMu.Unlock()
+	b := f.first
+	f.first = nil
+	return b, f.firstEnd
 }
 
-func (r *resumeBody) Read(p []byte) (int, error) {
-	if r.off >= r.end {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > r.end-r.off {
-		p = p[:r.end-r.off]
-	}
-	for {
-		r.mu.Lock()
-		b, closed := r.body, r.closed
-		r.mu.Unlock()
-		if closed {
-			return 0, errBodyClosed
-		}
-		if b == nil {
-			nb, err := r.get()
-			if err != nil {
-				return 0, err
-			}
-			r.mu.Lock()
-			if r.closed {
-				r.mu.Unlock()
-				_ = nb.Close()
-				return 0, errBodyClosed
-			}
-			r.body, b = nb, nb
-			r.mu.Unlock()
-		}
-		n, err := b.Read(p)
-		r.off += int64(n)
-		if n > 0 {
-			r.failures = 0
-		}
-		if err == nil || (err == io.EOF && r.off >= r.end) {
-			return n, err
-		}
-		// Broken (or short) body: resume from r.off on the next call.
-		r.mu.Lock()
-		mine := r.body == b
-		if mine {
-			r.body = nil
-		}
-		closed = r.closed
-		r.mu.Unlock()
-		if mine {
-			_ = b.Close()
-		}
-		if closed {
-			return n, errBodyClosed
-		}
-		if n > 0 {
-			return n, nil
-		}
-		if err == io.EOF {
-			err = errShortBody
-		}
-		if r.failures++; r.failures > r.f.c.opts.ReadRetries || r.ctx.Err() != nil {
-			return 0, err
-		}
+// dropFirst closes the body of Open's GET if no read has taken it.
+func (f *File) dropFirst() {
+	if b, _ := f.takeFirst(); b != nil {
+		_ = b.Close()
 	}
 }
 
-// Close closes the current GET body; later Reads fail.
-func (r *resumeBody) Close() error {
-	r.mu.Lock()
-	b := r.body
-	r.body, r.closed = nil, true
-	r.mu.Unlock()
-	if b == nil {
-		return nil
-	}
-	return b.Close()
+// wholeBody returns the stored bytes of the whole object, fetched as
+// concurrent ranged GETs starting with Open's.
+func (f *File) wholeBody(ctx context.Context) (io.ReadCloser, error) {
+	first, firstEnd := f.takeFirst()
+	return newPartsReader(ctx, f.pin, first, firstEnd, f.partSize, f.concurrency)
 }

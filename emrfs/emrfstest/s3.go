@@ -39,6 +39,7 @@ type S3 struct {
 	requests   []S3Request
 	breakAfter int64                 // -1: none pending
 	breakCount int                   // GETs left to cut after breakAfter bytes
+	failGets   int                   // GETs left to answer with 500 InternalError
 	uploads    map[string]uploadSSEC // multipart uploads in progress, by ID
 	lose       lostResponses         // pending LoseResponses
 	hook       func(S3Request, bool) // OnRequest
@@ -137,6 +138,14 @@ func (s *S3) BreakNextGets(n int, afterBytes int64) {
 	if n <= 0 {
 		s.breakAfter, s.breakCount = -1, 0
 	}
+	s.mu.Unlock()
+}
+
+// FailNextGets makes the next n GetObject requests fail with HTTP 500
+// InternalError (which the SDKs retry) before reaching the object.
+func (s *S3) FailNextGets(n int) {
+	s.mu.Lock()
+	s.failGets = max(n, 0)
 	s.mu.Unlock()
 }
 
@@ -291,6 +300,16 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 	var out http.ResponseWriter = sw
 	if getObject {
 		s.mu.Lock()
+		fail := s.failGets > 0
+		if fail {
+			s.failGets--
+		}
+		s.mu.Unlock()
+		if fail {
+			writeS3Error(sw, http.StatusInternalServerError, "InternalError", "injected by FailNextGets", r.URL.Path)
+			return
+		}
+		s.mu.Lock()
 		n := s.breakAfter
 		if s.breakCount--; s.breakCount <= 0 {
 			s.breakAfter, s.breakCount = -1, 0
@@ -346,9 +365,12 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
+	if w.status != 0 {
+		// gofakes3 writes an error status after a body it could not
+		// finish (the client went away); the status is already sent.
+		return
 	}
+	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
 

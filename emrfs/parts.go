@@ -1,0 +1,185 @@
+package emrfs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"sync"
+)
+
+// partsReader reads the stored bytes [0, size) of an object as concurrent
+// ranged GETs of partSize bytes, pinned to the ETag (and version id), and
+// returns them in order. Part 0 streams from the GET Open already sent; up
+// to concurrency further parts are fetched and held in memory ahead of the
+// reader, so a read holds at most concurrency × partSize bytes of parts.
+// A part whose body breaks is resumed from where it broke (resumeBody);
+// nothing else is retried. A part that fails fails the read when the
+// reader reaches it.
+//
+// The crypto stays with the decrypter reading from partsReader: its
+// workers hash and decrypt chunks in parallel as the parts arrive in
+// order. (feature/s3/manager.Downloader is not used: it writes parts to an
+// io.WriterAt in any order and returns only when the whole object is down,
+// so it cannot release the first bytes early or bound memory below the
+// object's size without a reordering writer of our own, and it has no
+// place to resume a part from the offset reached with If-Match pinned.)
+type partsReader struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	first   *resumeBody
+	bounds  [][2]int64 // [start, end) of each part
+	results []chan partResult
+	sem     chan struct{} // one token per part fetched and not yet read
+
+	next int // index of the next part to start reading
+	cur  io.Reader
+	buf  *[]byte // buffer of cur, when it is a fetched part
+	err  error
+}
+
+type partResult struct {
+	buf *[]byte
+	err error
+}
+
+var partBuffers sync.Pool // of *[]byte
+
+// newPartsReader returns a partsReader of the object pinned by p. first,
+// when not nil, is the body of a GET of the stored bytes [0, firstEnd).
+func newPartsReader(ctx context.Context, p *objectPin, first io.ReadCloser, firstEnd, partSize int64, concurrency int) (io.ReadCloser, error) {
+	size := p.size
+	if first == nil {
+		firstEnd = min(partSize, size)
+	}
+	if concurrency <= 1 || firstEnd >= size {
+		// One GET: the first part's body, then one GET of the rest.
+		return newResumeBody(ctx, p, 0, size, first)
+	}
+	fb, err := newResumeBody(ctx, p, 0, firstEnd, first)
+	if err != nil {
+		return nil, err
+	}
+	r := &partsReader{first: fb, sem: make(chan struct{}, concurrency)}
+	r.ctx, r.cancel = context.WithCancel(ctx)
+	r.bounds = append(r.bounds, [2]int64{0, firstEnd})
+	for off := firstEnd; off < size; off += partSize {
+		r.bounds = append(r.bounds, [2]int64{off, min(off+partSize, size)})
+	}
+	r.results = make([]chan partResult, len(r.bounds))
+	for i := range r.results {
+		r.results[i] = make(chan partResult, 1)
+	}
+	r.wg.Add(1)
+	go r.schedule(p)
+	return r, nil
+}
+
+// schedule starts the fetch of every part after the first, as tokens free.
+func (r *partsReader) schedule(p *objectPin) {
+	defer r.wg.Done()
+	for i := 1; i < len(r.bounds); i++ {
+		select {
+		case r.sem <- struct{}{}:
+		case <-r.ctx.Done():
+			return
+		}
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.results[i] <- r.fetch(p, r.bounds[i][0], r.bounds[i][1])
+		}()
+	}
+}
+
+// fetch GETs one part into a buffer.
+func (r *partsReader) fetch(p *objectPin, start, end int64) partResult {
+	n := int(end - start)
+	bp, _ := partBuffers.Get().(*[]byte)
+	if bp == nil || cap(*bp) < n {
+		b := make([]byte, n)
+		bp = &b
+	}
+	*bp = (*bp)[:n]
+	body, err := newResumeBody(r.ctx, p, start, end, nil)
+	if err == nil {
+		_, err = io.ReadFull(body, *bp)
+		body.Close()
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			err = errShortBody
+		}
+	}
+	if err != nil {
+		partBuffers.Put(bp)
+		return partResult{err: err}
+	}
+	return partResult{buf: bp}
+}
+
+func (r *partsReader) Read(p []byte) (int, error) {
+	for {
+		if r.err != nil {
+			return 0, r.err
+		}
+		if r.cur != nil {
+			n, err := r.cur.Read(p)
+			if err == io.EOF {
+				r.done()
+				err = nil
+			}
+			if err != nil {
+				r.err = err
+			}
+			if n > 0 || err != nil {
+				return n, err
+			}
+			continue
+		}
+		if r.next >= len(r.bounds) {
+			r.err = io.EOF
+			return 0, io.EOF
+		}
+		if r.next == 0 {
+			r.cur = r.first
+			r.next++
+			continue
+		}
+		var res partResult
+		select {
+		case res = <-r.results[r.next]:
+		case <-r.ctx.Done():
+			res.err = r.ctx.Err()
+			if errors.Is(res.err, context.Canceled) {
+				res.err = errBodyClosed
+			}
+		}
+		r.next++
+		if res.err != nil {
+			r.err = res.err
+			return 0, res.err
+		}
+		r.buf = res.buf
+		r.cur = bytes.NewReader(*res.buf)
+	}
+}
+
+// done ends the current part: a fetched part's buffer and token return.
+func (r *partsReader) done() {
+	r.cur = nil
+	if r.buf != nil {
+		partBuffers.Put(r.buf)
+		r.buf = nil
+		<-r.sem
+	}
+}
+
+// Close stops the fetches and waits for them. It may run while another
+// goroutine is in Read, which then fails.
+func (r *partsReader) Close() error {
+	r.cancel()
+	err := r.first.Close()
+	r.wg.Wait()
+	return err
+}

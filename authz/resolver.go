@@ -87,8 +87,10 @@ var externalID = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 type Resolver struct {
 	client   AssumeRoleAPI
 	mappings []compiled
-	opts     Options
-	logger   *slog.Logger
+	// opts is held by pointer so that printing a struct that holds a
+	// Resolver by value shows an address, never Default's credentials.
+	opts   *Options
+	logger *slog.Logger
 
 	providers *bounded[providerKey, *aws.CredentialsCache]
 	creating  singleflight.Group
@@ -137,7 +139,7 @@ func New(client AssumeRoleAPI, mappings []Mapping, optFns ...func(*Options)) (*R
 	if o.Groups == nil {
 		o.Groups = CachedGroups(OSGroups{}, DefaultGroupCacheTTL)
 	}
-	r := &Resolver{client: client, mappings: c, opts: o, logger: o.Logger, now: time.Now,
+	r := &Resolver{client: client, mappings: c, opts: &o, logger: o.Logger, now: time.Now,
 		providers: newBounded[providerKey, *aws.CredentialsCache](o.MaxSessions, o.Duration, time.Now())}
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)

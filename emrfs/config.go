@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/emrs3/emrs3/emrfs/internal/hadoopconf"
+	"github.com/emrs3/emrs3/internal/redact"
 )
 
 // Config is an EMRFS / Hadoop configuration: the properties of emrfs-site
@@ -135,11 +136,19 @@ func (c *Config) Merge(other *Config) {
 
 // String lists the configuration, one property per line, sorted, with the
 // values of properties that can hold key material or credentials redacted.
+//
+// A property that a secret property refers to as ${name} (directly or
+// through other references) is redacted too, since its value is then key
+// material under another name.
 func (c *Config) String() string {
+	if c == nil || c.props == nil {
+		return ""
+	}
 	var b strings.Builder
+	secret := c.secretProperties()
 	for _, k := range c.props.Keys() {
 		v, _ := c.props.Raw(k)
-		if isSecretProperty(k) && v != "" {
+		if secret[k] && v != "" {
 			v = redacted
 		}
 		fmt.Fprintf(&b, "%s=%s", k, v)
@@ -156,6 +165,39 @@ func (c *Config) String() string {
 
 // GoString is String, so that %#v never prints key material either.
 func (c *Config) GoString() string { return c.String() }
+
+// Format writes String under every verb, so that no verb prints key
+// material.
+func (c Config) Format(f fmt.State, verb rune) {
+	s := (&c).String()
+	redact.Format(f, verb, s, s)
+}
+
+// secretProperties returns the properties whose values must not be
+// printed: those whose names say they hold secrets, and every property
+// they refer to as ${name}, transitively.
+func (c *Config) secretProperties() map[string]bool {
+	secret := map[string]bool{}
+	var queue []string
+	for _, k := range c.props.Keys() {
+		if isSecretProperty(k) {
+			secret[k] = true
+			queue = append(queue, k)
+		}
+	}
+	for len(queue) > 0 {
+		k := queue[0]
+		queue = queue[1:]
+		v, _ := c.props.Raw(k)
+		for _, ref := range hadoopconf.References(v) {
+			if !secret[ref] {
+				secret[ref] = true
+				queue = append(queue, ref)
+			}
+		}
+	}
+	return secret
+}
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

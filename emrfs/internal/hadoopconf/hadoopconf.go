@@ -121,6 +121,34 @@ func Expand(s string, lookup func(string) (string, bool)) string {
 	return s
 }
 
+// References returns the names s refers to as ${name}, in order, each
+// once.
+func References(s string) []string {
+	var names []string
+	seen := map[string]bool{}
+	rest := s
+	for {
+		i := strings.Index(rest, "${")
+		if i < 0 {
+			return names
+		}
+		j := strings.IndexByte(rest[i+2:], '}')
+		if j < 0 {
+			return names
+		}
+		name := rest[i+2 : i+2+j]
+		if name == "" || strings.ContainsAny(name, "$ ") {
+			rest = rest[i+1:]
+			continue
+		}
+		if !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+		rest = rest[i+3+j:]
+	}
+}
+
 func expandOnce(s string, lookup func(string) (string, bool)) (string, bool) {
 	var b strings.Builder
 	changed := false

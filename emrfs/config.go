@@ -11,6 +11,7 @@ import (
 
 	"github.com/emrs3/emrs3/emrfs/internal/hadoopconf"
 	"github.com/emrs3/emrs3/internal/redact"
+	"github.com/emrs3/emrs3/internal/strictjson"
 )
 
 // Config is an EMRFS / Hadoop configuration: the properties of emrfs-site
@@ -58,16 +59,64 @@ func LoadHadoopXML(r io.Reader) (*Config, error) {
 	return &Config{props: p, warnings: w}, nil
 }
 
+// MaxConfigurationsSize is the largest EMR configurations JSON
+// LoadConfigurationsJSON accepts, and MaxSecurityConfigurationSize the
+// largest security configuration ApplySecurityConfiguration accepts; larger
+// input is an error matching ErrTooLarge.
+const (
+	MaxConfigurationsSize        = 16 << 20
+	MaxSecurityConfigurationSize = 1 << 20
+)
+
+// MaxConfigurationsDepth is how many levels of Configurations may nest
+// inside the top-level ones; deeper nesting is an error (it used to be
+// dropped without a word).
+const MaxConfigurationsDepth = 16
+
+// ErrTooLarge is matched by errors.Is (together with ErrSyntax) for a
+// configuration resource or value over its size limit; the message names
+// the limit.
+var ErrTooLarge = errors.New("too large")
+
+// tooLarge reports input over a size limit.
+func tooLarge(what string, size, limit int64) error {
+	return fmt.Errorf("%w: %s is %w: %d bytes, the limit is %d bytes (%s)", ErrSyntax, what, ErrTooLarge, size, limit, sizeString(limit))
+}
+
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // LoadConfigurationsJSON reads EMR "configurations" JSON: an array of
 // {"Classification": ..., "Properties": {...}, "Configurations": [...]}
 // (or an object holding such an array under "Configurations", as
 // describe-cluster prints). The properties of the emrfs-site and core-site
-// classifications, at any nesting depth, are taken in document order;
-// other classifications are ignored.
+// classifications, at any nesting depth up to MaxConfigurationsDepth, are
+// taken in document order; other classifications are ignored.
+//
+// Parsing is strict, since these properties decide encryption: a key
+// given twice (for the fields Classification, Properties and
+// Configurations also as a case variant, which encoding/json would take
+// for the same field), a property given twice in one Properties object,
+// an unknown field, nesting deeper than MaxConfigurationsDepth and input
+// over MaxConfigurationsSize are errors that match ErrSyntax and name
+// what is at fault.
 func LoadConfigurationsJSON(data []byte) (*Config, error) {
+	if len(data) > MaxConfigurationsSize {
+		return nil, tooLarge("EMR configurations JSON", int64(len(data)), MaxConfigurationsSize)
+	}
 	data = bytes.TrimSpace(data)
 	var list []emrConfiguration
 	if len(data) > 0 && data[0] == '{' {
+		if err := strictjson.Check(data, strictjson.ConfigurationsObject, ""); err != nil {
+			return nil, fmt.Errorf("%w: EMR configurations JSON: %w", ErrSyntax, err)
+		}
 		var wrap struct {
 			Configurations []emrConfiguration `json:"Configurations"`
 		}
@@ -75,11 +124,18 @@ func LoadConfigurationsJSON(data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%w: EMR configurations JSON: %v", ErrSyntax, err)
 		}
 		list = wrap.Configurations
-	} else if err := json.Unmarshal(data, &list); err != nil {
-		return nil, fmt.Errorf("%w: EMR configurations JSON: %v", ErrSyntax, err)
+	} else {
+		if err := strictjson.Check(data, strictjson.Configurations, "Configurations"); err != nil {
+			return nil, fmt.Errorf("%w: EMR configurations JSON: %w", ErrSyntax, err)
+		}
+		if err := json.Unmarshal(data, &list); err != nil {
+			return nil, fmt.Errorf("%w: EMR configurations JSON: %v", ErrSyntax, err)
+		}
 	}
 	c := NewConfig()
-	c.addConfigurations(list, 0)
+	if err := c.addConfigurations(list, "Configurations", 0); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -89,18 +145,23 @@ type emrConfiguration struct {
 	Configurations []emrConfiguration         `json:"Configurations"`
 }
 
-func (c *Config) addConfigurations(list []emrConfiguration, depth int) {
-	for _, e := range list {
+func (c *Config) addConfigurations(list []emrConfiguration, path string, depth int) error {
+	if len(list) > 0 && depth > MaxConfigurationsDepth {
+		return fmt.Errorf("%w: EMR configurations JSON: %s: configurations nested %d levels deep; the limit is %d levels (flatten them: properties are read at any level)",
+			ErrSyntax, path, depth, MaxConfigurationsDepth)
+	}
+	for i, e := range list {
 		switch strings.ToLower(strings.TrimSpace(e.Classification)) {
 		case "emrfs-site", "core-site":
 			for _, k := range sortedKeys(e.Properties) {
 				c.props.Set(k, jsonScalar(e.Properties[k]))
 			}
 		}
-		if depth < 16 {
-			c.addConfigurations(e.Configurations, depth+1)
+		if err := c.addConfigurations(e.Configurations, fmt.Sprintf("%s[%d].Configurations", path, i), depth+1); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // jsonScalar turns a property value into text: strings as they are, other

@@ -53,17 +53,23 @@ var ErrSyntax = errors.New("emrfs: malformed configuration")
 // Hadoop would (core-site, then emrfs-site).
 func LoadHadoopXML(r io.Reader) (*Config, error) {
 	p, w, err := hadoopconf.Parse(r)
+	if errors.Is(err, hadoopconf.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: Hadoop XML resource is %w: more than %d bytes, the limit is %d bytes (%s)",
+			ErrSyntax, ErrTooLarge, MaxHadoopXMLSize, MaxHadoopXMLSize, sizeString(MaxHadoopXMLSize))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSyntax, err)
 	}
 	return &Config{props: p, warnings: w}, nil
 }
 
-// MaxConfigurationsSize is the largest EMR configurations JSON
+// MaxHadoopXMLSize is the largest resource LoadHadoopXML reads,
+// MaxConfigurationsSize the largest EMR configurations JSON
 // LoadConfigurationsJSON accepts, and MaxSecurityConfigurationSize the
 // largest security configuration ApplySecurityConfiguration accepts; larger
 // input is an error matching ErrTooLarge.
 const (
+	MaxHadoopXMLSize             = hadoopconf.MaxResourceSize
 	MaxConfigurationsSize        = 16 << 20
 	MaxSecurityConfigurationSize = 1 << 20
 )

@@ -101,3 +101,18 @@ func TestApplySecurityConfigurationStrict(t *testing.T) {
 		t.Errorf("the sample security configuration: %v", err)
 	}
 }
+
+func TestLoadHadoopXMLTooLarge(t *testing.T) {
+	head := "<configuration><property><name>fs.s3.cse.enabled</name><value>"
+	tail := "</value></property></configuration>"
+	over := head + strings.Repeat("x", MaxHadoopXMLSize) + tail
+	_, err := LoadHadoopXML(strings.NewReader(over))
+	if !errors.Is(err, ErrTooLarge) || !errors.Is(err, ErrSyntax) || !strings.Contains(err.Error(), "too large") ||
+		!strings.Contains(err.Error(), "16 MiB") || strings.Contains(err.Error(), "EOF") {
+		t.Fatalf("oversized XML: %v, want a too-large error naming the 16 MiB limit", err)
+	}
+	under := head + strings.Repeat("x", MaxHadoopXMLSize-len(head)-len(tail)) + tail
+	if _, err := LoadHadoopXML(strings.NewReader(under)); err != nil {
+		t.Fatalf("XML of exactly the limit: %v", err)
+	}
+}

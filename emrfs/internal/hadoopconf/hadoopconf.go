@@ -23,6 +23,26 @@ const MaxResourceSize = 16 << 20
 // ErrSyntax is wrapped by every error Parse returns for malformed input.
 var ErrSyntax = errors.New("hadoopconf: malformed configuration XML")
 
+// ErrTooLarge is wrapped (with ErrSyntax) by the error Parse returns for a
+// resource over MaxResourceSize.
+var ErrTooLarge = errors.New("too large")
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func errTooLarge() error {
+	return fmt.Errorf("%w: the resource is %w: more than %d bytes, the limit (%d MiB)", ErrSyntax, ErrTooLarge, MaxResourceSize, MaxResourceSize>>20)
+}
+
 // Conf is a set of properties. The zero value is not usable; call New.
 type Conf struct {
 	vals  map[string]string
@@ -205,7 +225,8 @@ type xmlProperty struct {
 // is not overridden by a later duplicate; each ignored duplicate, and each
 // property without a name, is reported as a warning.
 func Parse(r io.Reader) (*Conf, []string, error) {
-	dec := xml.NewDecoder(io.LimitReader(r, MaxResourceSize+1))
+	cr := &countingReader{r: io.LimitReader(r, MaxResourceSize+1)}
+	dec := xml.NewDecoder(cr)
 	c := New()
 	var warnings []string
 	depth := 0
@@ -215,11 +236,13 @@ func Parse(r io.Reader) (*Conf, []string, error) {
 		if err == io.EOF {
 			break
 		}
+		if cr.n > MaxResourceSize || dec.InputOffset() > MaxResourceSize {
+			// Whatever the decoder says (unexpected EOF, most likely), the
+			// cause is the cut at the limit.
+			return nil, nil, errTooLarge()
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: %v", ErrSyntax, err)
-		}
-		if dec.InputOffset() > MaxResourceSize {
-			return nil, nil, fmt.Errorf("%w: larger than %d bytes", ErrSyntax, MaxResourceSize)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -233,6 +256,9 @@ func Parse(r io.Reader) (*Conf, []string, error) {
 			case depth == 2 && t.Name.Local == "property":
 				var p xmlProperty
 				if err := dec.DecodeElement(&p, &t); err != nil {
+					if cr.n > MaxResourceSize {
+						return nil, nil, errTooLarge()
+					}
 					return nil, nil, fmt.Errorf("%w: <property>: %v", ErrSyntax, err)
 				}
 				depth--
@@ -241,6 +267,9 @@ func Parse(r io.Reader) (*Conf, []string, error) {
 				return nil, nil, fmt.Errorf("%w: <xi:include> is not supported; inline the included resource or load it separately and Merge it", ErrSyntax)
 			default:
 				if err := dec.Skip(); err != nil {
+					if cr.n > MaxResourceSize {
+						return nil, nil, errTooLarge()
+					}
 					return nil, nil, fmt.Errorf("%w: %v", ErrSyntax, err)
 				}
 				depth--

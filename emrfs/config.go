@@ -185,7 +185,10 @@ func jsonScalar(raw json.RawMessage) string {
 // Set("fs.s3.cse.enabled", "true").
 func (c *Config) Set(key, value string) { c.props.Set(key, value) }
 
-// Get returns a property's value with ${name} references expanded.
+// Get returns a property's value with ${name} references expanded. An
+// expansion that fails (references that still expand after 20 rounds, as
+// Hadoop refuses too, or a value that would grow beyond 64 KiB) returns
+// the value as written; Bucket and Validate report it as a *ConfigError.
 func (c *Config) Get(key string) (string, bool) { return c.props.Get(key) }
 
 // Merge adds other's properties and security configuration to c; other's

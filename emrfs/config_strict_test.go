@@ -116,3 +116,50 @@ func TestLoadHadoopXMLTooLarge(t *testing.T) {
 		t.Fatalf("XML of exactly the limit: %v", err)
 	}
 }
+
+func TestExpansionBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		props map[string]string
+		want  string
+	}{
+		{"cycle", map[string]string{"fs.s3.enableServerSideEncryption": "${x}", "x": "${y}", "y": "${x}"}, "after 20 rounds"},
+		{"doubling", map[string]string{"fs.s3.enableServerSideEncryption": "${g}", "g": "${g}${g}"}, "more than 1024 references"},
+		{"long", map[string]string{"fs.s3.enableServerSideEncryption": "${g}", "g": "${h}${h}", "h": strings.Repeat("y", 40000)}, "longer than 65536 bytes (64 KiB)"},
+		{"wide", map[string]string{"fs.s3a.encryption.algorithm": strings.Repeat("${w}", 100), "w": strings.Repeat("x", 1000)}, "longer than 65536"},
+	} {
+		c := configOf(tc.props)
+		_, err := c.Bucket("b")
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: %v, want a *ConfigError saying %q", tc.name, err, tc.want)
+			continue
+		}
+		if strings.Count(err.Error(), tc.want) != 1 {
+			t.Errorf("%s: reported more than once: %v", tc.name, err)
+		}
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s: Validate passed", tc.name)
+		}
+	}
+	// A chain of 19 references is fine.
+	props := map[string]string{"fs.s3.enableServerSideEncryption": "${c0}", "c19": "true"}
+	for i := range 19 {
+		props[fmt.Sprintf("c%d", i)] = fmt.Sprintf("${c%d}", i+1)
+	}
+	if b := mustBucket(t, configOf(props), "b"); b.SSE == nil {
+		t.Error("a chain of 19 references did not resolve")
+	}
+}
+
+func BenchmarkBucketPathologicalExpansion(b *testing.B) {
+	props := map[string]string{"g": "${g}${g}"}
+	for _, p := range []string{"fs.s3.enableServerSideEncryption", "fs.s3.cse.enabled", "fs.s3a.encryption.algorithm",
+		"fs.s3a.encryption.key", "fs.s3.cse.cryptoMode", "fs.s3a.encryption.context"} {
+		props[p] = "${g}"
+	}
+	c := configOf(props)
+	for b.Loop() {
+		c.Bucket("b")
+	}
+}

@@ -75,12 +75,26 @@ func (c *Conf) Raw(key string) (string, bool) {
 
 // Get returns the value of key with ${name} references to other properties
 // expanded (unresolvable references are left in place, as Hadoop does).
+// When expansion fails (see GetChecked), the value is returned as written.
 func (c *Conf) Get(key string) (string, bool) {
+	v, ok, _ := c.GetChecked(key)
+	return v, ok
+}
+
+// GetChecked is Get that also reports a failed expansion: references
+// nested deeper than MaxSubstitutions (a cycle, as Hadoop's
+// "Variable substitution depth too large") or an expanded value longer
+// than MaxExpandedSize. The value is then returned as written.
+func (c *Conf) GetChecked(key string) (string, bool, error) {
 	v, ok := c.vals[key]
 	if !ok {
-		return "", false
+		return "", false, nil
 	}
-	return Expand(v, c.Raw), true
+	out, err := ExpandChecked(v, c.Raw)
+	if err != nil {
+		return v, true, err
+	}
+	return out, true, nil
 }
 
 // Keys returns every key, sorted.
@@ -128,17 +142,67 @@ func (c *Conf) Merge(o *Conf) (warnings []string) {
 	return warnings
 }
 
+// ErrExpansion is wrapped by the errors of ExpandChecked.
+var ErrExpansion = errors.New("${...} expansion failed")
+
+// MaxExpandedSize bounds the length of an expanded value: a longer result
+// (a property that refers to itself twice doubles on every round) is an
+// error, unless the value as written is longer already.
+const MaxExpandedSize = 64 << 10
+
+// MaxReferences bounds the references one expansion substitutes, over all
+// its rounds; more is an error. It keeps a pathological value (a
+// property that refers to itself twice doubles its references every
+// round) cheap to reject.
+const MaxReferences = 1024
+
 // Expand replaces each ${name} in s by lookup(name), repeatedly, at most
 // MaxSubstitutions times. References lookup cannot resolve stay verbatim.
+// When expansion fails (see ExpandChecked), s is returned as it is.
 func Expand(s string, lookup func(string) (string, bool)) string {
-	for range MaxSubstitutions {
-		out, changed := expandOnce(s, lookup)
-		if !changed {
-			return out
-		}
-		s = out
+	out, err := ExpandChecked(s, lookup)
+	if err != nil {
+		return s
 	}
-	return s
+	return out
+}
+
+// ExpandChecked is Expand that fails, with an error wrapping ErrExpansion,
+// when references still expand after MaxSubstitutions rounds (a cycle or
+// a chain too deep), the value grows beyond MaxExpandedSize, or more than
+// MaxReferences references are substituted.
+func ExpandChecked(s string, lookup func(string) (string, bool)) (string, error) {
+	limit := max(MaxExpandedSize, len(s))
+	refs := 0
+	counted := func(name string) (string, bool) {
+		if refs > MaxReferences {
+			return "", false // over budget: stop substituting, fail below
+		}
+		v, ok := lookup(name)
+		if ok {
+			refs++
+		}
+		return v, ok
+	}
+	cur := s
+	for range MaxSubstitutions {
+		out, changed, ok := expandOnce(cur, counted, limit)
+		if !ok {
+			return s, fmt.Errorf("%w: the expanded value would be longer than %d bytes (%d KiB), the limit", ErrExpansion, limit, limit>>10)
+		}
+		if refs > MaxReferences {
+			return s, fmt.Errorf("%w: more than %d references to substitute, the limit", ErrExpansion, MaxReferences)
+		}
+		if !changed {
+			return out, nil
+		}
+		cur = out
+	}
+	if _, changed, _ := expandOnce(cur, lookup, limit); changed {
+		return s, fmt.Errorf("%w: references still expand after %d rounds (a cycle, or a chain deeper than %d); Hadoop fails the same way (\"Variable substitution depth too large\")",
+			ErrExpansion, MaxSubstitutions, MaxSubstitutions)
+	}
+	return cur, nil
 }
 
 // References returns the names s refers to as ${name}, in order, each
@@ -169,9 +233,10 @@ func References(s string) []string {
 	}
 }
 
-func expandOnce(s string, lookup func(string) (string, bool)) (string, bool) {
+// expandOnce replaces the resolvable references of s once; ok is false
+// when the result would be longer than limit.
+func expandOnce(s string, lookup func(string) (string, bool), limit int) (out string, changed, ok bool) {
 	var b strings.Builder
-	changed := false
 	rest := s
 	for {
 		i := strings.Index(rest, "${")
@@ -190,7 +255,10 @@ func expandOnce(s string, lookup func(string) (string, bool)) (string, bool) {
 			rest = rest[i+1:]
 			continue
 		}
-		if v, ok := lookup(name); ok && b.Len()+i+len(v)+len(rest)-(i+3+j) <= maxExpandedSize {
+		if v, found := lookup(name); found {
+			if b.Len()+i+len(v)+len(rest)-(i+3+j) > limit {
+				return s, false, false
+			}
 			b.WriteString(rest[:i])
 			b.WriteString(v)
 			changed = true
@@ -200,15 +268,11 @@ func expandOnce(s string, lookup func(string) (string, bool)) (string, bool) {
 		rest = rest[i+3+j:]
 	}
 	if !changed {
-		return s, false
+		return s, false, true
 	}
 	b.WriteString(rest)
-	return b.String(), true
+	return b.String(), true, true
 }
-
-// maxExpandedSize stops ${var} expansion from growing a value without bound
-// (a property that refers to itself twice doubles on every round).
-const maxExpandedSize = 1 << 20
 
 type xmlProperty struct {
 	Name      string  `xml:"name"`

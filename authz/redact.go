@@ -33,8 +33,12 @@ func (r *Resolver) Format(f fmt.State, verb rune) {
 // String describes the options; credentials providers are shown by type
 // only.
 func (o Options) String() string {
-	return fmt.Sprintf("authz.Options{Default: %s, DenyUnmapped: %t, Duration: %s, ExternalID: %q, ExpiryWindow: %s, MaxSessions: %d, Groups: %s, Custom: %s, CustomName: %q}",
-		providerDesc(o.Default), o.DenyUnmapped, o.Duration, o.ExternalID, o.ExpiryWindow, o.MaxSessions, typeDesc(o.Groups), funcDesc(o.Custom != nil), o.CustomName)
+	level := "default (DEBUG)"
+	if o.DecisionLevel != nil {
+		level = o.DecisionLevel.Level().String()
+	}
+	return fmt.Sprintf("authz.Options{Default: %s, DenyUnmapped: %t, Duration: %s, ExternalID: %q, ExpiryWindow: %s, MaxSessions: %d, Groups: %s, Logger: %s, DecisionLevel: %s, Custom: %s, CustomName: %q}",
+		providerDesc(o.Default), o.DenyUnmapped, o.Duration, o.ExternalID, o.ExpiryWindow, o.MaxSessions, typeDesc(o.Groups), funcDesc(o.Logger != nil), level, funcDesc(o.Custom != nil), o.CustomName)
 }
 
 // GoString is String, so that %#v shows no credentials either.
@@ -108,7 +112,7 @@ func typeDesc(v any) string {
 
 func funcDesc(set bool) string {
 	if set {
-		return "func"
+		return "set"
 	}
 	return "nil"
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -83,6 +84,10 @@ func (e *KeyCheckError) Error() string {
 	return fmt.Sprintf("cse: KMS key %s cannot protect data keys: %s (only an Enabled SYMMETRIC_DEFAULT key with KeyUsage ENCRYPT_DECRYPT can)", e.KeyID, e.Reason)
 }
 
+// keyCheckTimeout bounds the DescribeKey call that concurrent first uses
+// of a key share.
+const keyCheckTimeout = time.Minute
+
 // checkKey makes the DescribeKey check once per key; a success is cached,
 // and concurrent first uses of a key share one DescribeKey call (a cold
 // start under load makes one call per key, not one per request). A failure
@@ -98,10 +103,12 @@ func (p *KMSProvider) checkKey(ctx context.Context, keyID string) error {
 		return nil
 	}
 	// The shared call must not fail for every waiter because the first
-	// caller's context was cancelled: it runs without cancellation (the
-	// SDK's timeouts bound it), and each caller waits on its own context.
+	// caller's context was cancelled: it runs without that cancellation,
+	// bounded by keyCheckTimeout, and each caller waits on its own context.
 	ch := p.checking.DoChan(keyID, func() (any, error) {
-		return nil, p.describeKey(context.WithoutCancel(ctx), keyID)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), keyCheckTimeout)
+		defer cancel()
+		return nil, p.describeKey(cctx, keyID)
 	})
 	select {
 	case r := <-ch:

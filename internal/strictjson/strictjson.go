@@ -77,8 +77,8 @@ func (e *Error) Is(target error) bool { return target == ErrStrict }
 func Check(data []byte, s *Schema, root string) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	w := walker{dec: dec}
-	if err := w.value(s, root, 0); err != nil {
+	w := walker{dec: dec, path: []pathElem{{key: root, index: -1}}}
+	if err := w.value(s, 0); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -90,14 +90,40 @@ func Check(data []byte, s *Schema, root string) error {
 	return nil
 }
 
-type walker struct{ dec *json.Decoder }
+type walker struct {
+	dec  *json.Decoder
+	path []pathElem // where the walk is; turned into text only for errors
+}
+
+// pathElem is an object key, or an array index when index >= 0.
+type pathElem struct {
+	key   string
+	index int
+}
+
+func (w *walker) where() string {
+	var b strings.Builder
+	for _, e := range w.path {
+		switch {
+		case e.index >= 0:
+			fmt.Fprintf(&b, "[%d]", e.index)
+		case e.key == "":
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(e.key)
+		}
+	}
+	return b.String()
+}
 
 // fold is the key under which case variants that encoding/json would
 // match to one field collide (Unicode simple folding: "K" and the Kelvin
 // sign, "S" and the long s, included).
 func fold(k string) string { return strings.ToLower(strings.ToUpper(k)) }
 
-func (w *walker) value(s *Schema, path string, depth int) error {
+func (w *walker) value(s *Schema, depth int) error {
 	tok, err := w.dec.Token()
 	if err != nil {
 		if err == io.EOF {
@@ -110,7 +136,7 @@ func (w *walker) value(s *Schema, path string, depth int) error {
 		return nil // a scalar; its type is the decoder's business
 	}
 	if depth+1 > MaxDepth {
-		return &Error{Path: path, Problem: fmt.Sprintf("nested deeper than %d levels of objects and arrays", MaxDepth)}
+		return &Error{Path: w.where(), Problem: fmt.Sprintf("nested deeper than %d levels of objects and arrays", MaxDepth)}
 	}
 	var elem *Schema
 	if s != nil {
@@ -121,11 +147,14 @@ func (w *walker) value(s *Schema, path string, depth int) error {
 	}
 	switch d {
 	case '[':
+		w.path = append(w.path, pathElem{index: 0})
 		for i := 0; w.dec.More(); i++ {
-			if err := w.value(elem, fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			w.path[len(w.path)-1].index = i
+			if err := w.value(elem, depth+1); err != nil {
 				return err
 			}
 		}
+		w.path = w.path[:len(w.path)-1]
 	case '{':
 		seen := map[string]string{} // collision key -> key as first written
 		for w.dec.More() {
@@ -142,7 +171,7 @@ func (w *walker) value(s *Schema, path string, depth int) error {
 			case s != nil && s.Fields != nil:
 				field, ok := lookup(s.Fields, key)
 				if !ok {
-					return &Error{Path: path, Key: key, Problem: "unknown field; known fields are " + strings.Join(sortedKeys(s.Fields), ", ")}
+					return &Error{Path: w.where(), Key: key, Problem: "unknown field; known fields are " + strings.Join(sortedKeys(s.Fields), ", ")}
 				}
 				child, id = s.Fields[field], field
 			case s != nil && s.Map:
@@ -153,12 +182,14 @@ func (w *walker) value(s *Schema, path string, depth int) error {
 				if prev != key {
 					problem = fmt.Sprintf("duplicates %q (keys match case-insensitively); give each key once (encoding/json would keep the last silently)", prev)
 				}
-				return &Error{Path: path, Key: key, Problem: problem}
+				return &Error{Path: w.where(), Key: key, Problem: problem}
 			}
 			seen[id] = key
-			if err := w.value(child, join(path, key), depth+1); err != nil {
+			w.path = append(w.path, pathElem{key: key, index: -1})
+			if err := w.value(child, depth+1); err != nil {
 				return err
 			}
+			w.path = w.path[:len(w.path)-1]
 		}
 	}
 	_, err = w.dec.Token() // the closing delimiter
@@ -175,13 +206,6 @@ func lookup(fields map[string]*Schema, key string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 func sortedKeys(m map[string]*Schema) []string {

@@ -24,6 +24,11 @@ type bounded[K comparable, V any] struct {
 
 	sweeping  sync.Mutex
 	lastSweep atomic.Int64 // unix nanoseconds
+
+	// onEvict, when set before use, is called for each dropped entry;
+	// idle tells an entry unused for longer than idle from one dropped
+	// because more than max were in use.
+	onEvict func(k K, v V, idle bool)
 }
 
 type boundedEntry[V any] struct {
@@ -106,6 +111,9 @@ func (b *bounded[K, V]) sweep(now time.Time) {
 		if u := e.used.Load(); u < cutoff {
 			if b.m.CompareAndDelete(k, e) {
 				b.n.Add(-1)
+				if b.onEvict != nil {
+					b.onEvict(k.(K), e.v, true)
+				}
 			}
 		} else {
 			live = append(live, kept{k.(K), e, u})
@@ -131,6 +139,9 @@ func (b *bounded[K, V]) sweep(now time.Time) {
 		}
 		if b.m.CompareAndDelete(l.k, l.e) {
 			b.n.Add(-1)
+			if b.onEvict != nil {
+				b.onEvict(l.k, l.e.v, false)
+			}
 		}
 	}
 }

@@ -6,14 +6,44 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/emrs3/emrs3/internal/strictjson"
 )
+
+// MaxRoleMappingsSize is the largest input ParseSecurityConfiguration,
+// ParseRoleMappings and ParseRoleMappingProperty accept; larger input is
+// an error matching ErrTooLarge.
+const MaxRoleMappingsSize = 1 << 20
+
+// ErrTooLarge is wrapped by the errors for input over MaxRoleMappingsSize.
+var ErrTooLarge = errors.New("too large")
+
+func checkSize(what string, n int) error {
+	if n > MaxRoleMappingsSize {
+		return fmt.Errorf("authz: %s is %w: %d bytes, the limit is %d bytes (1 MiB)", what, ErrTooLarge, n, MaxRoleMappingsSize)
+	}
+	return nil
+}
 
 // ParseSecurityConfiguration reads the role mappings of an EMR security
 // configuration (AuthorizationConfiguration.EmrFsConfiguration.RoleMappings).
-// Other sections are ignored. A configuration without an
+// Other sections are not read. A configuration without an
 // AuthorizationConfiguration has no mappings and is not an error; one whose
 // authorization section has no RoleMappings is.
+//
+// Parsing is strict: a key given twice anywhere in the document (a case
+// variant included, which encoding/json would take for the same field, so
+// that a second "rolemappings" could replace "RoleMappings"), an unknown
+// field in the sections of an EMR security configuration, nesting deeper
+// than 64 levels and input over MaxRoleMappingsSize are errors that name
+// the key and where it is.
 func ParseSecurityConfiguration(data []byte) ([]Mapping, error) {
+	if err := checkSize("security configuration", len(data)); err != nil {
+		return nil, err
+	}
+	if err := strictjson.Check(data, strictjson.SecurityConfiguration, "SecurityConfiguration"); err != nil {
+		return nil, fmt.Errorf("authz: security configuration: %w", err)
+	}
 	var doc struct {
 		AuthorizationConfiguration *struct {
 			EmrFsConfiguration *struct {
@@ -45,6 +75,16 @@ func ParseSecurityConfiguration(data []byte) ([]Mapping, error) {
 // change the type of the identifiers. Errors are [*MappingError]s naming
 // the mapping and field when the array is well-formed JSON.
 func ParseRoleMappings(data []byte) ([]Mapping, error) {
+	if err := checkSize("RoleMappings", len(data)); err != nil {
+		return nil, err
+	}
+	if err := strictjson.Check(data, strictjson.RoleMappings, "RoleMappings"); err != nil {
+		var se *strictjson.Error
+		if !errors.As(err, &se) {
+			return nil, fmt.Errorf("authz: RoleMappings must be a JSON array of mappings: %w", err)
+		}
+		return nil, fmt.Errorf("authz: %w", err)
+	}
 	var raw []json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("authz: RoleMappings must be a JSON array of mappings: %w", err)
@@ -182,6 +222,9 @@ func jsonKind(v json.RawMessage) string {
 // "," or ";" here; use the JSON form ([ParseRoleMappings]) for such
 // prefixes.
 func ParseRoleMappingProperty(s string) ([]Mapping, error) {
+	if err := checkSize("the role mapping property", len(s)); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}

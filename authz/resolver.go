@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,14 +52,29 @@ type Options struct {
 	// session name) pair, for long-running services with many users; zero
 	// means DefaultMaxSessions. Providers unused for longer than Duration
 	// (whose credentials have expired by then) are dropped, and when more
-	// than MaxSessions remain the least recently used are dropped; a
-	// dropped provider is recreated on its next use, with one AssumeRole.
+	// than MaxSessions remain the least recently used are dropped.
+	//
+	// A dropped provider that is still in use (held by a request in
+	// flight, or by the source side of a copy while the destination is
+	// resolved) is reused, with its credentials, when its (role, session)
+	// comes back: sessions in use never cost a second AssumeRole and the
+	// two sides of a same-role copy get the same provider, so the copy
+	// stays server-side. One that is no longer held is recreated on its
+	// next use, with one AssumeRole. The first time MaxSessions is below
+	// the number of sessions in use, the Logger gets a warning (once).
 	MaxSessions int
 	// Groups resolves the groups of identities without Groups; nil means
 	// CachedGroups(OSGroups{}, DefaultGroupCacheTTL).
 	Groups GroupResolver
-	// Logger receives one record per decision (no secrets); nil discards.
+	// Logger receives one record per decision (no secrets) at
+	// DecisionLevel, refused requests at Warn, and the MaxSessions
+	// warning; nil discards.
 	Logger *slog.Logger
+	// DecisionLevel is the level of the per-request decision records;
+	// nil means slog.LevelDebug, so that a Logger at the usual Info level
+	// is not flooded with one record per request. Set slog.LevelInfo for
+	// an audit log.
+	DecisionLevel slog.Leveler
 	// Custom, when set, is consulted before the mappings (the
 	// fs.s3.customAWSCredentialsProvider equivalent). If it returns ok,
 	// its provider is used; if it returns an error, the request fails.
@@ -87,12 +104,20 @@ var externalID = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 type Resolver struct {
 	client   AssumeRoleAPI
 	mappings []compiled
-	opts     Options
-	logger   *slog.Logger
+	// opts is held by pointer so that printing a struct that holds a
+	// Resolver by value shows an address, never Default's credentials.
+	opts   *Options
+	logger *slog.Logger
 
 	providers *bounded[providerKey, *aws.CredentialsCache]
 	creating  singleflight.Group
 	now       func() time.Time
+
+	// dropped holds weak pointers to providers evicted for want of room
+	// (providerKey -> weak.Pointer[aws.CredentialsCache]); see provider.
+	dropped        sync.Map
+	pressureLogged atomic.Bool
+	decisionLevel  slog.Level
 }
 
 // New returns a Resolver for the mappings, which are validated again here
@@ -137,11 +162,16 @@ func New(client AssumeRoleAPI, mappings []Mapping, optFns ...func(*Options)) (*R
 	if o.Groups == nil {
 		o.Groups = CachedGroups(OSGroups{}, DefaultGroupCacheTTL)
 	}
-	r := &Resolver{client: client, mappings: c, opts: o, logger: o.Logger, now: time.Now,
+	r := &Resolver{client: client, mappings: c, opts: &o, logger: o.Logger, now: time.Now,
 		providers: newBounded[providerKey, *aws.CredentialsCache](o.MaxSessions, o.Duration, time.Now())}
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)
 	}
+	r.decisionLevel = slog.LevelDebug
+	if o.DecisionLevel != nil {
+		r.decisionLevel = o.DecisionLevel.Level()
+	}
+	r.providers.onEvict = r.evicted
 	return r, nil
 }
 
@@ -160,8 +190,8 @@ func (r *Resolver) Resolve(ctx context.Context, uri string) (Decision, aws.Crede
 		}
 		return d, nil, err
 	}
-	if r.logger.Enabled(ctx, slog.LevelInfo) {
-		r.logger.LogAttrs(ctx, slog.LevelInfo, "authz: decision",
+	if r.logger.Enabled(ctx, r.decisionLevel) {
+		r.logger.LogAttrs(ctx, r.decisionLevel, "authz: decision",
 			slog.String("uri", uri), slog.String("user", id.User), slog.Any("decision", d))
 	}
 	return d, p, nil

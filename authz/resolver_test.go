@@ -311,6 +311,7 @@ func TestResolveLogsDecisionWithoutSecrets(t *testing.T) {
 	var buf bytes.Buffer
 	r := newResolver(t, &fakeSTS{}, seedMappings, func(o *Options) {
 		o.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
+		o.DecisionLevel = slog.LevelInfo
 	})
 	if _, _, err := r.Resolve(asUser("admin1"), "s3://elsewhere/k"); err != nil {
 		t.Fatal(err)

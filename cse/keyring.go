@@ -10,6 +10,7 @@ import (
 
 	"github.com/emrs3/emrs3/cse/internal/envelope"
 	"github.com/emrs3/emrs3/cse/internal/keywrap"
+	"github.com/emrs3/emrs3/internal/redact"
 )
 
 // AESKeyring is a MaterialsProvider over a raw AES key-encryption key. It
@@ -27,7 +28,7 @@ import (
 // configured description and drop the encryption context. To choose the
 // key or the description per object, use a ProviderFunc.
 type AESKeyring struct {
-	kek  []byte
+	kek  redact.Key // a closure: printing a containing struct shows no key
 	desc map[string]string
 	rand io.Reader
 }
@@ -43,7 +44,7 @@ func NewAESKeyring(kek []byte, desc map[string]string) (*AESKeyring, error) {
 	default:
 		return nil, fmt.Errorf("cse: AES keyring: key is %d bytes, want 16, 24 or 32", len(kek))
 	}
-	return &AESKeyring{kek: append([]byte(nil), kek...), desc: cloneDesc(desc), rand: rand.Reader}, nil
+	return &AESKeyring{kek: redact.NewKey(kek), desc: cloneDesc(desc), rand: rand.Reader}, nil
 }
 
 // EncryptionMaterials generates a data key and wraps it with AES/GCM, the
@@ -57,7 +58,7 @@ func (k *AESKeyring) EncryptionMaterials(_ context.Context, req EncryptionReques
 	if err != nil {
 		return nil, err
 	}
-	enc, err := keywrap.AESGCMWrap(k.rand, k.kek, cek, []byte(cipherName(req.ContentAlgorithm)))
+	enc, err := keywrap.AESGCMWrap(k.rand, k.kek.Bytes(), cek, []byte(cipherName(req.ContentAlgorithm)))
 	if err != nil {
 		clear(cek)
 		return nil, err
@@ -68,7 +69,7 @@ func (k *AESKeyring) EncryptionMaterials(_ context.Context, req EncryptionReques
 // DecryptMaterials unwraps a data key wrapped with AES/GCM, AESWrap or V1
 // AES/ECB.
 func (k *AESKeyring) DecryptMaterials(_ context.Context, req DecryptionRequest) (*Materials, error) {
-	cek, err := unwrapSymmetric(k.kek, req)
+	cek, err := unwrapSymmetric(k.kek.Bytes(), req)
 	if err != nil {
 		return nil, err
 	}

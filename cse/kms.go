@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/emrs3/emrs3/cse/internal/envelope"
 )
@@ -47,8 +49,9 @@ type KMSProvider struct {
 	keyID  string
 	opts   KMSOptions
 
-	mu      sync.Mutex
-	checked map[string]bool
+	mu       sync.Mutex
+	checked  map[string]bool
+	checking singleflight.Group // one DescribeKey per key at a time
 }
 
 var _ MaterialsProvider = (*KMSProvider)(nil)
@@ -81,7 +84,14 @@ func (e *KeyCheckError) Error() string {
 	return fmt.Sprintf("cse: KMS key %s cannot protect data keys: %s (only an Enabled SYMMETRIC_DEFAULT key with KeyUsage ENCRYPT_DECRYPT can)", e.KeyID, e.Reason)
 }
 
-// checkKey makes the DescribeKey check once per key; a success is cached.
+// keyCheckTimeout bounds the DescribeKey call that concurrent first uses
+// of a key share.
+const keyCheckTimeout = time.Minute
+
+// checkKey makes the DescribeKey check once per key; a success is cached,
+// and concurrent first uses of a key share one DescribeKey call (a cold
+// start under load makes one call per key, not one per request). A failure
+// is not cached: the next use tries again.
 func (p *KMSProvider) checkKey(ctx context.Context, keyID string) error {
 	if p.opts.SkipKeyCheck {
 		return nil
@@ -92,11 +102,32 @@ func (p *KMSProvider) checkKey(ctx context.Context, keyID string) error {
 	if ok {
 		return nil
 	}
+	// The shared call must not fail for every waiter because the first
+	// caller's context was cancelled: it runs without that cancellation,
+	// bounded by keyCheckTimeout, and each caller waits on its own context.
+	ch := p.checking.DoChan(keyID, func() (any, error) {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), keyCheckTimeout)
+		defer cancel()
+		return nil, p.describeKey(cctx, keyID)
+	})
+	select {
+	case r := <-ch:
+		return r.Err
+	case <-ctx.Done():
+		return fmt.Errorf("cse: KMS DescribeKey %s: %w", keyID, context.Cause(ctx))
+	}
+}
+
+func (p *KMSProvider) describeKey(ctx context.Context, keyID string) error {
+	p.mu.Lock()
+	ok := p.checked[keyID]
+	p.mu.Unlock()
+	if ok {
+		return nil
+	}
 	out, err := p.client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {
-		return fmt.Errorf("cse: KMS DescribeKey %s failed; this once-per-key check that the key is an enabled symmetric encryption key "+
-			"needs the kms:DescribeKey permission on the key (EMRFS does not call it, so EMRFS roles often lack it): "+
-			"grant it, or set KMSOptions.SkipKeyCheck to skip the check: %w", keyID, err)
+		return newKMSError("DescribeKey", keyID, err)
 	}
 	md := out.KeyMetadata
 	if md == nil {
@@ -173,7 +204,7 @@ func (p *KMSProvider) EncryptionMaterials(ctx context.Context, req EncryptionReq
 		EncryptionContext: ec,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("cse: KMS GenerateDataKey with key %s: %w", p.keyID, err)
+		return nil, newKMSError("GenerateDataKey", p.keyID, err)
 	}
 	if len(out.Plaintext) != 32 || len(out.CiphertextBlob) == 0 {
 		clear(out.Plaintext)
@@ -201,7 +232,7 @@ func (p *KMSProvider) DecryptMaterials(ctx context.Context, req DecryptionReques
 		if errors.As(err, &ik) || errors.As(err, &ic) {
 			return nil, wrongKey(req.WrapAlgorithm, keyID, err)
 		}
-		return nil, &KeyError{WrapAlgorithm: req.WrapAlgorithm, KeyID: keyID, Err: err}
+		return nil, &KeyError{WrapAlgorithm: req.WrapAlgorithm, KeyID: keyID, Err: newKMSError("Decrypt", keyID, err)}
 	}
 	return &Materials{Key: out.Plaintext, Encrypted: req.EncryptedKey, WrapAlgorithm: req.WrapAlgorithm, Description: req.Description}, nil
 }

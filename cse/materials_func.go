@@ -53,7 +53,7 @@ func (f ProviderFunc) EncryptionMaterials(ctx context.Context, req EncryptionReq
 		if err != nil {
 			return nil, err
 		}
-		defer clear(k.kek) // the keyring's own copy
+		defer k.kek.Wipe() // the keyring's own copy
 		inner = k
 	case km.RSA != nil && km.Symmetric == nil:
 		k, err := NewRSAEncryptKeyring(&km.RSA.PublicKey, desc)

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/emrs3/emrs3/emrfs/internal/hadoopconf"
+	"github.com/emrs3/emrs3/internal/redact"
+	"github.com/emrs3/emrs3/internal/strictjson"
 )
 
 // Config is an EMRFS / Hadoop configuration: the properties of emrfs-site
@@ -51,24 +53,78 @@ var ErrSyntax = errors.New("emrfs: malformed configuration")
 // Hadoop would (core-site, then emrfs-site).
 func LoadHadoopXML(r io.Reader) (*Config, error) {
 	p, w, err := hadoopconf.Parse(r)
+	if errors.Is(err, hadoopconf.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: Hadoop XML resource is %w: more than %d bytes, the limit is %d bytes (%s)",
+			ErrSyntax, ErrTooLarge, MaxHadoopXMLSize, MaxHadoopXMLSize, sizeString(MaxHadoopXMLSize))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSyntax, err)
 	}
 	return &Config{props: p, warnings: w}, nil
 }
 
+// MaxHadoopXMLSize is the largest resource LoadHadoopXML reads,
+// MaxConfigurationsSize the largest EMR configurations JSON
+// LoadConfigurationsJSON accepts, and MaxSecurityConfigurationSize the
+// largest security configuration ApplySecurityConfiguration accepts; larger
+// input is an error matching ErrTooLarge.
+const (
+	MaxHadoopXMLSize             = hadoopconf.MaxResourceSize
+	MaxConfigurationsSize        = 16 << 20
+	MaxSecurityConfigurationSize = 1 << 20
+)
+
+// MaxConfigurationsDepth is how many levels of Configurations may nest
+// inside the top-level ones; deeper nesting is an error (it used to be
+// dropped without a word).
+const MaxConfigurationsDepth = 16
+
+// ErrTooLarge is matched by errors.Is (together with ErrSyntax) for a
+// configuration resource or value over its size limit; the message names
+// the limit.
+var ErrTooLarge = errors.New("too large")
+
+// tooLarge reports input over a size limit.
+func tooLarge(what string, size, limit int64) error {
+	return fmt.Errorf("%w: %s is %w: %d bytes, the limit is %d bytes (%s)", ErrSyntax, what, ErrTooLarge, size, limit, sizeString(limit))
+}
+
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // LoadConfigurationsJSON reads EMR "configurations" JSON: an array of
 // {"Classification": ..., "Properties": {...}, "Configurations": [...]}
 // (or an object holding such an array under "Configurations", as
 // describe-cluster prints). The properties of the emrfs-site and core-site
-// classifications, at any nesting depth, are taken in document order, and
-// the EMR Serverless disk encryption properties (SparkDiskEncryptionKeyArn,
-// SparkDiskEncryptionContext) of spark-defaults; other classifications are
-// ignored.
+// classifications, at any nesting depth up to MaxConfigurationsDepth, are
+// taken in document order, and the EMR Serverless disk encryption
+// properties (SparkDiskEncryptionKeyArn, SparkDiskEncryptionContext) of
+// spark-defaults; other classifications are ignored.
+//
+// Parsing is strict, since these properties decide encryption: a key
+// given twice (for the fields Classification, Properties and
+// Configurations also as a case variant, which encoding/json would take
+// for the same field), a property given twice in one Properties object,
+// an unknown field, nesting deeper than MaxConfigurationsDepth and input
+// over MaxConfigurationsSize are errors that match ErrSyntax and name
+// what is at fault.
 func LoadConfigurationsJSON(data []byte) (*Config, error) {
+	if len(data) > MaxConfigurationsSize {
+		return nil, tooLarge("EMR configurations JSON", int64(len(data)), MaxConfigurationsSize)
+	}
 	data = bytes.TrimSpace(data)
 	var list []emrConfiguration
 	if len(data) > 0 && data[0] == '{' {
+		if err := strictjson.Check(data, strictjson.ConfigurationsObject, ""); err != nil {
+			return nil, fmt.Errorf("%w: EMR configurations JSON: %w", ErrSyntax, err)
+		}
 		var wrap struct {
 			Configurations []emrConfiguration `json:"Configurations"`
 		}
@@ -76,11 +132,18 @@ func LoadConfigurationsJSON(data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%w: EMR configurations JSON: %v", ErrSyntax, err)
 		}
 		list = wrap.Configurations
-	} else if err := json.Unmarshal(data, &list); err != nil {
-		return nil, fmt.Errorf("%w: EMR configurations JSON: %v", ErrSyntax, err)
+	} else {
+		if err := strictjson.Check(data, strictjson.Configurations, "Configurations"); err != nil {
+			return nil, fmt.Errorf("%w: EMR configurations JSON: %w", ErrSyntax, err)
+		}
+		if err := json.Unmarshal(data, &list); err != nil {
+			return nil, fmt.Errorf("%w: EMR configurations JSON: %v", ErrSyntax, err)
+		}
 	}
 	c := NewConfig()
-	c.addConfigurations(list, 0)
+	if err := c.addConfigurations(list, "Configurations", 0); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -90,8 +153,12 @@ type emrConfiguration struct {
 	Configurations []emrConfiguration         `json:"Configurations"`
 }
 
-func (c *Config) addConfigurations(list []emrConfiguration, depth int) {
-	for _, e := range list {
+func (c *Config) addConfigurations(list []emrConfiguration, path string, depth int) error {
+	if len(list) > 0 && depth > MaxConfigurationsDepth {
+		return fmt.Errorf("%w: EMR configurations JSON: %s: configurations nested %d levels deep; the limit is %d levels (flatten them: properties are read at any level)",
+			ErrSyntax, path, depth, MaxConfigurationsDepth)
+	}
+	for i, e := range list {
 		switch strings.ToLower(strings.TrimSpace(e.Classification)) {
 		case "emrfs-site", "core-site":
 			for _, k := range sortedKeys(e.Properties) {
@@ -105,10 +172,11 @@ func (c *Config) addConfigurations(list []emrConfiguration, depth int) {
 				}
 			}
 		}
-		if depth < 16 {
-			c.addConfigurations(e.Configurations, depth+1)
+		if err := c.addConfigurations(e.Configurations, fmt.Sprintf("%s[%d].Configurations", path, i), depth+1); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // jsonScalar turns a property value into text: strings as they are, other
@@ -126,7 +194,10 @@ func jsonScalar(raw json.RawMessage) string {
 // Set("fs.s3.cse.enabled", "true").
 func (c *Config) Set(key, value string) { c.props.Set(key, value) }
 
-// Get returns a property's value with ${name} references expanded.
+// Get returns a property's value with ${name} references expanded. An
+// expansion that fails (references that still expand after 20 rounds, as
+// Hadoop refuses too, or a value that would grow beyond 64 KiB) returns
+// the value as written; Bucket and Validate report it as a *ConfigError.
 func (c *Config) Get(key string) (string, bool) { return c.props.Get(key) }
 
 // Merge adds other's properties and security configuration to c; other's
@@ -144,11 +215,19 @@ func (c *Config) Merge(other *Config) {
 
 // String lists the configuration, one property per line, sorted, with the
 // values of properties that can hold key material or credentials redacted.
+//
+// A property that a secret property refers to as ${name} (directly or
+// through other references) is redacted too, since its value is then key
+// material under another name.
 func (c *Config) String() string {
+	if c == nil || c.props == nil {
+		return ""
+	}
 	var b strings.Builder
+	secret := c.secretProperties()
 	for _, k := range c.props.Keys() {
 		v, _ := c.props.Raw(k)
-		if isSecretProperty(k) && v != "" {
+		if secret[k] && v != "" {
 			v = redacted
 		}
 		fmt.Fprintf(&b, "%s=%s", k, v)
@@ -165,6 +244,39 @@ func (c *Config) String() string {
 
 // GoString is String, so that %#v never prints key material either.
 func (c *Config) GoString() string { return c.String() }
+
+// Format writes String under every verb, so that no verb prints key
+// material.
+func (c Config) Format(f fmt.State, verb rune) {
+	s := (&c).String()
+	redact.Format(f, verb, s, s)
+}
+
+// secretProperties returns the properties whose values must not be
+// printed: those whose names say they hold secrets, and every property
+// they refer to as ${name}, transitively.
+func (c *Config) secretProperties() map[string]bool {
+	secret := map[string]bool{}
+	var queue []string
+	for _, k := range c.props.Keys() {
+		if isSecretProperty(k) {
+			secret[k] = true
+			queue = append(queue, k)
+		}
+	}
+	for len(queue) > 0 {
+		k := queue[0]
+		queue = queue[1:]
+		v, _ := c.props.Raw(k)
+		for _, ref := range hadoopconf.References(v) {
+			if !secret[ref] {
+				secret[ref] = true
+				queue = append(queue, ref)
+			}
+		}
+	}
+	return secret
+}
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

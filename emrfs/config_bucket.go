@@ -224,6 +224,35 @@ type resolution struct {
 	name   string
 	errs   []error
 	warns  []string
+	// got caches the expanded properties of this resolution, so that each
+	// is expanded (and a failed expansion reported) once.
+	got map[string]gotValue
+}
+
+type gotValue struct {
+	v  string
+	ok bool
+}
+
+// get returns a property's expanded value; a failed ${...} expansion is
+// reported (once) and the property then counts as unset.
+func (r *resolution) get(p string) (string, bool) {
+	if g, hit := r.got[p]; hit {
+		return g.v, g.ok
+	}
+	if r.got == nil {
+		r.got = map[string]gotValue{}
+	}
+	v, ok, err := r.c.props.GetChecked(p)
+	if err != nil {
+		if len(v) > 200 {
+			v = v[:200] + "..."
+		}
+		r.fail(p, v, err.Error(), "make the ${name} references of this property end in plain values, without cycles")
+		v, ok = "", false
+	}
+	r.got[p] = gotValue{v, ok}
+	return v, ok
 }
 
 func (r *resolution) fail(property, value, problem, fix string) {
@@ -242,12 +271,12 @@ func (r *resolution) warn(format string, args ...any) {
 func (r *resolution) emrfs(rest string) (value, property string) {
 	if r.name != "" {
 		p := emrfsBucketPrefix + r.name + "." + rest
-		if v, ok := r.c.props.Get(p); ok {
+		if v, ok := r.get(p); ok {
 			return strings.TrimSpace(v), p
 		}
 	}
 	p := emrfsPrefix + rest
-	v, _ := r.c.props.Get(p)
+	v, _ := r.get(p)
 	return strings.TrimSpace(v), p
 }
 
@@ -261,9 +290,9 @@ func (r *resolution) s3a(rest, old string) (value, property string) {
 	}
 	levels = append(levels, s3aPrefix)
 	for _, l := range levels {
-		v, ok := r.c.props.Get(l + rest)
+		v, ok := r.get(l + rest)
 		if old != "" {
-			if ov, ook := r.c.props.Get(l + old); ook {
+			if ov, ook := r.get(l + old); ook {
 				if ok && strings.TrimSpace(ov) != strings.TrimSpace(v) {
 					r.warn("%s and its deprecated name %s disagree; using %s", l+rest, l+old, l+rest)
 				}

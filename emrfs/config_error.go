@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/emrs3/emrs3/internal/redact"
 )
 
 // ErrInvalidConfig is matched by errors.Is for every configuration problem
@@ -62,16 +64,8 @@ func newConfigError(bucket, property, value, problem, fix string) *ConfigError {
 	return &ConfigError{Bucket: bucket, Property: property, Value: value, Problem: problem, Fix: fix}
 }
 
-const redacted = "<redacted>"
+const redacted = redact.Redacted
 
 // isSecretProperty reports whether a property's value may be key material
 // or a credential, and so must never be printed.
-func isSecretProperty(name string) bool {
-	n := strings.ToLower(name)
-	for _, s := range []string{"secret", "password", "token", "access.key", "encryption.key", "encryption-key", "customerkey", "customer.key"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	return false
-}
+func isSecretProperty(name string) bool { return redact.SecretProperty(name) }

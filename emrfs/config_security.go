@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/emrs3/emrs3/authz"
+	"github.com/emrs3/emrs3/internal/strictjson"
 )
 
 // Encryption modes of an EMR security configuration's
@@ -155,12 +156,27 @@ type securityConfigJSON struct {
 // they replace fs.s3.authorization.roleMapping, as on a cluster, where EMR
 // writes them into that property.
 //
+// Parsing is strict, since the document decides encryption and
+// credentials: a key given twice (a case variant included, which
+// encoding/json would take for the same field), a field this package does
+// not know in the sections it reads, nesting deeper than 64 levels and a
+// document over MaxSecurityConfigurationSize are syntax errors that name
+// the key and where it is. The sections it does not read
+// (InTransitEncryptionConfiguration, LocalDiskEncryptionConfiguration,
+// AuthenticationConfiguration, ...) are checked for duplicated keys only.
+//
 // A syntax error matches ErrSyntax; a semantic one (unknown mode, missing or
 // malformed key, bad bucket name) is a *ConfigError matching
 // ErrInvalidConfig, and an invalid role mapping is an *authz.MappingError
 // that also matches ErrInvalidConfig; in all cases c is left unchanged. A
 // later call replaces the earlier security configuration.
 func (c *Config) ApplySecurityConfiguration(data []byte) error {
+	if len(data) > MaxSecurityConfigurationSize {
+		return tooLarge("security configuration JSON", int64(len(data)), MaxSecurityConfigurationSize)
+	}
+	if err := strictjson.Check(data, strictjson.SecurityConfiguration, "SecurityConfiguration"); err != nil {
+		return fmt.Errorf("%w: security configuration JSON: %w", ErrSyntax, err)
+	}
 	var raw securityConfigJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&raw); err != nil {

@@ -58,6 +58,7 @@ func (c *Client) List(ctx context.Context, uri string, optFns ...func(*ListOptio
 		}
 		plain := o.PlaintextSizes && b.CSE != nil
 		in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(loc.Key)}
+		urlEncodedListing(in)
 		if !o.Recursive {
 			in.Delimiter = aws.String("/")
 		}
@@ -72,6 +73,9 @@ func (c *Client) List(ctx context.Context, uri string, optFns ...func(*ListOptio
 				return
 			}
 			out, err := c.s3.ListObjectsV2(ctx, in, ro...)
+			if err == nil {
+				err = decodeListing(out)
+			}
 			if err != nil {
 				yield(nil, pathError("list", uri, err))
 				return

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/emrs3/emrs3/internal/redact"
 )
 
 // SSEKind is a kind of Amazon S3 server-side encryption.
@@ -59,7 +61,9 @@ type SSE struct {
 }
 
 type customerKey struct {
-	keyB64 string // base64 of the raw 32-byte key, as S3 wants it
+	// keyB64 is the base64 of the raw 32-byte key, as S3 wants it; a
+	// redact.Text so that no fmt verb, reflection included, prints it.
+	keyB64 redact.Text
 	md5B64 string // base64 of the MD5 of the raw key
 }
 
@@ -71,7 +75,7 @@ func NewSSEC(key []byte) (*SSE, error) {
 	}
 	sum := md5.Sum(key)
 	return &SSE{Kind: SSEC, customer: &customerKey{
-		keyB64: base64.StdEncoding.EncodeToString(key),
+		keyB64: redact.NewText(base64.StdEncoding.EncodeToString(key)),
 		md5B64: base64.StdEncoding.EncodeToString(sum[:]),
 	}}, nil
 }
@@ -134,7 +138,7 @@ func (s *SSE) customerFields() (alg, key, md5 *string) {
 	if !s.isSSEC() {
 		return nil, nil, nil
 	}
-	return aws.String("AES256"), aws.String(s.customer.keyB64), aws.String(s.customer.md5B64)
+	return aws.String("AES256"), aws.String(s.customer.keyB64.Value()), aws.String(s.customer.md5B64)
 }
 
 func (s *SSE) bucketKey() *bool {

@@ -325,6 +325,9 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 		s.recordUpload(capture, upload)
 		return
 	}
+	if s.serveListURLEncoded(out, r) {
+		return
+	}
 	s.handle(out, r)
 	s.forgetUpload(r, sw.status)
 }

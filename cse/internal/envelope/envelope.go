@@ -106,7 +106,9 @@ func IsV3Partial(meta map[string]string) bool {
 // values are strings, or numbers for the numeric keys.
 func ParseInstruction(b []byte) (map[string]string, error) {
 	if len(b) > instructionMaxKB<<10 {
-		return nil, malformed(srcInstr, "", fmt.Sprintf("instruction file is %d bytes, over %d KiB", len(b), instructionMaxKB), nil)
+		// Callers may hand over only a prefix of a larger body, so the
+		// length is a lower bound, not the file's size.
+		return nil, malformed(srcInstr, "", fmt.Sprintf("instruction file is too large: more than %d KiB, the limit", instructionMaxKB), nil)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()

@@ -23,6 +23,26 @@ const MaxResourceSize = 16 << 20
 // ErrSyntax is wrapped by every error Parse returns for malformed input.
 var ErrSyntax = errors.New("hadoopconf: malformed configuration XML")
 
+// ErrTooLarge is wrapped (with ErrSyntax) by the error Parse returns for a
+// resource over MaxResourceSize.
+var ErrTooLarge = errors.New("too large")
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func errTooLarge() error {
+	return fmt.Errorf("%w: the resource is %w: more than %d bytes, the limit (%d MiB)", ErrSyntax, ErrTooLarge, MaxResourceSize, MaxResourceSize>>20)
+}
+
 // Conf is a set of properties. The zero value is not usable; call New.
 type Conf struct {
 	vals  map[string]string
@@ -55,12 +75,26 @@ func (c *Conf) Raw(key string) (string, bool) {
 
 // Get returns the value of key with ${name} references to other properties
 // expanded (unresolvable references are left in place, as Hadoop does).
+// When expansion fails (see GetChecked), the value is returned as written.
 func (c *Conf) Get(key string) (string, bool) {
+	v, ok, _ := c.GetChecked(key)
+	return v, ok
+}
+
+// GetChecked is Get that also reports a failed expansion: references
+// nested deeper than MaxSubstitutions (a cycle, as Hadoop's
+// "Variable substitution depth too large") or an expanded value longer
+// than MaxExpandedSize. The value is then returned as written.
+func (c *Conf) GetChecked(key string) (string, bool, error) {
 	v, ok := c.vals[key]
 	if !ok {
-		return "", false
+		return "", false, nil
 	}
-	return Expand(v, c.Raw), true
+	out, err := ExpandChecked(v, c.Raw)
+	if err != nil {
+		return v, true, err
+	}
+	return out, true, nil
 }
 
 // Keys returns every key, sorted.
@@ -108,22 +142,101 @@ func (c *Conf) Merge(o *Conf) (warnings []string) {
 	return warnings
 }
 
+// ErrExpansion is wrapped by the errors of ExpandChecked.
+var ErrExpansion = errors.New("${...} expansion failed")
+
+// MaxExpandedSize bounds the length of an expanded value: a longer result
+// (a property that refers to itself twice doubles on every round) is an
+// error, unless the value as written is longer already.
+const MaxExpandedSize = 64 << 10
+
+// MaxReferences bounds the references one expansion substitutes, over all
+// its rounds; more is an error. It keeps a pathological value (a
+// property that refers to itself twice doubles its references every
+// round) cheap to reject.
+const MaxReferences = 1024
+
 // Expand replaces each ${name} in s by lookup(name), repeatedly, at most
 // MaxSubstitutions times. References lookup cannot resolve stay verbatim.
+// When expansion fails (see ExpandChecked), s is returned as it is.
 func Expand(s string, lookup func(string) (string, bool)) string {
-	for range MaxSubstitutions {
-		out, changed := expandOnce(s, lookup)
-		if !changed {
-			return out
-		}
-		s = out
+	out, err := ExpandChecked(s, lookup)
+	if err != nil {
+		return s
 	}
-	return s
+	return out
 }
 
-func expandOnce(s string, lookup func(string) (string, bool)) (string, bool) {
+// ExpandChecked is Expand that fails, with an error wrapping ErrExpansion,
+// when references still expand after MaxSubstitutions rounds (a cycle or
+// a chain too deep), the value grows beyond MaxExpandedSize, or more than
+// MaxReferences references are substituted.
+func ExpandChecked(s string, lookup func(string) (string, bool)) (string, error) {
+	limit := max(MaxExpandedSize, len(s))
+	refs := 0
+	counted := func(name string) (string, bool) {
+		if refs > MaxReferences {
+			return "", false // over budget: stop substituting, fail below
+		}
+		v, ok := lookup(name)
+		if ok {
+			refs++
+		}
+		return v, ok
+	}
+	cur := s
+	for range MaxSubstitutions {
+		out, changed, ok := expandOnce(cur, counted, limit)
+		if !ok {
+			return s, fmt.Errorf("%w: the expanded value would be longer than %d bytes (%d KiB), the limit", ErrExpansion, limit, limit>>10)
+		}
+		if refs > MaxReferences {
+			return s, fmt.Errorf("%w: more than %d references to substitute, the limit", ErrExpansion, MaxReferences)
+		}
+		if !changed {
+			return out, nil
+		}
+		cur = out
+	}
+	if _, changed, _ := expandOnce(cur, lookup, limit); changed {
+		return s, fmt.Errorf("%w: references still expand after %d rounds (a cycle, or a chain deeper than %d); Hadoop fails the same way (\"Variable substitution depth too large\")",
+			ErrExpansion, MaxSubstitutions, MaxSubstitutions)
+	}
+	return cur, nil
+}
+
+// References returns the names s refers to as ${name}, in order, each
+// once.
+func References(s string) []string {
+	var names []string
+	seen := map[string]bool{}
+	rest := s
+	for {
+		i := strings.Index(rest, "${")
+		if i < 0 {
+			return names
+		}
+		j := strings.IndexByte(rest[i+2:], '}')
+		if j < 0 {
+			return names
+		}
+		name := rest[i+2 : i+2+j]
+		if name == "" || strings.ContainsAny(name, "$ ") {
+			rest = rest[i+1:]
+			continue
+		}
+		if !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+		rest = rest[i+3+j:]
+	}
+}
+
+// expandOnce replaces the resolvable references of s once; ok is false
+// when the result would be longer than limit.
+func expandOnce(s string, lookup func(string) (string, bool), limit int) (out string, changed, ok bool) {
 	var b strings.Builder
-	changed := false
 	rest := s
 	for {
 		i := strings.Index(rest, "${")
@@ -142,7 +255,10 @@ func expandOnce(s string, lookup func(string) (string, bool)) (string, bool) {
 			rest = rest[i+1:]
 			continue
 		}
-		if v, ok := lookup(name); ok && b.Len()+i+len(v)+len(rest)-(i+3+j) <= maxExpandedSize {
+		if v, found := lookup(name); found {
+			if b.Len()+i+len(v)+len(rest)-(i+3+j) > limit {
+				return s, false, false
+			}
 			b.WriteString(rest[:i])
 			b.WriteString(v)
 			changed = true
@@ -152,15 +268,11 @@ func expandOnce(s string, lookup func(string) (string, bool)) (string, bool) {
 		rest = rest[i+3+j:]
 	}
 	if !changed {
-		return s, false
+		return s, false, true
 	}
 	b.WriteString(rest)
-	return b.String(), true
+	return b.String(), true, true
 }
-
-// maxExpandedSize stops ${var} expansion from growing a value without bound
-// (a property that refers to itself twice doubles on every round).
-const maxExpandedSize = 1 << 20
 
 type xmlProperty struct {
 	Name      string  `xml:"name"`
@@ -177,7 +289,8 @@ type xmlProperty struct {
 // is not overridden by a later duplicate; each ignored duplicate, and each
 // property without a name, is reported as a warning.
 func Parse(r io.Reader) (*Conf, []string, error) {
-	dec := xml.NewDecoder(io.LimitReader(r, MaxResourceSize+1))
+	cr := &countingReader{r: io.LimitReader(r, MaxResourceSize+1)}
+	dec := xml.NewDecoder(cr)
 	c := New()
 	var warnings []string
 	depth := 0
@@ -187,11 +300,13 @@ func Parse(r io.Reader) (*Conf, []string, error) {
 		if err == io.EOF {
 			break
 		}
+		if cr.n > MaxResourceSize || dec.InputOffset() > MaxResourceSize {
+			// Whatever the decoder says (unexpected EOF, most likely), the
+			// cause is the cut at the limit.
+			return nil, nil, errTooLarge()
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: %v", ErrSyntax, err)
-		}
-		if dec.InputOffset() > MaxResourceSize {
-			return nil, nil, fmt.Errorf("%w: larger than %d bytes", ErrSyntax, MaxResourceSize)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -205,6 +320,9 @@ func Parse(r io.Reader) (*Conf, []string, error) {
 			case depth == 2 && t.Name.Local == "property":
 				var p xmlProperty
 				if err := dec.DecodeElement(&p, &t); err != nil {
+					if cr.n > MaxResourceSize {
+						return nil, nil, errTooLarge()
+					}
 					return nil, nil, fmt.Errorf("%w: <property>: %v", ErrSyntax, err)
 				}
 				depth--
@@ -213,6 +331,9 @@ func Parse(r io.Reader) (*Conf, []string, error) {
 				return nil, nil, fmt.Errorf("%w: <xi:include> is not supported; inline the included resource or load it separately and Merge it", ErrSyntax)
 			default:
 				if err := dec.Skip(); err != nil {
+					if cr.n > MaxResourceSize {
+						return nil, nil, errTooLarge()
+					}
 					return nil, nil, fmt.Errorf("%w: %v", ErrSyntax, err)
 				}
 				depth--

@@ -96,7 +96,7 @@ func TestExpand(t *testing.T) {
 			t.Errorf("Expand(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	if got := Expand("${grow}", lookup); len(got) > maxExpandedSize {
+	if got := Expand("${grow}", lookup); len(got) > MaxExpandedSize {
 		t.Errorf("self-doubling reference grew to %d bytes", len(got))
 	}
 }
@@ -146,4 +146,15 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestExpandCheckedErrors(t *testing.T) {
+	vars := map[string]string{"self": "${self}", "grow": "${grow}${grow}", "big": strings.Repeat("b", 50000), "two": "${big}${big}"}
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	for in, want := range map[string]string{"${self}": "after 20 rounds", "${grow}": "more than 1024 references", "${two}": "longer than"} {
+		got, err := ExpandChecked(in, lookup)
+		if !errors.Is(err, ErrExpansion) || !strings.Contains(err.Error(), want) || got != in {
+			t.Errorf("ExpandChecked(%q) = %.20q, %v; want the input back and an error saying %q", in, got, err, want)
+		}
+	}
 }

@@ -1,0 +1,159 @@
+package cse
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/emrs3/emrs3/internal/redact"
+)
+
+// The types below hold key material. Each formats, under every fmt verb and
+// flag (%v, %+v, %#v, %s, %q, %x, ...), as a description without it.
+
+// String describes the keyring without its key.
+func (k *AESKeyring) String() string {
+	if k == nil {
+		return "cse.AESKeyring(nil)"
+	}
+	return fmt.Sprintf("cse.AESKeyring{key: AES-%d %s, description: %s}", k.kek.Len()*8, redact.Redacted, descString(k.desc))
+}
+
+// GoString is String, so that %#v shows no key either.
+func (k *AESKeyring) GoString() string { return k.String() }
+
+// Format writes String under every verb.
+func (k AESKeyring) Format(f fmt.State, verb rune) {
+	s := (&k).String()
+	redact.Format(f, verb, s, s)
+}
+
+// String describes the keyring without its private key.
+func (k *RSAKeyring) String() string {
+	if k == nil {
+		return "cse.RSAKeyring(nil)"
+	}
+	bits := 0
+	if k.pub != nil && k.pub.N != nil {
+		bits = k.pub.N.BitLen()
+	}
+	priv := "none (encrypt only)"
+	if k.priv != nil {
+		priv = redact.Redacted
+	}
+	return fmt.Sprintf("cse.RSAKeyring{key: RSA-%d, private key: %s, description: %s}", bits, priv, descString(k.desc))
+}
+
+// GoString is String, so that %#v shows no key either.
+func (k *RSAKeyring) GoString() string { return k.String() }
+
+// Format writes String under every verb.
+func (k RSAKeyring) Format(f fmt.State, verb rune) {
+	s := (&k).String()
+	redact.Format(f, verb, s, s)
+}
+
+// String describes the content parameters without the content key.
+func (c Content) String() string {
+	return fmt.Sprintf("cse.Content{Algorithm: %s, Key: %s, IV: %d bytes, AAD: %d bytes, PlaintextSize: %d, Version: %d}",
+		c.Algorithm, keyDesc(c.Key), len(c.IV), len(c.AAD), c.PlaintextSize, c.Version)
+}
+
+// GoString is String, so that %#v shows no key either.
+func (c Content) GoString() string { return c.String() }
+
+// Format writes String under every verb.
+func (c Content) Format(f fmt.State, verb rune) {
+	s := c.String()
+	redact.Format(f, verb, s, s)
+}
+
+// String describes the materials without the plaintext data key.
+func (m Materials) String() string {
+	return fmt.Sprintf("cse.Materials{Key: %s, Encrypted: %d bytes, WrapAlgorithm: %q, Description: %s}",
+		keyDesc(m.Key), len(m.Encrypted), m.WrapAlgorithm, descString(m.Description))
+}
+
+// GoString is String, so that %#v shows no key either.
+func (m Materials) GoString() string { return m.String() }
+
+// Format writes String under every verb.
+func (m Materials) Format(f fmt.State, verb rune) {
+	s := m.String()
+	redact.Format(f, verb, s, s)
+}
+
+// String describes the key material without the keys.
+func (km KeyMaterial) String() string {
+	rsaDesc := "none"
+	if km.RSA != nil {
+		rsaDesc = fmt.Sprintf("RSA-%d %s", km.RSA.N.BitLen(), redact.Redacted)
+	}
+	return fmt.Sprintf("cse.KeyMaterial{Symmetric: %s, RSA: %s, Description: %s}", keyDesc(km.Symmetric), rsaDesc, descString(km.Description))
+}
+
+// GoString is String, so that %#v shows no key either.
+func (km KeyMaterial) GoString() string { return km.String() }
+
+// Format writes String under every verb.
+func (km KeyMaterial) Format(f fmt.State, verb rune) {
+	s := km.String()
+	redact.Format(f, verb, s, s)
+}
+
+// String describes the configuration with the values of properties that
+// may hold key material or credentials redacted.
+func (c ProviderConfig) String() string {
+	kms := "nil"
+	if c.KMS != nil {
+		kms = fmt.Sprintf("%T", c.KMS)
+	}
+	return fmt.Sprintf("cse.ProviderConfig{Properties: %s, KMS: %s}", propsString(c.Properties), kms)
+}
+
+// GoString is String, so that %#v shows no secret either.
+func (c ProviderConfig) GoString() string { return c.String() }
+
+// Format writes String under every verb.
+func (c ProviderConfig) Format(f fmt.State, verb rune) {
+	s := c.String()
+	redact.Format(f, verb, s, s)
+}
+
+func keyDesc(k []byte) string {
+	if k == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("%d bytes %s", len(k), redact.Redacted)
+}
+
+func descString(m map[string]string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q: %q", k, m[k])
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+func propsString(m map[string]string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		v := m[k]
+		if redact.SecretProperty(k) && v != "" {
+			v = redact.Redacted
+		}
+		fmt.Fprintf(&b, "%q: %q", k, v)
+	}
+	b.WriteByte('}')
+	return b.String()
+}

@@ -81,6 +81,7 @@ type S3API interface {
 	AbortMultipartUploadAPI
 	ListObjectsV2API
 	DeleteObjectAPI
+	DeleteObjectsAPI
 	CopyObjectAPI
 	UploadPartCopyAPI
 }

@@ -179,6 +179,10 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 		writeS3Error(sw, http.StatusForbidden, "AccessDenied", err.Error(), r.URL.Path)
 		return
 	}
+	if isDeleteObjects(r) {
+		s.serveDeleteObjects(sw, r, c)
+		return
+	}
 	if r.Method == http.MethodPut {
 		if code, msg := verifyChecksums(r, res.Trailers); code != "" {
 			writeS3Error(sw, http.StatusBadRequest, code, msg, r.URL.Path)

@@ -98,3 +98,12 @@ func (c *Client) kmsClient(region string) cse.KMSAPI {
 	}
 	return api
 }
+
+// kmsProviderOptions applies a bucket's CSE settings that reach the KMS
+// materials provider's own options (CSE.KMSAnyKey, CSE.KMSSkipKeyCheck).
+func kmsProviderOptions(s *CSE) func(*cse.KMSOptions) {
+	return func(o *cse.KMSOptions) {
+		o.AnyKey = s.KMSAnyKey
+		o.SkipKeyCheck = s.KMSSkipKeyCheck
+	}
+}

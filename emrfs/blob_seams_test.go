@@ -40,9 +40,7 @@ func TestListStartAfter(t *testing.T) {
 	}
 }
 
-// TestStatHeaders: Stat returns the object's standard headers. (gofakes3
-// keeps only Content-Type, -Encoding and -Disposition; Cache-Control and
-// Content-Language are read the same way.)
+// TestStatHeaders: Stat returns the object's standard headers.
 func TestStatHeaders(t *testing.T) {
 	api := newTestS3(t)
 	c := newTestClient(t, api)
@@ -58,8 +56,8 @@ func TestStatHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := []string{fi.ContentType(), fi.ContentEncoding(), fi.ContentDisposition()}
-	if want := []string{"text/csv", "identity", "inline"}; !slices.Equal(got, want) {
+	got := []string{fi.ContentType(), fi.CacheControl(), fi.ContentEncoding(), fi.ContentDisposition(), fi.ContentLanguage()}
+	if want := []string{"text/csv", "no-cache", "identity", "inline", "en"}; !slices.Equal(got, want) {
 		t.Errorf("Stat headers = %q, want %q", got, want)
 	}
 }

@@ -71,7 +71,7 @@ func newS3(st *Stack) *S3 {
 		gofakes3.WithLogger(gofakes3.DiscardLog()),
 		gofakes3.WithTimeSkewLimit(0), // the SigV4 verifier checks the clock
 	)
-	return &S3{st: st, handler: f.Server(), backend: backend, grants: map[string][]s3Grant{}, breakAfter: -1, uploads: map[string]uploadSSEC{}}
+	return &S3{st: st, handler: keepHeaders(f.Server()), backend: backend, grants: map[string][]s3Grant{}, breakAfter: -1, uploads: map[string]uploadSSEC{}}
 }
 
 // Grant allows principalOrRoleARN to read (and, with write, to write and

@@ -349,10 +349,19 @@ func (r *reader) As(i any) bool {
 // Close. BeforeWrite can change the emrfs.CreateOptions (as
 // **emrfs.CreateOptions) before Create is called.
 func (b *bucket) NewTypedWriter(ctx context.Context, key, contentType string, opts *driver.WriterOptions) (driver.Writer, error) {
-	// TODO(lead): emrfs.CreateOptions gains CacheControl, ContentEncoding,
-	// ContentDisposition, ContentLanguage and IfAbsent (issue 14 item 3);
-	// then set them here from opts and drop this refusal (see
-	// unsupportedWriterOptions).
+	// TODO(lead, after merging the commit branch, whose emrfs.CreateOptions
+	// has these fields — issue 14 item 3): delete this refusal and
+	// unsupportedWriterOptions, set below, after co is built,
+	//
+	//	co.CacheControl, co.ContentDisposition = opts.CacheControl, opts.ContentDisposition
+	//	co.ContentEncoding, co.ContentLanguage = opts.ContentEncoding, opts.ContentLanguage
+	//	co.IfAbsent = opts.IfNotExist // its conflict matches fs.ErrExist: FailedPrecondition
+	//	if opts.BufferSize >= emrfs.MinPartSize { co.PartSize = int64(opts.BufferSize) }
+	//	co.Concurrency = opts.MaxConcurrency
+	//
+	// and remove TestAttributes, TestCopy/Works and TestIfNotExist from
+	// `unsupported` in blob_test.go, and the TestUnsupportedWriterOptions
+	// cases (keep its SignedURL check).
 	if what := unsupportedWriterOptions(opts); what != "" {
 		return nil, fmt.Errorf("emrfsblob: writing %s: WriterOptions.%s: %w (emrfs.CreateOptions has no such field yet)", key, what, ErrNotImplemented)
 	}

@@ -21,12 +21,12 @@ type FileInfo struct {
 	etag     string
 	dir      bool
 	metadata map[string]string
-	headers  objectHeaders
+	headers  statHeaders
 }
 
-// objectHeaders are the standard HTTP headers of an object, as returned
+// statHeaders are the standard HTTP headers of an object, as returned
 // by HeadObject.
-type objectHeaders struct {
+type statHeaders struct {
 	contentType, cacheControl, contentEncoding, contentDisposition, contentLanguage string
 }
 
@@ -101,7 +101,7 @@ func fileInfoFromHead(loc Location, out *s3.HeadObjectOutput) *FileInfo {
 		modTime:  aws.ToTime(out.LastModified).Truncate(time.Second),
 		etag:     aws.ToString(out.ETag),
 		metadata: out.Metadata,
-		headers: objectHeaders{
+		headers: statHeaders{
 			contentType:        aws.ToString(out.ContentType),
 			cacheControl:       aws.ToString(out.CacheControl),
 			contentEncoding:    aws.ToString(out.ContentEncoding),

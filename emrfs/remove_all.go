@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
@@ -97,6 +98,11 @@ func (e *RemoveAllError) Unwrap() []error {
 // object without its envelope; an instruction file whose object could not
 // be deleted is kept.
 //
+// With Options.Credentials (role mappings), each key is deleted with the
+// credentials chosen for it (op "DeleteObjects"): consecutive keys with
+// the same credentials share a request, so a prefix that spans several
+// role mappings costs a request more per change of role.
+//
 // DeleteObjects is sent in quiet mode (S3 reports failed keys only). When
 // S3 refuses some keys, RemoveAll deletes all the others and then returns
 // a *RemoveAllError listing the refused keys (errors.Is(err,
@@ -165,14 +171,38 @@ type remover struct {
 	cse    bool // instruction files wait for their objects
 
 	batch   []string
-	inBatch map[string]bool // object keys in batch (CSE only)
+	creds   aws.CredentialsProvider // of batch, with Options.Credentials
+	inBatch map[string]bool         // object keys in batch (CSE only)
 	held    map[string]bool // objects in batch whose instruction file waits (CSE only)
 	refused map[string]bool // object keys S3 refused to delete (CSE only)
 	failed  RemoveAllError
 }
 
-// add queues key, sending a DeleteObjects request when the batch is full.
+// add queues key, sending a DeleteObjects request when the batch is full
+// or, with Options.Credentials, when key is deleted with other credentials
+// than the batch (role mappings choose them per key, as for Remove).
 func (r *remover) add(key string) error {
+	if r.c.opts.Credentials != nil {
+		p, err := r.c.opts.Credentials(r.ctx, "DeleteObjects", r.bucket, key)
+		if err != nil {
+			return pathError("removeall", r.uri, fmt.Errorf("emrfs: choosing credentials for DeleteObjects s3://%s/%s: %w", r.bucket, key, err))
+		}
+		if len(r.batch) > 0 && !sameCredentials(p, r.creds) {
+			if err := r.flush(); err != nil {
+				return err
+			}
+		}
+		if len(r.batch) == 0 {
+			r.creds = p
+		} else if !sameCredentials(p, r.creds) {
+			// The released instruction files of the batch just sent
+			// are signed otherwise: send them first.
+			if err := r.flush(); err != nil {
+				return err
+			}
+			r.creds = p
+		}
+	}
 	if r.cse {
 		if obj, ok := strings.CutSuffix(key, InstructionSuffix); ok {
 			switch {
@@ -235,8 +265,23 @@ func (r *remover) flush() error {
 	r.inBatch, r.held = map[string]bool{}, map[string]bool{}
 	for _, k := range batch {
 		if held[k] && !r.refused[k] {
-			r.batch = append(r.batch, k+InstructionSuffix)
+			if err := r.add(k + InstructionSuffix); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// sameCredentials is sameProvider, also matching equal static providers
+// (credentials.StaticCredentialsProvider values are not comparable), so
+// that keys deleted with them still share DeleteObjects requests. Other
+// providers that are not comparable count as different: return pointers
+// (aws.NewCredentialsCache) from Options.Credentials to batch their keys.
+func sameCredentials(a, b aws.CredentialsProvider) bool {
+	if sa, ok := a.(credentials.StaticCredentialsProvider); ok {
+		sb, ok := b.(credentials.StaticCredentialsProvider)
+		return ok && sa.Value == sb.Value
+	}
+	return sameProvider(a, b)
 }

@@ -216,3 +216,51 @@ func TestRemoveAllPartialFailure(t *testing.T) {
 		t.Errorf("p/b/locked reads %q", got)
 	}
 }
+
+// TestRemoveAllCredentialsPerKey: with Options.Credentials (role
+// mappings), each key is deleted with the credentials chosen for it; a
+// batch is sent when the next key needs other credentials.
+func TestRemoveAllCredentialsPerKey(t *testing.T) {
+	api, st := newTestStack(t)
+	ctx := context.Background()
+	putKeys(t, api, []string{"r/a/1", "r/a/2", "r/b/1", "r/b/2", "r/c"})
+	creds := map[string]aws.CredentialsProvider{}
+	for _, user := range []string{"alice", "bob"} {
+		c := st.AddUser(user)
+		st.S3.Grant(emrfstest.UserARN(user), testBucket, "r/"+user[:1]+"/", true)
+		st.S3.Grant(emrfstest.UserARN(user), testBucket, "r/", false)
+		creds[user] = st.ConfigFor(c).Credentials // a static provider value
+	}
+	creds["bob"] = aws.NewCredentialsCache(creds["bob"]) // a pointer
+	c, err := New(api, nil, func(o *Options) {
+		o.Credentials = func(_ context.Context, op, bucket, key string) (aws.CredentialsProvider, error) {
+			switch {
+			case strings.HasPrefix(key, "r/a/"):
+				return creds["alice"], nil
+			case strings.HasPrefix(key, "r/b/"):
+				return creds["bob"], nil
+			}
+			return nil, nil // the client's own (admin)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.S3.ResetRequests()
+	if err := c.RemoveAll(ctx, "s3://"+testBucket+"/r/"); err != nil {
+		t.Fatal(err)
+	}
+	if left := listKeys(t, api, "r/"); len(left) != 0 {
+		t.Errorf("keys left: %v", left)
+	}
+	var principals []string
+	for _, r := range st.S3.Requests() {
+		if r.Query.Has("delete") {
+			principals = append(principals, r.Principal)
+		}
+	}
+	want := []string{emrfstest.UserARN("alice"), emrfstest.UserARN("bob"), emrfstest.AdminARN}
+	if !slices.Equal(principals, want) {
+		t.Errorf("DeleteObjects sent by %v, want %v", principals, want)
+	}
+}

@@ -173,8 +173,8 @@ type remover struct {
 	batch   []string
 	creds   aws.CredentialsProvider // of batch, with Options.Credentials
 	inBatch map[string]bool         // object keys in batch (CSE only)
-	held    map[string]bool // objects in batch whose instruction file waits (CSE only)
-	refused map[string]bool // object keys S3 refused to delete (CSE only)
+	held    map[string]bool         // objects in batch whose instruction file waits (CSE only)
+	refused map[string]bool         // object keys S3 refused to delete (CSE only)
 	failed  RemoveAllError
 }
 

@@ -61,3 +61,28 @@ func TestStatHeaders(t *testing.T) {
 		t.Errorf("Stat headers = %q, want %q", got, want)
 	}
 }
+
+// TestCreateCancelledContext: Create with a context that is already done
+// returns a Writer whose Close fails and writes nothing (its cancellation
+// callback runs at once, in another goroutine: it once found the Writer
+// half built).
+func TestCreateCancelledContext(t *testing.T) {
+	api := newTestS3(t)
+	c := newTestClient(t, api)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 50 {
+		w, err := c.Create(ctx, "s3://"+testBucket+"/cancelled")
+		if err != nil {
+			continue
+		}
+		if _, err := w.Write([]byte("x")); err == nil {
+			if err := w.Close(); err == nil {
+				t.Fatal("Close with a cancelled context succeeded")
+			}
+		}
+	}
+	if _, err := api.HeadObject(context.Background(), headInput("cancelled")); err == nil {
+		t.Error("an object was written with a cancelled context")
+	}
+}

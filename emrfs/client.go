@@ -82,6 +82,7 @@ type S3API interface {
 	AbortMultipartUploadAPI
 	ListObjectsV2API
 	DeleteObjectAPI
+	DeleteObjectsAPI
 	CopyObjectAPI
 	UploadPartCopyAPI
 }
@@ -256,8 +257,8 @@ type Options struct {
 	// Bucket, when set, is called with the encryption each bucket resolves
 	// to from the configuration, before an operation uses it, and may
 	// change it: set what no property reaches (SSE.BucketKey,
-	// CSE.EncryptionContext, CSE.MaterialsDescription) or replace b.SSE or
-	// b.CSE. b and what it points to are fresh for every call and belong
+	// CSE.EncryptionContext, CSE.MaterialsDescription, CSE.KMSAnyKey,
+	// CSE.KMSSkipKeyCheck) or replace b.SSE or b.CSE. b and what it points to are fresh for every call and belong
 	// to the function. It is called for every operation and must give the
 	// same result for the same bucket name: the CSE machinery of a bucket
 	// (provider, policy, context) is built once, from the first result.
@@ -304,6 +305,18 @@ type Client struct {
 
 // New returns a Client that sends requests with client and takes per-bucket
 // encryption settings from cfg (nil means NewConfig()).
+//
+// New fails when the settings of a bucket need something Options does not
+// give: a CSE-KMS bucket without Options.KMS, or a custom CSE provider
+// that is neither in Options.MaterialsProviders nor registered in
+// Options.Registry. It checks the global settings (which apply to every
+// bucket no per-bucket property names) and each bucket named by a
+// per-bucket property (fs.s3.bucket.NAME.*, fs.s3a.bucket.NAME.*) or a
+// security-configuration override, the latter after Options.Bucket; the
+// error (errors.Is(err, ErrInvalidConfig); one *ConfigError per bucket)
+// names the bucket, the property that turned client-side encryption on
+// and the Options field to set. Other configuration problems are
+// reported by the operations that meet them (see Config.Validate).
 func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 	if client == nil {
 		return nil, errors.New("emrfs: New: nil S3 client; pass an *s3.Client")
@@ -343,6 +356,9 @@ func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 		o.DiskKeyRotation = DefaultDiskKeyRotation
 	}
 	c := &Client{s3: client, cfg: cfg, opts: o, copyThreshold: maxCopyObjectSize}
+	if err := c.checkClients(); err != nil {
+		return nil, fmt.Errorf("emrfs: New: %w", err)
+	}
 	if err := c.initDisk(); err != nil {
 		return nil, fmt.Errorf("emrfs: New: %w", err)
 	}

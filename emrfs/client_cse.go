@@ -168,7 +168,7 @@ func (c *Client) provider(ctx context.Context, s *CSE) (cse.MaterialsProvider, e
 		if c.opts.KMS == nil {
 			return nil, errors.New("CSE-KMS needs a KMS client: set Options.KMS (kms.NewFromConfig(awsCfg))")
 		}
-		return cse.NewKMSProvider(c.kmsClient(s.KMSRegion), s.KMSKeyID), nil
+		return cse.NewKMSProvider(c.kmsClient(s.KMSRegion), s.KMSKeyID, kmsProviderOptions(s)), nil
 	}
 	reg := c.opts.Registry
 	if reg == nil {

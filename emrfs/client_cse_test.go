@@ -338,11 +338,16 @@ func TestCSECopyRemove(t *testing.T) {
 	}
 }
 
+// TestCSENeedsKMS: New refuses a CSE-KMS bucket without a KMS client (see
+// also TestNewChecksClients).
 func TestCSENeedsKMS(t *testing.T) {
 	e := newCSEEnv(t)
-	c := e.client(t, s3aCSE, func(o *Options) { o.KMS = nil })
-	if _, err := c.Create(context.Background(), "s3://"+testBucket+"/x"); err == nil {
-		t.Error("Create on a CSE-KMS bucket without a KMS client succeeded")
+	cfg := NewConfig()
+	for k, v := range s3aCSE {
+		cfg.Set(k, strings.ReplaceAll(v, "KEY", e.keyID))
+	}
+	if _, err := New(e.api, cfg); err == nil || !strings.Contains(err.Error(), "Options.KMS") {
+		t.Errorf("New with a CSE-KMS bucket and no KMS client = %v, want an error naming Options.KMS", err)
 	}
 }
 

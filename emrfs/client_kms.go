@@ -255,3 +255,12 @@ func (k kmsCaching) Decrypt(ctx context.Context, in *kms.DecryptInput, optFns ..
 	}
 	return out, err
 }
+
+// kmsProviderOptions applies a bucket's CSE settings that reach the KMS
+// materials provider's own options (CSE.KMSAnyKey, CSE.KMSSkipKeyCheck).
+func kmsProviderOptions(s *CSE) func(*cse.KMSOptions) {
+	return func(o *cse.KMSOptions) {
+		o.AnyKey = s.KMSAnyKey
+		o.SkipKeyCheck = s.KMSSkipKeyCheck
+	}
+}

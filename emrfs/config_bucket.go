@@ -51,6 +51,21 @@ type CSE struct {
 	// (fs.s3.cse.kms.region, fs.s3a.encryption.cse.kms.region); empty
 	// means the region of Options.KMS.
 	KMSRegion string
+	// KMSAnyKey lets the KMS materials provider of a CSE-KMS bucket
+	// decrypt data keys under whatever KMS key the object names, instead
+	// of only under KMSKeyID (cse.KMSOptions.AnyKey). Set it to keep
+	// reading objects written before fs.s3.cse.kms.keyId (or
+	// fs.s3a.encryption.key) was changed to a new key; new objects are
+	// still written under KMSKeyID. Leave it off to be sure of the key
+	// that protects what is read. No EMRFS or S3A property sets it: Go
+	// callers may, with Options.Bucket.
+	KMSAnyKey bool
+	// KMSSkipKeyCheck turns off the kms:DescribeKey check the KMS
+	// materials provider makes once per key before its first data key
+	// (cse.KMSOptions.SkipKeyCheck), for roles without that permission
+	// (EMRFS never calls DescribeKey). No property sets it: Go callers
+	// may, with Options.Bucket.
+	KMSSkipKeyCheck bool
 	// EncryptionContext is an extra KMS encryption context for CSE-KMS data
 	// keys. No EMRFS property sets it: Go callers may, with
 	// Options.Bucket.

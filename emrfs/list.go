@@ -36,6 +36,10 @@ type ListOptions struct {
 	// less the 16-byte GCM tag when the CSE settings come from S3A, as S3A
 	// lists them.
 	PlaintextSizes bool
+	// StartAfter lists only keys after this one (ListObjectsV2
+	// StartAfter), to resume a listing where an earlier one stopped. It
+	// is a key, not a URI.
+	StartAfter string
 }
 
 // List returns the objects and common prefixes whose keys begin with the
@@ -64,6 +68,9 @@ func (c *Client) List(ctx context.Context, uri string, optFns ...func(*ListOptio
 		}
 		if o.PageSize > 0 {
 			in.MaxKeys = aws.Int32(o.PageSize)
+		}
+		if o.StartAfter != "" {
+			in.StartAfter = aws.String(o.StartAfter)
 		}
 		seen := map[string]bool{} // common prefixes already reported
 		for {

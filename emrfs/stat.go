@@ -21,6 +21,13 @@ type FileInfo struct {
 	etag     string
 	dir      bool
 	metadata map[string]string
+	headers  statHeaders
+}
+
+// statHeaders are the standard HTTP headers of an object, as returned
+// by HeadObject.
+type statHeaders struct {
+	contentType, cacheControl, contentEncoding, contentDisposition, contentLanguage string
 }
 
 // Name returns the last element of the key (without a trailing slash).
@@ -56,6 +63,26 @@ func (fi *FileInfo) ETag() string { return fi.etag }
 // Stat; List does not fill it.
 func (fi *FileInfo) Metadata() map[string]string { return fi.metadata }
 
+// ContentType returns the object's Content-Type as returned by Stat (of
+// the plaintext, for a CSE object); List does not fill it.
+func (fi *FileInfo) ContentType() string { return fi.headers.contentType }
+
+// CacheControl returns the object's Cache-Control as returned by Stat;
+// List does not fill it.
+func (fi *FileInfo) CacheControl() string { return fi.headers.cacheControl }
+
+// ContentEncoding returns the object's Content-Encoding as returned by
+// Stat; List does not fill it.
+func (fi *FileInfo) ContentEncoding() string { return fi.headers.contentEncoding }
+
+// ContentDisposition returns the object's Content-Disposition as returned
+// by Stat; List does not fill it.
+func (fi *FileInfo) ContentDisposition() string { return fi.headers.contentDisposition }
+
+// ContentLanguage returns the object's Content-Language as returned by
+// Stat; List does not fill it.
+func (fi *FileInfo) ContentLanguage() string { return fi.headers.contentLanguage }
+
 var _ fs.FileInfo = (*FileInfo)(nil)
 
 func baseName(key string) string {
@@ -74,6 +101,13 @@ func fileInfoFromHead(loc Location, out *s3.HeadObjectOutput) *FileInfo {
 		modTime:  aws.ToTime(out.LastModified).Truncate(time.Second),
 		etag:     aws.ToString(out.ETag),
 		metadata: out.Metadata,
+		headers: statHeaders{
+			contentType:        aws.ToString(out.ContentType),
+			cacheControl:       aws.ToString(out.CacheControl),
+			contentEncoding:    aws.ToString(out.ContentEncoding),
+			contentDisposition: aws.ToString(out.ContentDisposition),
+			contentLanguage:    aws.ToString(out.ContentLanguage),
+		},
 	}
 }
 

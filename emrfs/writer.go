@@ -114,7 +114,11 @@ func newWriter(ctx context.Context, c *Client, loc Location, b *Bucket, o Create
 		w.partSize &^= 15
 		w.bufCap = w.partSize + 16
 	}
+	// Under life: onCancel (which takes it) may run at once, in its own
+	// goroutine, when ctx is already done, and calls w.stopAfter.
+	w.life.Lock()
 	w.stopAfter = context.AfterFunc(ctx, w.onCancel)
+	w.life.Unlock()
 	return w
 }
 

@@ -85,7 +85,7 @@ func newS3(st *Stack) *S3 {
 		// would count every stored header.
 		gofakes3.WithMetadataSizeLimit(0),
 	)
-	return &S3{st: st, handler: f.Server(), backend: backend, grants: map[string][]s3Grant{}, breakAfter: -1, uploads: map[string]uploadSSEC{}}
+	return &S3{st: st, handler: keepHeaders(f.Server()), backend: backend, grants: map[string][]s3Grant{}, breakAfter: -1, uploads: map[string]uploadSSEC{}}
 }
 
 // Grant allows principalOrRoleARN to read (and, with write, to write and
@@ -202,6 +202,10 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 
 	if err := s.authorize(r, c); err != nil {
 		writeS3Error(sw, http.StatusForbidden, "AccessDenied", err.Error(), r.URL.Path)
+		return
+	}
+	if isDeleteObjects(r) {
+		s.serveDeleteObjects(sw, r, c)
 		return
 	}
 	if r.Method == http.MethodPut {

@@ -1,10 +1,7 @@
 package emrfstest
 
 import (
-	"bytes"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -77,15 +74,9 @@ func (s *S3) authorize(r *http.Request, c caller) error {
 			return deny("read", bucket)
 		case http.MethodPost:
 			if q.Has("delete") {
-				keys, err := deleteKeys(r)
-				if err != nil {
-					return err
-				}
-				for _, k := range keys {
-					if !covers(bucket, k, true) {
-						return deny("delete", bucket+"/"+k)
-					}
-				}
+				// As in S3, DeleteObjects is authorized per key: keys
+				// without a write grant fail with AccessDenied in the
+				// result (deleteMulti) and the others are deleted.
 				return nil
 			}
 		}
@@ -118,28 +109,6 @@ func wholeBucket(grants []s3Grant, bucket string) bool {
 		}
 	}
 	return false
-}
-
-// deleteKeys reads the keys of a DeleteObjects request and restores the body.
-func deleteKeys(r *http.Request) ([]string, error) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	var req struct {
-		Objects []struct {
-			Key string
-		} `xml:"Object"`
-	}
-	if err := xml.Unmarshal(body, &req); err != nil {
-		return nil, fmt.Errorf("DeleteObjects body is not valid XML: %v", err)
-	}
-	keys := make([]string, len(req.Objects))
-	for i, o := range req.Objects {
-		keys[i] = o.Key
-	}
-	return keys, nil
 }
 
 // copySource returns the bucket and key of an X-Amz-Copy-Source value

@@ -243,8 +243,19 @@ func TestS3Grants(t *testing.T) {
 		}, false},
 		{"user without grants", func() error { return get(unrestricted, "other/z") }, false},
 		{"multi-delete touching other", func() error {
-			_, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("bucket"), Delete: &s3types.Delete{Objects: []s3types.ObjectIdentifier{{Key: aws.String("alice/x")}, {Key: aws.String("other/z")}}}})
-			return err
+			// As in S3, DeleteObjects is authorized per key: the request
+			// succeeds, the denied key is reported in the result.
+			out, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("bucket"), Delete: &s3types.Delete{Objects: []s3types.ObjectIdentifier{{Key: aws.String("alice/x")}, {Key: aws.String("other/z")}}}})
+			if err != nil {
+				return err
+			}
+			if len(out.Errors) != 1 || aws.ToString(out.Errors[0].Key) != "other/z" || len(out.Deleted) != 1 || aws.ToString(out.Deleted[0].Key) != "alice/x" {
+				return fmt.Errorf("DeleteObjects result: deleted %d, errors %d, want alice/x deleted and other/z refused", len(out.Deleted), len(out.Errors))
+			}
+			if err := get(unrestricted, "other/z"); err != nil {
+				return fmt.Errorf("other/z was deleted: %v", err)
+			}
+			return &smithy.GenericAPIError{Code: aws.ToString(out.Errors[0].Code)}
 		}, true},
 		{"create bucket", func() error {
 			_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("alices")})

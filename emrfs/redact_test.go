@@ -235,6 +235,7 @@ func redactionSubjects(t *testing.T) map[string]any {
 		"cse.Algorithm":            cse.AlgGCM,
 		// emrfs
 		"emrfs.SSE":           ssec,
+		"emrfs.FailedKey":     FailedKey{Key: "object/key", Code: "AccessDenied"}, // an object key, no secret
 		"emrfs.SSEKind":       SSEC,
 		"emrfs.Config":        cfg,
 		"emrfs.Bucket":        bucket,
@@ -291,7 +292,7 @@ var redactionNothingToPrint = map[string]bool{
 	"emrfs.GetObjectAPI":      true, "emrfs.HeadObjectAPI": true, "emrfs.PutObjectAPI": true, "emrfs.CreateMultipartUploadAPI": true,
 	"emrfs.UploadPartAPI": true, "emrfs.CompleteMultipartUploadAPI": true, "emrfs.AbortMultipartUploadAPI": true,
 	"emrfs.ListObjectsV2API": true, "emrfs.DeleteObjectAPI": true, "emrfs.CopyObjectAPI": true, "emrfs.UploadPartCopyAPI": true,
-	"emrfs.S3API": true,
+	"emrfs.S3API": true, "emrfs.DeleteObjectsAPI": true,
 }
 
 // TestNoSecretUnderAnyVerb formats every exported type of cse, emrfs,

@@ -179,11 +179,9 @@ func contentType(fi *emrfs.FileInfo) string {
 func userMetadata(meta map[string]string) map[string]string {
 	var out map[string]string
 	for k, v := range meta {
-		// TODO(lead, after merging the commit branch): also skip
-		// strings.EqualFold(k, emrfs.WriteTokenKey) — its Close stores a
-		// write token as user metadata, which drivertest's TestMetadata
-		// and TestCopy/Works then see (checked on a throwaway merge).
-		if strings.HasPrefix(strings.ToLower(k), "x-amz-") {
+		// emrfs's own: the write token Close stores to tell commit
+		// outcomes, and envelope keys.
+		if strings.HasPrefix(strings.ToLower(k), "x-amz-") || strings.EqualFold(k, emrfs.WriteTokenKey) {
 			continue
 		}
 		if out == nil {
@@ -353,23 +351,18 @@ func (r *reader) As(i any) bool {
 // Close. BeforeWrite can change the emrfs.CreateOptions (as
 // **emrfs.CreateOptions) before Create is called.
 func (b *bucket) NewTypedWriter(ctx context.Context, key, contentType string, opts *driver.WriterOptions) (driver.Writer, error) {
-	// TODO(lead, after merging the commit branch, whose emrfs.CreateOptions
-	// has these fields — issue 14 item 3): delete this refusal and
-	// unsupportedWriterOptions, set below, after co is built,
-	//
-	//	co.CacheControl, co.ContentDisposition = opts.CacheControl, opts.ContentDisposition
-	//	co.ContentEncoding, co.ContentLanguage = opts.ContentEncoding, opts.ContentLanguage
-	//	co.IfAbsent = opts.IfNotExist // its conflict matches fs.ErrExist: FailedPrecondition
-	//	if opts.BufferSize >= emrfs.MinPartSize { co.PartSize = int64(opts.BufferSize) }
-	//	co.Concurrency = opts.MaxConcurrency
-	//
-	// and remove TestAttributes, TestCopy/Works and TestIfNotExist from
-	// `unsupported` in blob_test.go, and the TestUnsupportedWriterOptions
-	// cases (keep its SignedURL check).
-	if what := unsupportedWriterOptions(opts); what != "" {
-		return nil, fmt.Errorf("emrfsblob: writing %s: WriterOptions.%s: %w (emrfs.CreateOptions has no such field yet)", key, what, ErrNotImplemented)
+	co := &emrfs.CreateOptions{
+		ContentType:        contentType,
+		CacheControl:       opts.CacheControl,
+		ContentDisposition: opts.ContentDisposition,
+		ContentEncoding:    opts.ContentEncoding,
+		ContentLanguage:    opts.ContentLanguage,
+		IfAbsent:           opts.IfNotExist, // a conflict matches fs.ErrExist: FailedPrecondition
+		Concurrency:        opts.MaxConcurrency,
 	}
-	co := &emrfs.CreateOptions{ContentType: contentType}
+	if int64(opts.BufferSize) >= emrfs.MinPartSize {
+		co.PartSize = int64(opts.BufferSize)
+	}
 	if len(opts.Metadata) > 0 {
 		co.Metadata = make(map[string]string, len(opts.Metadata))
 		for k, v := range opts.Metadata {
@@ -392,24 +385,6 @@ func (b *bucket) NewTypedWriter(ctx context.Context, key, contentType string, op
 		return nil, err
 	}
 	return w, nil
-}
-
-// unsupportedWriterOptions names the first option set in opts that the
-// driver cannot apply, or "".
-func unsupportedWriterOptions(opts *driver.WriterOptions) string {
-	switch {
-	case opts.CacheControl != "":
-		return "CacheControl"
-	case opts.ContentDisposition != "":
-		return "ContentDisposition"
-	case opts.ContentEncoding != "":
-		return "ContentEncoding"
-	case opts.ContentLanguage != "":
-		return "ContentLanguage"
-	case opts.IfNotExist:
-		return "IfNotExist"
-	}
-	return ""
 }
 
 // Copy copies srcKey to dstKey with emrfs.Client.Copy (server-side when

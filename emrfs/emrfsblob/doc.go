@@ -57,7 +57,9 @@
 // PermissionDenied, FailedPrecondition (a CSE policy refusal, an object
 // that is not encrypted in a CSE bucket, a failed condition), Internal
 // for content that is not authentic (cse.ErrNotAuthentic), Unimplemented
-// for SignedURL and the writer options emrfs cannot apply yet
-// (CacheControl, ContentDisposition, ContentEncoding, ContentLanguage,
-// IfNotExist), which are refused rather than dropped.
+// for SignedURL (a URL would hand out ciphertext). Writer options map to
+// emrfs.CreateOptions: CacheControl, ContentDisposition, ContentEncoding,
+// ContentLanguage, IfNotExist (IfAbsent: a conflict is
+// FailedPrecondition), BufferSize (PartSize, when at least 5 MiB) and
+// MaxConcurrency (Concurrency).
 package emrfsblob

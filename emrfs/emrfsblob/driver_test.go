@@ -131,26 +131,11 @@ func TestCopyKeepsAttributes(t *testing.T) {
 	}
 }
 
-// TestUnsupportedWriterOptions: options emrfs cannot apply fail with
-// Unimplemented, and nothing is written.
-func TestUnsupportedWriterOptions(t *testing.T) {
+// TestSignedURLUnimplemented: the driver has no signed URLs (a CSE object's
+// URL would give ciphertext) and says so.
+func TestSignedURLUnimplemented(t *testing.T) {
 	ctx := context.Background()
 	b, _, _ := openTestBucket(t, false)
-	for name, o := range map[string]*blob.WriterOptions{
-		"CacheControl":       {CacheControl: "no-cache"},
-		"ContentDisposition": {ContentDisposition: "inline"},
-		"ContentEncoding":    {ContentEncoding: "gzip"},
-		"ContentLanguage":    {ContentLanguage: "en"},
-		"IfNotExist":         {IfNotExist: true},
-	} {
-		err := b.WriteAll(ctx, "k", []byte("x"), o)
-		if gcerrors.Code(err) != gcerrors.Unimplemented || !strings.Contains(err.Error(), name) {
-			t.Errorf("WriteAll with %s = %v, want Unimplemented naming the option", name, err)
-		}
-	}
-	if ok, err := b.Exists(ctx, "k"); ok || err != nil {
-		t.Errorf("Exists after refused writes = %v, %v", ok, err)
-	}
 	if _, err := b.SignedURL(ctx, "k", nil); gcerrors.Code(err) != gcerrors.Unimplemented {
 		t.Errorf("SignedURL = %v, want Unimplemented", err)
 	}

@@ -58,7 +58,9 @@ func copySource(bucket, key string) string {
 // whose provider is handed Path (the source) and DstPath (the
 // destination). A streamed copy fails, leaving nothing at dst, if the
 // source does not authenticate.
-func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*CopyOptions)) error {
+func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*CopyOptions)) (err error) {
+	ctx, span := c.startSpan(ctx, spanCopy, append(uriProps(dst), "emrfs.copy.source", src)...)
+	defer func() { span.end(err) }()
 	var o CopyOptions
 	for _, fn := range optFns {
 		fn(&o)

@@ -43,7 +43,9 @@ type CreateOptions struct {
 // error, so that no unreadable or incomplete object is left; an object
 // that was at uri before has then been replaced and is gone too. (If that
 // delete fails as well, the error says so.)
-func (c *Client) Create(ctx context.Context, uri string, optFns ...func(*CreateOptions)) (*Writer, error) {
+func (c *Client) Create(ctx context.Context, uri string, optFns ...func(*CreateOptions)) (_ *Writer, err error) {
+	ctx, span := c.startSpan(ctx, spanCreate, uriProps(uri)...)
+	defer func() { span.end(err) }()
 	loc, b, err := c.target("create", uri)
 	if err != nil {
 		return nil, err

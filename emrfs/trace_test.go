@@ -67,8 +67,8 @@ func (t recTracer) StartSpan(ctx context.Context, name string, opts ...tracing.S
 	return tracing.WithSpan(ctx, s), s
 }
 
-func (s *recSpan) Name() string                             { return s.name }
-func (s *recSpan) Context() tracing.SpanContext             { return tracing.SpanContext{} }
+func (s *recSpan) Name() string                            { return s.name }
+func (s *recSpan) Context() tracing.SpanContext            { return tracing.SpanContext{} }
 func (s *recSpan) AddEvent(string, ...tracing.EventOption) {}
 func (s *recSpan) SetProperty(k, v any) {
 	s.r.mu.Lock()

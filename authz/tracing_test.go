@@ -27,7 +27,7 @@ type recSpan struct {
 	path         string
 }
 
-func (s *recSpan) SetProperty(k, v any)          {}
+func (s *recSpan) SetProperty(k, v any)         {}
 func (s *recSpan) SetStatus(tracing.SpanStatus) {}
 func (s *recSpan) End()                         {}
 func (s *recSpan) Name() string                 { return s.path }

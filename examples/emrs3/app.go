@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/emrs3/emrs3/cse"
 	"github.com/emrs3/emrs3/emrfs"
@@ -182,12 +183,20 @@ func (a *app) connect(ctx context.Context) (*emrfs.Client, error) {
 	if err := a.loadConfig(cfg); err != nil {
 		return nil, err
 	}
+	if !a.verbose {
+		// The SDK logs notes of its own (e.g. about response checksums a
+		// server did not send); -v shows them.
+		awsCfg.Logger = logging.Nop{}
+	}
 	kmsCfg := awsCfg
 	if a.kmsProfile != "" {
 		var err error
 		kmsCfg, err = config.LoadDefaultConfig(ctx, config.WithSharedConfigProfile(a.kmsProfile))
 		if err != nil {
 			return nil, &configError{fmt.Errorf("--kms-profile %s: %w", a.kmsProfile, err)}
+		}
+		if !a.verbose {
+			kmsCfg.Logger = logging.Nop{}
 		}
 		if kmsCfg.Region == "" {
 			kmsCfg.Region = awsCfg.Region
@@ -228,7 +237,7 @@ func (a *app) fail(ctx context.Context, cmd string, err error) int {
 	code, hint := classify(ctx, err)
 	msg := "emrs3 " + cmd + ": " + err.Error()
 	var pe *fs.PathError
-	if (code == exitNotFound || code == exitDenied) && !a.verbose && errors.As(err, &pe) {
+	if (code == exitNotFound || code == exitDenied) && !a.verbose && errors.As(err, &pe) && isS3(pe.Path) {
 		// The SDK's error chain (request ids, ...) is noise here; -v shows it.
 		what := "not found"
 		if code == exitDenied {
@@ -258,18 +267,23 @@ func classify(ctx context.Context, err error) (int, string) {
 	switch {
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return exitInterrupt, "interrupted: nothing was left half-written (uploads are aborted, downloads removed)"
+	case errors.As(err, &cfgErr), errors.Is(err, emrfs.ErrInvalidConfig), errors.Is(err, emrfs.ErrSyntax):
+		return exitConfig, "configuration problem: check --conf, --security-configuration, --set and the AWS environment"
 	case errors.Is(err, cse.ErrNotAuthentic), errors.As(err, &down), errors.As(err, &commit), errors.As(err, &mal), errors.As(err, &ctxMis):
 		return exitIntegrity, "integrity failure: the object (or its envelope) was modified or is not what it claims; no plaintext was written"
 	case errors.Is(err, fs.ErrNotExist):
-		return exitNotFound, "not found: check the bucket and key (`emrs3 ls s3://BUCKET/PREFIX/` lists what is there)"
+		if errors.As(err, &pathErr) && !isS3(pathErr.Path) {
+			return exitNotFound, "check the local path"
+		}
+		return exitNotFound, "check the bucket and key (`emrs3 ls s3://BUCKET/PREFIX/` lists what is there)"
 	case errors.Is(err, fs.ErrPermission):
-		return exitDenied, "access denied: check the credentials in use (AWS_PROFILE, role mappings) and the bucket and KMS key policies"
+		return exitDenied, "check the credentials in use (AWS_PROFILE, role mappings) and the bucket and KMS key policies"
 	case errors.As(err, &apiErr) && (strings.Contains(apiErr.ErrorCode(), "AccessDenied") || apiErr.ErrorCode() == "Forbidden"):
-		return exitDenied, "access denied: check the credentials in use (AWS_PROFILE, role mappings) and the bucket and KMS key policies"
+		return exitDenied, "check the credentials in use (AWS_PROFILE, role mappings) and the bucket and KMS key policies"
+	case errors.Is(err, cse.ErrWrongKey):
+		return exitError, "the object's data key is not protected by the configured key: \"emrs3 stat URI\" names the key it needs"
 	case errors.As(err, &pol), errors.Is(err, emrfs.ErrNotEncrypted):
 		return exitRefused, "refused by the read policy: --emrfs-compatible reads legacy objects as an EMR cluster does (unauthenticated), or check the bucket's CSE settings"
-	case errors.As(err, &cfgErr), errors.Is(err, emrfs.ErrInvalidConfig), errors.Is(err, emrfs.ErrSyntax):
-		return exitConfig, "configuration problem: check --conf, --security-configuration, --set and the AWS environment"
 	case errors.As(err, &pathErr) && errors.Is(err, emrfs.ErrInvalidURI):
 		return exitUsage, "URIs look like s3://bucket/key (s3a:// and s3n:// work too)"
 	}

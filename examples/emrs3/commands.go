@@ -729,7 +729,11 @@ func runDemo(ctx context.Context, a *app, args []string) error {
 		show string
 		run  func() error
 	}{
-		{"ls -r s3://demo/", func() error { optRecursive = true; defer func() { optRecursive = false }(); return runLs(ctx, a, []string{"s3://demo/"}) }},
+		{"ls -r s3://demo/", func() error {
+			optRecursive = true
+			defer func() { optRecursive = false }()
+			return runLs(ctx, a, []string{"s3://demo/"})
+		}},
 		{"cat s3://demo/sales/2026-q4.csv", func() error { return runCat(ctx, a, []string{"s3://demo/sales/2026-q4.csv"}) }},
 		{"cp " + big + " s3://demo/upload/", func() error { return runCp(ctx, a, []string{big, "s3://demo/upload/"}) }},
 		{"cp s3://demo/upload/big.bin s3://demo/copies/big.bin", func() error {
@@ -737,7 +741,11 @@ func runDemo(ctx context.Context, a *app, args []string) error {
 		}},
 		{"stat s3://demo/sales/2026-q4.csv", func() error { return runStat(ctx, a, []string{"s3://demo/sales/2026-q4.csv"}) }},
 		{"stat s3://demo/instruction/orders.csv", func() error { return runStat(ctx, a, []string{"s3://demo/instruction/orders.csv"}) }},
-		{"rm -r s3://demo/copies/", func() error { optRecursive = true; defer func() { optRecursive = false }(); return runRm(ctx, a, []string{"s3://demo/copies/"}) }},
+		{"rm -r s3://demo/copies/", func() error {
+			optRecursive = true
+			defer func() { optRecursive = false }()
+			return runRm(ctx, a, []string{"s3://demo/copies/"})
+		}},
 		{"ls s3://demo/", func() error { return runLs(ctx, a, []string{"s3://demo/"}) }},
 	}
 	for _, s := range steps {

@@ -631,4 +631,3 @@ func TestToolMinIO(t *testing.T) {
 	runTool(t, vars, nil, args...).must(t, args...)
 	api.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
 }
-

@@ -3,7 +3,7 @@
 // custom providers) and SSE included: what `aws s3` cannot decrypt,
 // emrs3 reads.
 //
-//	go install github.com/emrs3/emrs3/examples/emrs3@latest
+//	go install ./examples/emrs3                 # from a checkout
 //	emrs3 --embedded demo                      # try it without AWS
 //	emrs3 --conf /etc/hadoop/conf/emrfs-site.xml ls -r s3://bucket/prefix/
 //	emrs3 --conf emrfs-site.xml cat s3://bucket/data.csv | head

@@ -283,7 +283,9 @@ func copyOne(ctx context.Context, a *app, c *emrfs.Client, src, dst string) erro
 }
 
 func upload(ctx context.Context, a *app, c *emrfs.Client, src, dst string) error {
-	var r io.Reader = a.io.in
+	// stdin may block indefinitely: read it so that Ctrl-C still ends the
+	// copy (and aborts the upload) at once.
+	var r io.Reader = &ctxReader{ctx: ctx, r: a.io.in}
 	var total int64 = -1
 	if src != "-" {
 		f, err := os.Open(src)
@@ -771,4 +773,33 @@ func writeSample(path string, n int) error {
 		}
 	}
 	return f.Close()
+}
+
+// ctxReader reads r in a goroutine so that a Read blocked on a pipe or a
+// terminal returns ctx.Err() as soon as ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	buf := make([]byte, len(p))
+	ch := make(chan result, 1)
+	go func() {
+		n, err := c.r.Read(buf)
+		ch <- result{n, err}
+	}()
+	select {
+	case res := <-ch:
+		return copy(p, buf[:res.n]), res.err
+	case <-c.ctx.Done():
+		return 0, c.ctx.Err()
+	}
 }

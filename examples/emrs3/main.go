@@ -20,14 +20,40 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], &stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, errTTY: isTerminal(os.Stderr)})
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, os.Args[1:], &stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, errTTY: isTerminal(os.Stderr)})
+	}()
+	select {
+	case code := <-done:
+		stop()
+		os.Exit(code)
+	case <-ctx.Done():
+	}
+	// Interrupted: a second Ctrl-C kills at once. The cancelled context has
+	// made emrfs abort any upload; a command blocked reading stdin cannot
+	// notice, so wait for it only a little.
 	stop()
-	os.Exit(code)
+	select {
+	case code := <-done:
+		if code == exitOK {
+			code = exitInterrupt
+		}
+		os.Exit(code)
+	case <-time.After(interruptGrace):
+		fmt.Fprintln(os.Stderr, "emrs3: interrupted")
+		os.Exit(exitInterrupt)
+	}
 }
+
+// interruptGrace is how long an interrupted command has to clean up
+// (abort its upload, remove a partial download) before the process exits.
+const interruptGrace = 10 * time.Second
 
 // stdio is the process's standard streams; errTTY tells whether stderr is
 // a terminal (progress bars are drawn only then, unless --progress).

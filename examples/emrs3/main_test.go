@@ -212,7 +212,7 @@ func TestToolRoundTrip(t *testing.T) {
 	e := newToolEnv(t)
 	conf := []string{"--conf", e.conf}
 	big := filepath.Join(e.dir, "big.bin")
-	data := randomFile(t, big, 13<<20+5) // several parts
+	data := randomFile(t, big, 7<<20+5) // two parts
 
 	args := append(conf, "cp", "--progress", big, "s3://data/in/")
 	r := e.run(nil, args...).must(t, args...)
@@ -228,8 +228,8 @@ func TestToolRoundTrip(t *testing.T) {
 
 	args = append(conf, "ls", "-r", "s3://data/")
 	r = e.run(nil, args...).must(t, args...)
-	if !regexp.MustCompile(`(?m)^\s*13631493  \S+ \S+  s3://data/in/big\.bin$`).MatchString(r.stdout) {
-		t.Errorf("ls -r: want the plaintext size 13631493:\n%s", r.stdout)
+	if !regexp.MustCompile(`(?m)^\s*7340037  \S+ \S+  s3://data/in/big\.bin$`).MatchString(r.stdout) {
+		t.Errorf("ls -r: want the plaintext size 7340037:\n%s", r.stdout)
 	}
 
 	back := filepath.Join(e.dir, "back", "big.bin")
@@ -457,6 +457,66 @@ func TestToolExitCodes(t *testing.T) {
 	}
 	if r := e.run(nil, "--conf", e.conf, "cat", "s3://data/plain.txt"); r.code != exitRefused || !strings.Contains(r.stderr, "--emrfs-compatible") {
 		t.Errorf("object without envelope: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestToolInterrupt: Ctrl-C during an upload from stdin aborts the
+// multipart upload (nothing appears) and exits 130.
+func TestToolInterrupt(t *testing.T) {
+	e := newToolEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), "--conf", e.conf, "cp", "-", "s3://data/interrupted.bin")
+	cmd.Env = e.vars
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// More than one part, so that a multipart upload is under way; stdin
+	// stays open, as a producer still writing.
+	if _, err := in.Write(make([]byte, 7<<20)); err != nil {
+		t.Fatal(err)
+	}
+	started := func() bool {
+		for _, r := range e.st.S3.Requests() {
+			if r.Method == "PUT" && r.Key == "interrupted.bin" && r.Query.Has("partNumber") && r.Status == 200 {
+				return true
+			}
+		}
+		return false
+	}
+	for !started() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no part uploaded before the deadline\n%s", errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	werr := cmd.Wait()
+	in.Close()
+	var ee *exec.ExitError
+	if !errors.As(werr, &ee) || ee.ExitCode() != exitInterrupt {
+		t.Fatalf("interrupted cp: %v, want exit %d\n%s", werr, exitInterrupt, errb.String())
+	}
+	aborted := false
+	for _, r := range e.st.S3.Requests() {
+		if r.Method == "DELETE" && r.Key == "interrupted.bin" && r.Query.Has("uploadId") {
+			aborted = true
+		}
+	}
+	if !aborted {
+		t.Error("no AbortMultipartUpload after the interrupt")
+	}
+	if r := e.run(nil, "--conf", e.conf, "ls", "s3://data/interrupted.bin"); r.code != exitNotFound {
+		t.Errorf("an object appeared after the interrupt: exit %d\n%s", r.code, r.stdout)
 	}
 }
 

@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -74,4 +75,54 @@ func TestTraceSTS(t *testing.T) {
 	if authz.TraceSTS(nil, rec) != nil {
 		t.Error("TraceSTS(nil) is not nil")
 	}
+}
+
+// printTracer prints the authz and STS spans, indented under their parent.
+type printTracer struct{}
+
+type printSpan struct {
+	tracing.Span
+	depth int
+}
+
+func (printSpan) SetProperty(k, v any)         {}
+func (printSpan) SetStatus(tracing.SpanStatus) {}
+func (printSpan) End()                         {}
+
+func (p printTracer) Tracer(string, ...tracing.TracerOption) tracing.Tracer { return p }
+
+func (printTracer) StartSpan(ctx context.Context, name string, _ ...tracing.SpanOption) (context.Context, tracing.Span) {
+	depth := 0
+	if parent, ok := tracing.GetSpan(ctx); ok {
+		if ps, ok := parent.(printSpan); ok {
+			depth = ps.depth + 1
+		}
+	}
+	if strings.HasPrefix(name, "authz.") || strings.HasPrefix(name, "STS.") {
+		fmt.Println(strings.Repeat("  ", depth) + name)
+	}
+	s := printSpan{depth: depth}
+	return tracing.WithSpan(ctx, s), s
+}
+
+// Trace the STS calls of role mappings with the tracer provider the SDK
+// clients use.
+func ExampleTraceSTS() {
+	ctx := context.Background()
+	st, err := emrfstest.New(ctx) // a local STS; use your AWS config instead
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	role := emrfstest.RoleARN("analytics")
+	st.STS.CreateRole(role, emrfstest.AdminARN)
+
+	var tp tracing.TracerProvider = printTracer{} // e.g. smithyoteltracing.Adapt(otel's provider)
+	client := authz.TraceSTS(sts.NewFromConfig(st.Config, func(o *sts.Options) { o.TracerProvider = tp }), tp)
+	if _, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("example")}); err != nil {
+		panic(err)
+	}
+	// Output:
+	// authz.AssumeRole
+	//   STS.AssumeRole
 }

@@ -3,6 +3,7 @@ package emrfs_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -315,4 +316,88 @@ func TestLoggingSilentOnSuccess(t *testing.T) {
 	if len(h.recs) != 0 {
 		t.Errorf("successful operations logged at Info or above:\n%s", strings.Join(h.recs, "\n"))
 	}
+}
+
+// printTracer prints our spans and the SDK's operation spans, indented
+// under their parent.
+type printTracer struct{}
+
+type printSpan struct {
+	tracing.Span
+	depth int
+}
+
+func (printSpan) SetProperty(k, v any)         {}
+func (printSpan) SetStatus(tracing.SpanStatus) {}
+func (printSpan) End()                         {}
+
+func (p printTracer) Tracer(string, ...tracing.TracerOption) tracing.Tracer { return p }
+
+func (printTracer) StartSpan(ctx context.Context, name string, _ ...tracing.SpanOption) (context.Context, tracing.Span) {
+	depth := 0
+	if parent, ok := tracing.GetSpan(ctx); ok {
+		if ps, ok := parent.(printSpan); ok {
+			depth = ps.depth + 1
+		}
+	}
+	for _, p := range []string{"emrfs.", "S3.", "KMS."} {
+		if strings.HasPrefix(name, p) {
+			fmt.Println(strings.Repeat("  ", depth) + name)
+		}
+	}
+	s := printSpan{depth: depth}
+	return tracing.WithSpan(ctx, s), s
+}
+
+// Trace a client-side encrypted read: one TracerProvider for the S3 and
+// KMS clients and for emrfs puts the SDK's operation spans inside ours.
+func ExampleOptions_tracing() {
+	ctx := context.Background()
+	st, err := emrfstest.New(ctx) // a local S3 + KMS; use your AWS config instead
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	keyID := st.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault)
+	setup := s3.NewFromConfig(st.Config, st.S3Options)
+	if _, err := setup.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("logs")}); err != nil {
+		panic(err)
+	}
+	cfg := emrfs.NewConfig()
+	cfg.Set("fs.s3.cse.enabled", "true")
+	cfg.Set("fs.s3.cse.encryptionMaterialsProvider", emrfs.KMSMaterialsProvider)
+	cfg.Set("fs.s3.cse.kms.keyId", keyID)
+	cfg.Set("fs.s3.cse.encryptionV2.enabled", "true")
+	writer, err := emrfs.New(setup, cfg, func(o *emrfs.Options) { o.KMS = kms.NewFromConfig(st.Config) })
+	if err != nil {
+		panic(err)
+	}
+	w, _ := writer.Create(ctx, "s3://logs/app.log")
+	io.WriteString(w, "started\n")
+	if err := w.Close(); err != nil {
+		panic(err)
+	}
+
+	var tp tracing.TracerProvider = printTracer{} // e.g. smithyoteltracing.Adapt(otel's provider)
+	c, err := emrfs.New(s3.NewFromConfig(st.Config, st.S3Options, func(o *s3.Options) { o.TracerProvider = tp }), cfg, func(o *emrfs.Options) {
+		o.KMS = kms.NewFromConfig(st.Config, func(o *kms.Options) { o.TracerProvider = tp })
+		o.TracerProvider = tp
+	})
+	if err != nil {
+		panic(err)
+	}
+	f, err := c.Open(ctx, "s3://logs/app.log")
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	if _, err := io.ReadAll(f); err != nil {
+		panic(err)
+	}
+	// Output:
+	// emrfs.Open
+	//   S3.HeadObject
+	//   emrfs.KMS.Decrypt
+	//     KMS.Decrypt
+	//   S3.GetObject
 }

@@ -40,10 +40,7 @@ func main() {
 	// notice, so wait for it only a little.
 	stop()
 	select {
-	case code := <-done:
-		if code == exitOK {
-			code = exitInterrupt
-		}
+	case code := <-done: // 0 if it finished anyway (or is serve, stopped by Ctrl-C)
 		os.Exit(code)
 	case <-time.After(interruptGrace):
 		fmt.Fprintln(os.Stderr, "emrs3: interrupted")

@@ -559,6 +559,55 @@ func TestToolEmbedded(t *testing.T) {
 	}
 }
 
+// TestToolServe: "emrs3 serve" keeps an embedded stack for other
+// commands, which find it through the env file and emrfs-site.xml it
+// writes; Ctrl-C stops it.
+func TestToolServe(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), "serve", "--dir", dir)
+	cmd.Env = baseVars(dir)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	envFile, conf := filepath.Join(dir, "env"), filepath.Join(dir, "emrfs-site.xml")
+	for {
+		if _, err := os.Stat(conf); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("serve wrote no %s before the deadline\n%s", conf, out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if st, err := os.Stat(envFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("env file: %v, %v", st, err)
+	}
+	data, err := os.ReadFile(envFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := baseVars(t.TempDir())
+	for _, line := range strings.Split(string(data), "\n") {
+		if kv, ok := strings.CutPrefix(line, "export "); ok {
+			vars = append(vars, kv)
+		}
+	}
+	args := []string{"--conf", conf, "cat", "s3://demo/sales/2026-q3.csv"}
+	if r := runTool(t, vars, nil, args...).must(t, args...); !strings.HasPrefix(r.stdout, "region,total\n") {
+		t.Errorf("cat through serve: %q", r.stdout)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("serve after Ctrl-C: %v\n%s", err, out.String())
+	}
+}
+
 // progressLines returns the percentages of the progress lines in stderr.
 func progressLines(stderr string) []float64 {
 	var out []float64

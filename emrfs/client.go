@@ -355,6 +355,7 @@ func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 	if o.DiskKeyRotation == 0 {
 		o.DiskKeyRotation = DefaultDiskKeyRotation
 	}
+	o.KMS = traceKMS(o.KMS, o.TracerProvider)
 	c := &Client{s3: client, cfg: cfg, opts: o, copyThreshold: maxCopyObjectSize}
 	if err := c.checkClients(); err != nil {
 		return nil, fmt.Errorf("emrfs: New: %w", err)

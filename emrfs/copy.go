@@ -72,7 +72,9 @@ func copySource(bucket, key string) string {
 // leaves doubt it finds out whether the copy is in place: nil means it
 // is, and a *CommitError says whether anything is visible (Committed) or
 // that it could not be found out (Unknown).
-func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*CopyOptions)) error {
+func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*CopyOptions)) (err error) {
+	ctx, span := c.startSpan(ctx, spanCopy, append(uriProps(dst), "emrfs.copy.source", src)...)
+	defer func() { span.end(err) }()
 	var o CopyOptions
 	for _, fn := range optFns {
 		fn(&o)

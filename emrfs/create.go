@@ -192,7 +192,9 @@ func (o *CreateOptions) check() error {
 // object is left; an object that was at uri before has then been replaced
 // and is gone too. (If that delete fails as well, the error is a
 // *CommitError with Committed set.)
-func (c *Client) Create(ctx context.Context, uri string, optFns ...func(*CreateOptions)) (*Writer, error) {
+func (c *Client) Create(ctx context.Context, uri string, optFns ...func(*CreateOptions)) (_ *Writer, err error) {
+	ctx, span := c.startSpan(ctx, spanCreate, uriProps(uri)...)
+	defer func() { span.end(err) }()
 	loc, b, err := c.target("create", uri)
 	if err != nil {
 		return nil, err

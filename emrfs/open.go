@@ -46,7 +46,9 @@ import (
 // ctx governs the Open call and every later Read, ReadAt and Seek on the
 // File; cancel it to stop them. Errors are *fs.PathError; a missing object
 // matches fs.ErrNotExist, a denied one fs.ErrPermission.
-func (c *Client) Open(ctx context.Context, uri string, optFns ...func(*OpenOptions)) (*File, error) {
+func (c *Client) Open(ctx context.Context, uri string, optFns ...func(*OpenOptions)) (_ *File, err error) {
+	ctx, span := c.startSpan(ctx, spanOpen, uriProps(uri)...)
+	defer func() { span.end(err) }()
 	o := OpenOptions{PartSize: c.opts.ReadPartSize, Concurrency: c.opts.ReadConcurrency}
 	for _, fn := range optFns {
 		fn(&o)

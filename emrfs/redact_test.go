@@ -235,7 +235,8 @@ func redactionSubjects(t *testing.T) map[string]any {
 		"cse.Algorithm":            cse.AlgGCM,
 		// emrfs
 		"emrfs.SSE":           ssec,
-		"emrfs.FailedKey":     FailedKey{Key: "object/key", Code: "AccessDenied"}, // an object key, no secret
+		"emrfs.FailedKey":     FailedKey{Key: "object/key", Code: "AccessDenied"},               // an object key, no secret
+		"emrfs.EnvelopeInfo":  &EnvelopeInfo{MaterialsDescription: map[string]string{"k": "v"}}, // no key material
 		"emrfs.SSEKind":       SSEC,
 		"emrfs.Config":        cfg,
 		"emrfs.Bucket":        bucket,

@@ -1,6 +1,7 @@
 // Command copyfile copies a local file into S3 with client-side encryption
 // (CSE-KMS, or SSE-KMS with -sse), streaming it through an encrypting
-// multipart upload in bounded memory while it reports progress, and with
+// multipart upload in bounded memory while it reports the bytes S3 has
+// acknowledged (emrfs.CreateOptions.Progress), and with
 // -verify reads the object back and compares it with the file. If the copy
 // fails or is interrupted (Ctrl-C), the upload is aborted and no object
 // appears.
@@ -23,16 +24,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/emrs3/emrs3/emrfs"
 	"github.com/emrs3/emrs3/examples/internal/demo"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "copyfile:", err)
-		os.Exit(1)
-	}
+	demo.Exit("copyfile", run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,7 +40,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f.Register(fs)
 	verify := fs.Bool("verify", false, "read the object back and compare it with the file")
 	every := fs.Duration("progress", 500*time.Millisecond, "progress report interval")
-	if err := fs.Parse(args); err != nil {
+	demo.SetUsage(fs, "[flags] FILE [s3://bucket/key]", `
+Copies FILE into S3 with client-side encryption (CSE-KMS; SSE-KMS with -sse)
+in a streaming multipart upload, reporting the bytes S3 has acknowledged.
+A failed or interrupted (Ctrl-C) copy is aborted: no object appears.
+Without a destination it writes s3://BUCKET/<base name of FILE>.`,
+		"go run ./examples/copyfile -embedded -verify big.parquet      # embedded S3 + KMS, no AWS account",
+		"go run ./examples/copyfile -bucket b -kms-key alias/k big.parquet s3://b/data/big.parquet")
+	if err := demo.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() < 1 || fs.NArg() > 2 {
@@ -68,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	start := time.Now()
-	pr := &progress{r: file}
+	pr := &progress{}
 	done, stopped := make(chan struct{}), make(chan struct{})
 	stopProgress := func() {
 		close(done)
@@ -87,12 +93,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}()
-	w, err := env.Client.Create(ctx, dst)
+	// Progress counts what S3 has acknowledged (parts, or the single PUT),
+	// not what was read from the file: io.Copy runs ahead of the upload by
+	// up to PartSize×(Concurrency+1) bytes.
+	w, err := env.Client.Create(ctx, dst, func(o *emrfs.CreateOptions) {
+		o.Progress = func(done, _ int64) { pr.n.Store(done) }
+	})
 	if err != nil {
 		stopProgress()
 		return err
 	}
-	_, err = io.Copy(w, pr)
+	_, err = io.Copy(w, file)
 	if err != nil {
 		w.Abort()
 	} else {
@@ -102,6 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("copy aborted, nothing written to %s: %w", dst, err)
 	}
+	pr.n.Store(st.Size()) // Close returned nil: the whole object is in S3
 	pr.report(stderr, st.Size(), start)
 	fmt.Fprintf(stdout, "copied %s (%d bytes) to %s in %s\n", src, st.Size(), dst, time.Since(start).Round(time.Millisecond))
 
@@ -131,16 +143,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// progress counts the bytes read from the file.
+// progress holds the bytes S3 has acknowledged.
 type progress struct {
-	r io.Reader
 	n atomic.Int64
-}
-
-func (p *progress) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.n.Add(int64(n))
-	return n, err
 }
 
 func (p *progress) report(w io.Writer, total int64, start time.Time) {

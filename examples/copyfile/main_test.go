@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -35,5 +37,11 @@ func TestCopyFileEmbedded(t *testing.T) {
 func TestCopyFileUsage(t *testing.T) {
 	if err := run(context.Background(), []string{"-embedded"}, &bytes.Buffer{}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "usage") {
 		t.Fatalf("no file: %v", err)
+	}
+}
+
+func TestCopyFileHelp(t *testing.T) {
+	if err := run(context.Background(), []string{"-h"}, &bytes.Buffer{}, &bytes.Buffer{}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v, want flag.ErrHelp (exit 0 after the usage)", err)
 	}
 }

@@ -22,18 +22,21 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "listsizes:", err)
-		os.Exit(1)
-	}
+	demo.Exit("listsizes", run(context.Background(), os.Args[1:], os.Stdout))
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("listsizes", flag.ContinueOnError)
 	var f demo.Flags
 	f.Register(fs)
-	prefix := fs.String("prefix", "", "key prefix to list")
-	if err := fs.Parse(args); err != nil {
+	prefix := fs.String("prefix", "", "key prefix to list (default \"table/\" with -embedded)")
+	demo.SetUsage(fs, "[flags]", `
+Lists the objects under a prefix with their plaintext sizes next to the sizes
+S3 stores; for client-side encrypted objects the two differ. With -embedded
+it seeds a few objects first.`,
+		"go run ./examples/listsizes -embedded",
+		"go run ./examples/listsizes -bucket b -kms-key alias/k -prefix tables/")
+	if err := demo.Parse(fs, args); err != nil {
 		return err
 	}
 	env, err := demo.Connect(ctx, f)

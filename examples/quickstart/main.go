@@ -37,13 +37,11 @@ import (
 
 	"github.com/emrs3/emrs3/emrfs"
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
+	"github.com/emrs3/emrs3/examples/internal/demo"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
+	demo.Exit("quickstart", run(context.Background(), os.Args[1:], os.Stdout))
 }
 
 // target is where the program writes.
@@ -61,7 +59,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	kmsKey := fs.String("kms-key", "", "KMS key id, ARN or alias for SSE-KMS and CSE-KMS (with -aws)")
 	region := fs.String("region", "", "AWS region (with -aws; default from the environment)")
 	endpoint := fs.String("endpoint", "", "S3 and KMS endpoint URL (with -aws; default AWS)")
-	if err := fs.Parse(args); err != nil {
+	demo.SetUsage(fs, "[-aws -bucket B -kms-key K [-region R] [-endpoint URL]]", `
+Writes and reads an SSE-KMS object and a CSE-KMS object as an EMR cluster
+configured with emrfs-site properties would, and prints what S3 stores: the
+server-side encryption, the client-side envelope, the first ciphertext bytes,
+and the plaintext read back. Without flags it runs on an embedded S3 + KMS.`,
+		"go run ./examples/quickstart                                    # embedded S3 + KMS, no AWS account",
+		"go run ./examples/quickstart -aws -bucket my-bucket -kms-key alias/my-key")
+	if err := demo.Parse(fs, args); err != nil {
 		return err
 	}
 	var t target

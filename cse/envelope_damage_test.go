@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -159,4 +160,38 @@ type countingProvider struct {
 func (p *countingProvider) DecryptMaterials(ctx context.Context, r DecryptionRequest) (*Materials, error) {
 	p.calls++
 	return p.MaterialsProvider.DecryptMaterials(ctx, r)
+}
+
+// TestOneIntegrityOutcome (issue 12 item 3): every error meaning "modified
+// or not what it claims" matches ErrNotAuthentic, also when wrapped; policy
+// refusals, wrong keys, context mismatches and "no envelope" do not.
+func TestOneIntegrityOutcome(t *testing.T) {
+	tests := []struct {
+		err       error
+		authentic bool // matches ErrNotAuthentic
+	}{
+		{&AuthenticationError{Algorithm: algGCM, Reason: "tag mismatch"}, true},
+		{errCBC, true},
+		{&MalformedError{Key: "x-amz-iv", Reason: "missing"}, true},
+		{&MalformedError{Key: "x-amz-matdesc", Reason: "not JSON", Err: errors.New("syntax")}, true},
+		{&CommitmentError{}, true},
+		{&DowngradeError{Stored: "AES/GCM/NoPadding", Envelope: "AES/CBC/PKCS5Padding"}, true},
+		{&MalformedError{Reason: "no envelope", Err: ErrNoEnvelope}, false},
+		{&PolicyError{Option: "Policy.LegacyUnauthenticated", What: "CBC content"}, false},
+		{wrongKey("kms", "k", errors.New("InvalidCiphertextException")), false},
+		{&KeyError{WrapAlgorithm: "kms", Err: errors.New("throttled")}, false},
+		{&ContextMismatchError{Keys: []string{"a"}}, false},
+		{&ContextError{Input: "a", Offset: 0, Reason: "x"}, false},
+	}
+	for _, tt := range tests {
+		for _, err := range []error{tt.err, fmt.Errorf("emrfs: open s3://b/k: %w", tt.err)} {
+			if got := errors.Is(err, ErrNotAuthentic); got != tt.authentic {
+				t.Errorf("errors.Is(%T %v, ErrNotAuthentic) = %v, want %v", tt.err, err, got, tt.authentic)
+			}
+		}
+	}
+	var me *MalformedError
+	if err := fmt.Errorf("wrapped: %w", &MalformedError{Key: "x-amz-d"}); !errors.As(err, &me) || me.Key != "x-amz-d" {
+		t.Fatalf("errors.As lost the detail: %v", err)
+	}
 }

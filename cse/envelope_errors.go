@@ -77,14 +77,18 @@ func (e *ContextError) Error() string {
 // its instruction file must be fetched. It is the only outcome of Decrypt
 // that allows reading an object as plaintext; a partial or contradictory
 // envelope is a *MalformedError matching ErrNotAuthentic instead.
-var ErrNoEnvelope = envelope.ErrNoEnvelope
+var ErrNoEnvelope = errors.New("cse: object holds no encryption envelope")
 
 // publicError turns the errors of the internal envelope package into the
 // exported types of this package.
 func publicError(err error) error {
 	var me *envelope.MalformedError
 	if errors.As(err, &me) {
-		return &MalformedError{Key: me.Key, Source: me.Source, Reason: me.Reason, Err: me.Err}
+		e := &MalformedError{Key: me.Key, Source: me.Source, Reason: me.Reason, Err: me.Err}
+		if errors.Is(me.Err, envelope.ErrNoEnvelope) {
+			e.Err = ErrNoEnvelope
+		}
+		return e
 	}
 	var ce *envelope.ContextError
 	if errors.As(err, &ce) {

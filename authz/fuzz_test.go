@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
+
+// quoted matches a Go-quoted string (%q) in an error message.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
 func checkParsed(t *testing.T, ms []Mapping, err error) {
 	t.Helper()
@@ -15,7 +19,10 @@ func checkParsed(t *testing.T, ms []Mapping, err error) {
 		if errors.As(err, &me) && me.Index < 0 {
 			t.Fatalf("negative mapping index in %v", err)
 		}
-		if strings.Contains(err.Error(), ": :") {
+		// An empty segment in the message's own structure ("Field: : why")
+		// is a bug; the same characters inside a quoted echo of the input
+		// are not.
+		if strings.Contains(quoted.ReplaceAllString(err.Error(), `"…"`), ": :") {
 			t.Fatalf("empty segment in %q", err)
 		}
 		return
@@ -55,6 +62,9 @@ func FuzzParseRoleMappingProperty(f *testing.F) {
 		"arn:aws:iam::123456789101:role/r=1=g:g",
 		"arn:aws:iam::123456789101:role/r,x=u:a, arn:aws:iam::123456789101:role/y=g:b",
 		"=u:", ",", "arn:aws:iam::123456789101:role/r1=p:s3://b*",
+		// ": :" echoed inside a quoted input is not an empty segment
+		// (issue 16: a false alarm of the check below).
+		"a: :b", ": :=u:a", "x=q: :",
 	} {
 		f.Add(s)
 	}

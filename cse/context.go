@@ -9,5 +9,6 @@ import "github.com/emrs3/emrs3/cse/internal/envelope"
 // \" and \\ escapes inside quotes. Keys starting with the reserved "aws:"
 // prefix are refused. Errors are *ContextError and give the byte offset.
 func ParseEncryptionContext(s string) (map[string]string, error) {
-	return envelope.ParseContext(s)
+	m, err := envelope.ParseContext(s)
+	return m, publicError(err)
 }

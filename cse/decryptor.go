@@ -61,6 +61,13 @@ func (d *Decryptor) Policy() Policy { return d.opts.Policy }
 // meta holds none, from instruction (the body of "<key>.instruction"; nil if
 // there is none), applies the policy and the downgrade and context checks,
 // and recovers the content key. The caller must Wipe the Content when done.
+// Envelope keys that are both in meta and in instruction must agree.
+//
+// Only an object whose metadata holds no envelope key at all, decrypted
+// without an instruction file, gives an error matching ErrNoEnvelope (the
+// object is not client-side encrypted, or its instruction file must be
+// fetched first). A partial or damaged envelope is a *MalformedError that
+// matches ErrNotAuthentic, never ErrNoEnvelope.
 //
 // The downgrade check does not trust the wrap algorithm: whenever the stored
 // description holds aws:x-amz-cek-alg it must equal the envelope's content
@@ -69,20 +76,22 @@ func (d *Decryptor) Policy() Policy { return d.opts.Policy }
 // or without a GCM→CBC swap, is refused with a *DowngradeError even when the
 // Policy allows legacy modes.
 //
-// Errors: *MalformedError (ErrNoEnvelope when there is no envelope at all),
-// *PolicyError, *DowngradeError, *ContextMismatchError, *KeyError
-// (ErrWrongKey), *CommitmentError, or the provider's own error.
+// Errors that mean the object was modified or is not what it claims match
+// ErrNotAuthentic: *MalformedError, *DowngradeError, *CommitmentError. The
+// others do not: *PolicyError (a format the Policy refuses),
+// *ContextMismatchError (the caller expects another context), *KeyError
+// (ErrWrongKey), ErrNoEnvelope, or the provider's own error.
 func (d *Decryptor) Decrypt(ctx context.Context, meta map[string]string, instruction []byte, obj ObjectInfo) (*Content, error) {
 	var instr map[string]string
-	if instruction != nil && NeedsInstructionFile(meta) {
+	if instruction != nil {
 		var err error
 		if instr, err = envelope.ParseInstruction(instruction); err != nil {
-			return nil, err
+			return nil, publicError(err)
 		}
 	}
 	env, err := envelope.Parse(meta, instr)
 	if err != nil {
-		return nil, err
+		return nil, publicError(err)
 	}
 	if err := d.opts.Policy.checkEnvelope(env); err != nil {
 		return nil, err

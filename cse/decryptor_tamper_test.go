@@ -184,6 +184,13 @@ func TestTamperMatrix(t *testing.T) {
 			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Fatalf("err = %v, want errors.Is %v", err, tt.wantIs)
 			}
+			// One integrity outcome (issue 12): every "modified or not what
+			// it claims" matches ErrNotAuthentic; policy refusals and wrong
+			// keys do not.
+			integrity := tt.wantAs == &typeMalformed || tt.wantAs == &typeDowngrade || tt.wantAs == &typeCommitment || tt.wantAs == &typeAuth
+			if errors.Is(err, ErrNotAuthentic) != integrity {
+				t.Fatalf("err = %T %v: errors.Is(ErrNotAuthentic) = %v, want %v", err, err, !integrity, integrity)
+			}
 			// Untampered, the same object reads back.
 			c, err = dec.Decrypt(ctx, victim.env.Metadata, victim.env.Instruction, obj)
 			if err != nil {

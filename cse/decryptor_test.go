@@ -192,8 +192,11 @@ func TestDecryptNoEnvelope(t *testing.T) {
 	if !errors.Is(err, ErrNoEnvelope) || !errors.As(err, &me) {
 		t.Fatalf("err = %v, want ErrNoEnvelope", err)
 	}
-	if !NeedsInstructionFile(map[string]string{}) || HasEnvelope(map[string]string{}) {
+	if !NeedsInstructionFile(map[string]string{}) {
 		t.Fatal("empty metadata")
+	}
+	if errors.Is(err, ErrNotAuthentic) {
+		t.Fatalf("no envelope at all matches ErrNotAuthentic: %v", err)
 	}
 	// A broken instruction file is a MalformedError naming the file.
 	_, err = d.Decrypt(context.Background(), map[string]string{}, []byte("not json"), ObjectInfo{})

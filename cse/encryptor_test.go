@@ -42,13 +42,13 @@ func TestRoundTrip(t *testing.T) {
 					if !bytes.Equal(c.Key, make([]byte, len(c.Key))) {
 						t.Fatal("Wipe left key bytes")
 					}
-					if instr != (env.Instruction != nil) || HasEnvelope(env.Metadata) == instr {
+					if instr != (env.Instruction != nil) || NeedsInstructionFile(env.Metadata) != instr {
 						t.Fatalf("instruction mode %v: metadata %v, instruction %s", instr, env.Metadata, env.Instruction)
 					}
 					wantVersion := 2
 					if commit != ForbidEncryptAllowDecrypt {
 						wantVersion = 3
-						if instr && !IsV3InstructionObject(env.Metadata) {
+						if instr && !hasV3ObjectKeys(env.Metadata) {
 							t.Fatalf("V3 object metadata lacks c/d/i: %v", env.Metadata)
 						}
 					}
@@ -205,4 +205,15 @@ func TestV3RawWrapBindsCipherName(t *testing.T) {
 			t.Fatalf("%T: unwrap with AES/GCM/NoPadding binding: %v", p, err)
 		}
 	}
+}
+
+// hasV3ObjectKeys reports whether meta holds the V3 keys that stay on the
+// object in instruction-file mode (x-amz-c, x-amz-d, x-amz-i) and no
+// wrapped key.
+func hasV3ObjectKeys(meta map[string]string) bool {
+	_, c := meta["x-amz-c"]
+	_, d := meta["x-amz-d"]
+	_, i := meta["x-amz-i"]
+	_, k := meta["x-amz-3"]
+	return c && d && i && !k
 }

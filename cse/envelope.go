@@ -118,31 +118,20 @@ type ObjectInfo struct {
 	EncryptionContext map[string]string
 }
 
-// HasEnvelope reports whether meta, an object's user metadata (with or
-// without the "x-amz-meta-" prefix), holds a complete V1, V2 or V3 envelope.
-func HasEnvelope(meta map[string]string) bool {
+// NeedsInstructionFile reports whether the envelope of an object with user
+// metadata meta may be in its "<key>.instruction" object: true when meta
+// holds no complete envelope, so the file is worth fetching before Decrypt.
+//
+// It does not say whether the object is encrypted: only Decrypt does. An
+// object is read as plaintext only when Decrypt, given meta and no
+// instruction file, returns an error matching ErrNoEnvelope — which it does
+// only when meta holds no envelope key at all. A partial envelope without an
+// instruction file is a *MalformedError matching ErrNotAuthentic.
+func NeedsInstructionFile(meta map[string]string) bool {
 	m, err := envelope.Normalize(meta)
 	if err != nil {
-		return false
+		return true
 	}
 	v, err := envelope.Detect(m)
-	return err == nil && v != 0
-}
-
-// NeedsInstructionFile reports whether the envelope of an object with user
-// metadata meta must be read from its "<key>.instruction" object: true when
-// meta holds no complete envelope. An object without any envelope (a
-// plaintext object) also answers true; if its instruction file does not
-// exist either, it is not encrypted — unless IsV3InstructionObject says the
-// file is required.
-func NeedsInstructionFile(meta map[string]string) bool {
-	return !HasEnvelope(meta)
-}
-
-// IsV3InstructionObject reports whether meta holds the V3 keys that stay on
-// the object when its envelope is in an instruction file; such an object
-// cannot be read without that file.
-func IsV3InstructionObject(meta map[string]string) bool {
-	m, err := envelope.Normalize(meta)
-	return err == nil && envelope.IsV3Partial(m)
+	return err != nil || v == 0
 }

@@ -2,10 +2,21 @@ package cse
 
 import "errors"
 
-// ErrNotAuthentic is the sentinel for ciphertext that failed authentication:
-// a GCM tag that does not verify, a stream truncated or extended, or a CBC
-// stream whose padding is wrong. Match it with errors.Is; errors.As finds the
-// *AuthenticationError that carries it.
+// ErrNotAuthentic is the one outcome for an object that was modified or is
+// not what it claims. Match it with errors.Is; errors.As gives the detail:
+//
+//   - *AuthenticationError: ciphertext that failed authentication (a GCM
+//     tag that does not verify, a stream truncated or extended, a CBC
+//     stream whose padding is wrong);
+//   - *MalformedError: a damaged, partial or contradictory envelope;
+//   - *CommitmentError: a V3 key commitment that does not match the key;
+//   - *DowngradeError: an envelope relabelled to a weaker content cipher or
+//     to the legacy kms wrap.
+//
+// It is not matched by refusals of the caller's own settings or keys:
+// *PolicyError (a format the Policy does not allow), ErrWrongKey (*KeyError),
+// *ContextMismatchError (the caller expects another encryption context),
+// ErrNoEnvelope (no envelope at all), or a failed call to a key service.
 var ErrNotAuthentic = errors.New("cse: ciphertext is not authentic")
 
 // AuthenticationError reports ciphertext that is not authentic. No plaintext

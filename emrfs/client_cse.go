@@ -241,14 +241,16 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 		if instr, err = c.getInstruction(ctx, loc, b); err != nil {
 			return nil, err
 		}
-		if instr == nil && !cse.IsV3InstructionObject(meta) {
-			if st.cfg.Compatibility {
-				return &cseObject{size: ctSize, ranged: true}, nil
-			}
-			return nil, ErrNotEncrypted
-		}
 	}
 	content, err := st.dec.Decrypt(withObject(ctx, loc.Bucket, loc.Key), meta, instr, cse.ObjectInfo{Bucket: loc.Bucket, Key: loc.Key})
+	if errors.Is(err, cse.ErrNoEnvelope) {
+		// No envelope key at all and no instruction file (a partial
+		// envelope is an error matching cse.ErrNotAuthentic instead).
+		if st.cfg.Compatibility {
+			return &cseObject{size: ctSize, ranged: true}, nil
+		}
+		return nil, ErrNotEncrypted
+	}
 	var pe *cse.PolicyError
 	if errors.As(err, &pe) {
 		if st.cfg.CryptoMode == CryptoModeStrictAuthenticatedEncryption && pe.Option == "Policy.LegacyUnauthenticated" {

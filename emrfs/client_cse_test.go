@@ -123,7 +123,7 @@ func TestCSERoundTrip(t *testing.T) {
 				if len(raw) != n+16 || (n > 16 && bytes.Equal(raw[:16], data[:16])) {
 					t.Fatalf("size %d: stored %d bytes, want ciphertext of %d", n, len(raw), n+16)
 				}
-				if got := cse.HasEnvelope(out.Metadata); got == instruction {
+				if got := !cse.NeedsInstructionFile(out.Metadata); got == instruction {
 					t.Errorf("size %d: envelope in metadata = %v, instruction mode %v", n, got, instruction)
 				}
 				_, ierr := e.api.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key + ".instruction")})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"mime"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -71,15 +72,23 @@ func Normalize(meta map[string]string) (map[string]string, error) {
 
 // Detect returns the format version whose complete envelope is in meta
 // (normalized), or 0 when meta holds none and the instruction file must be
-// consulted. An error is returned when keys of several versions are mixed.
+// consulted. An error is returned when keys of several versions are mixed,
+// including a V1/V2 key (x-amz-iv, x-amz-matdesc) next to V3 keys.
 func Detect(meta map[string]string) (int, error) {
-	seen := 0
-	for k := range meta {
+	seen, seenKey := 0, ""
+	for _, k := range sortedKeys(meta) {
 		if v, ok := exclusive[k]; ok {
 			if seen != 0 && seen != v {
-				return 0, malformed(srcMeta, k, fmt.Sprintf("keys of format V%d and V%d are mixed", seen, v), nil)
+				return 0, malformed(srcMeta, k, fmt.Sprintf("keys of format V%d (%s) and V%d (%s) are mixed", seen, seenKey, v, k), nil)
 			}
-			seen = v
+			seen, seenKey = v, k
+		}
+	}
+	if seen == 3 {
+		for _, k := range []string{IV, MatDesc} {
+			if has(meta, k) {
+				return 0, malformed(srcMeta, k, fmt.Sprintf("a V1/V2 key next to V3 keys (%s): a V3 envelope has no %s", seenKey, k), nil)
+			}
 		}
 	}
 	_, hasIV := meta[IV]
@@ -92,6 +101,50 @@ func Detect(meta map[string]string) (int, error) {
 		return 3, nil
 	}
 	return 0, nil
+}
+
+// EnvelopeKeys returns the envelope keys present in meta (normalized),
+// sorted. An object whose metadata holds none is not client-side encrypted
+// unless it has an instruction file; one that holds some but no complete
+// envelope must have an instruction file, and is damaged without one.
+func EnvelopeKeys(meta map[string]string) []string {
+	var ks []string
+	for _, k := range sortedKeys(meta) {
+		if envelopeKeys[k] {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// missingKey names the key whose absence keeps the partial envelope in meta
+// (normalized) from being complete, or "" when that is not clear.
+func missingKey(meta map[string]string) string {
+	switch {
+	case has(meta, KeyV1) || has(meta, KeyV2):
+		return IV
+	case has(meta, V3Key) || has(meta, V3ContentAlg) || has(meta, V3Commitment) || has(meta, V3MessageID) || has(meta, V3WrapAlg):
+		for _, k := range []string{V3Key, V3Commitment, V3MessageID} {
+			if !has(meta, k) {
+				return k
+			}
+		}
+	case has(meta, IV):
+		if has(meta, WrapAlg) || has(meta, CEKAlg) || has(meta, TagLen) {
+			return KeyV2
+		}
+		return KeyV1
+	}
+	return ""
 }
 
 func has(m map[string]string, k string) bool { _, ok := m[k]; return ok }
@@ -151,10 +204,21 @@ func ParseInstruction(b []byte) (map[string]string, error) {
 	return out, nil
 }
 
+// onObject lists the envelope keys that may stay on the object when the
+// rest of the envelope is in its instruction file.
+var onObject = map[string]bool{UnencryptedLength: true, V3ContentAlg: true, V3Commitment: true, V3MessageID: true}
+
 // Parse reads the envelope from object metadata meta and, when meta holds no
 // complete envelope, from the instruction-file fields instr (as returned by
 // ParseInstruction; nil when there is none). meta may carry the
 // "x-amz-meta-" prefix and RFC 2047 encoded values.
+//
+// Only metadata with no envelope key at all and no instruction file gives
+// an error wrapping ErrNoEnvelope (the object is not client-side
+// encrypted). A partial envelope (some envelope keys, but not a complete
+// one) without an instruction file, keys of several format versions, and
+// envelope keys in meta that contradict instr are a *MalformedError that
+// does not wrap ErrNoEnvelope: the object was damaged or altered.
 func Parse(meta, instr map[string]string) (*Envelope, error) {
 	m, err := Normalize(meta)
 	if err != nil {
@@ -164,32 +228,39 @@ func Parse(meta, instr map[string]string) (*Envelope, error) {
 	if err != nil {
 		return nil, err
 	}
+	var in map[string]string
+	if instr != nil {
+		if in, err = Normalize(instr); err != nil {
+			err.(*MalformedError).Source = srcInstr
+			return nil, err
+		}
+		if err := agree(m, in); err != nil {
+			return nil, err
+		}
+	}
 	if v != 0 {
 		return parseFields(m, srcMeta, v)
 	}
-	if instr == nil {
-		if IsV3Partial(m) {
+	present := EnvelopeKeys(m)
+	if in == nil {
+		switch {
+		case len(present) == 0:
+			return nil, malformed(srcMeta, "", "no envelope in the object metadata and no instruction file given", ErrNoEnvelope)
+		case IsV3Partial(m):
 			return nil, malformed(srcMeta, V3Key, "missing: this V3 object keeps its wrapped key in its instruction file (<key>.instruction); fetch it and pass it in", nil)
 		}
-		return nil, malformed(srcMeta, "", "no envelope in the object metadata and no instruction file given", ErrNoEnvelope)
+		return nil, malformed(srcMeta, missingKey(m), fmt.Sprintf("partial envelope: the object metadata holds %s but no complete envelope, and there is no instruction file (the envelope was damaged or its instruction file removed)", strings.Join(present, ", ")), nil)
 	}
-	in, err := Normalize(instr)
-	if err != nil {
-		err.(*MalformedError).Source = srcInstr
-		return nil, err
-	}
-	fields := maps.Clone(in)
-	// Keys that live on the object win over (or complete) the file.
-	if IsV3Partial(m) {
-		for _, k := range []string{V3ContentAlg, V3Commitment, V3MessageID} {
-			if fv, ok := in[k]; ok && fv != m[k] {
-				return nil, malformed(srcInstr, k, "differs from the object's metadata; the instruction file belongs to another object", nil)
-			}
-			fields[k] = m[k]
+	for _, k := range present {
+		if !onObject[k] && !has(in, k) {
+			return nil, malformed(srcMeta, k, "on the object but not in its instruction file: the envelope is split inconsistently", nil)
 		}
 	}
-	if l, ok := m[UnencryptedLength]; ok {
-		fields[UnencryptedLength] = l
+	fields := maps.Clone(in)
+	// Keys that live on the object complete the file (agree has checked
+	// that they do not contradict it).
+	for _, k := range present {
+		fields[k] = m[k]
 	}
 	fv, err := Detect(fields)
 	if err != nil {
@@ -208,6 +279,33 @@ func Parse(meta, instr map[string]string) (*Envelope, error) {
 	}
 	e.FromInstruction = true
 	return e, nil
+}
+
+// agree reports an error when an envelope key is in both the object's
+// metadata m and its instruction file in (both normalized) with different
+// values: the file belongs to another object, or one of them was altered.
+// An empty unencrypted length in the file (aws-sdk-go s3crypto writes ""
+// for an unknown length) is no value, and lengths compare as numbers.
+func agree(m, in map[string]string) error {
+	for _, k := range EnvelopeKeys(m) {
+		fv, ok := in[k]
+		if !ok || fv == m[k] {
+			continue
+		}
+		if k == UnencryptedLength {
+			fv = strings.TrimSpace(fv)
+			if fv == "" {
+				continue
+			}
+			a, aerr := strconv.ParseInt(fv, 10, 64)
+			b, berr := strconv.ParseInt(strings.TrimSpace(m[k]), 10, 64)
+			if aerr == nil && berr == nil && a == b {
+				continue
+			}
+		}
+		return malformed(srcInstr, k, "differs from the object's metadata; the instruction file belongs to another object, or one of them was altered", nil)
+	}
+	return nil
 }
 
 func parseFields(m map[string]string, src string, version int) (*Envelope, error) {
@@ -277,6 +375,15 @@ func parseFields(m map[string]string, src string, version int) (*Envelope, error
 			return nil, malformed(src, V3WrapAlg, fmt.Sprintf("%q is not 02, 12 or 22", m[V3WrapAlg]), nil)
 		}
 		e.WrapAlg = w
+		// The serializer writes x-amz-t for kms+context only and x-amz-m for
+		// the raw keyrings only; a key for the other kind of wrap would be
+		// read but never written back, and is not what any writer stores.
+		if w == WrapKMSContext && has(m, V3MatDesc) {
+			return nil, malformed(src, V3MatDesc, "present with wrap algorithm 12 (kms+context), which stores its context in x-amz-t", nil)
+		}
+		if w != WrapKMSContext && has(m, V3Context) {
+			return nil, malformed(src, V3Context, fmt.Sprintf("present with wrap algorithm %s (%s); only 12 (kms+context) stores a KMS encryption context", m[V3WrapAlg], w), nil)
+		}
 		if e.Commitment, err = b64(m, src, V3Commitment); err != nil {
 			return nil, err
 		}

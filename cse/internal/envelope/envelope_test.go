@@ -147,12 +147,19 @@ func TestParseInstructionNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := Parse(map[string]string{"x-amz-unencrypted-content-length": "78"}, instr)
+	e, err := Parse(map[string]string{"x-amz-unencrypted-content-length": "77"}, instr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.TagBits != 128 || e.PlaintextSize != 78 || e.MatDesc["kms_cmk_id"] != "k" {
-		t.Fatalf("got %+v; the object's length must win over the file's", e)
+	if e.TagBits != 128 || e.PlaintextSize != 77 || e.MatDesc["kms_cmk_id"] != "k" {
+		t.Fatalf("got %+v", e)
+	}
+	// Issue 11: a length on the object that contradicts the file's is an
+	// error (it used to win over the file's).
+	_, err = Parse(map[string]string{"x-amz-unencrypted-content-length": "78"}, instr)
+	var me *MalformedError
+	if !errors.As(err, &me) || me.Key != UnencryptedLength || errors.Is(err, ErrNoEnvelope) {
+		t.Fatalf("contradicting lengths: err = %v, want a MalformedError for %s", err, UnencryptedLength)
 	}
 }
 
@@ -294,5 +301,53 @@ func TestNormalizeDuplicates(t *testing.T) {
 	instr := `{"x-amz-key-v2":"` + b64s(key32) + `","x-amz-iv":"` + b64s(iv12) + `","X-Amz-Iv":"` + otherIV + `","x-amz-cek-alg":"AES/GCM/NoPadding","x-amz-wrap-alg":"kms+context","x-amz-matdesc":"{}"}`
 	if _, err := ParseInstruction([]byte(instr)); !errors.As(err, new(*MalformedError)) || !strings.Contains(err.Error(), "twice") {
 		t.Fatalf("instruction file with x-amz-iv twice: err = %v", err)
+	}
+}
+
+// TestParseDamaged: a partial or mixed envelope is a *MalformedError that
+// does not wrap ErrNoEnvelope; only metadata with no envelope key at all is
+// ErrNoEnvelope (issue 11 item 6).
+func TestParseDamaged(t *testing.T) {
+	v1 := map[string]string{"x-amz-key": b64s(key32), "x-amz-iv": b64s(iv16), "x-amz-matdesc": "{}"}
+	aes3 := with(v3Meta(), "x-amz-w", "02", "x-amz-t", "<delete>", "x-amz-m", `{"k":"v"}`)
+	tests := []struct {
+		name string
+		meta map[string]string
+		key  string
+	}{
+		{"V2 key removed", with(v2GCMMeta(), KeyV2, "<delete>"), KeyV2},
+		{"V2 IV removed", with(v2GCMMeta(), IV, "<delete>"), IV},
+		{"V2 with a stray V1 key", with(v2GCMMeta(), KeyV1, b64s(key32)), KeyV1},
+		{"V1 IV removed", with(v1, IV, "<delete>"), IV},
+		{"V1 with V2 wrap-alg", with(v1, WrapAlg, "kms"), WrapAlg},
+		{"V3 commitment removed", with(v3Meta(), V3Commitment, "<delete>"), V3Commitment},
+		{"V3 message id removed", with(v3Meta(), V3MessageID, "<delete>"), V3MessageID},
+		{"V3 with x-amz-iv", with(v3Meta(), IV, b64s(iv12)), IV},
+		{"V3 with x-amz-matdesc", with(v3Meta(), MatDesc, "{}"), MatDesc},
+		{"V3 kms+context with x-amz-m", with(v3Meta(), V3MatDesc, "{}"), V3MatDesc},
+		{"V3 AES/GCM with x-amz-t", with(aes3, V3Context, "{}"), V3Context},
+		{"V3 RSA with x-amz-t", with(aes3, V3WrapAlg, "22", V3Context, `{"a":"b"}`), V3Context},
+		{"length only", map[string]string{UnencryptedLength: "5"}, ""},
+		{"V3 object keys only", map[string]string{V3ContentAlg: "115", V3Commitment: b64s(id28), V3MessageID: b64s(id28)}, V3Key},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(tt.meta, nil)
+			var me *MalformedError
+			if !errors.As(err, &me) || errors.Is(err, ErrNoEnvelope) {
+				t.Fatalf("err = %v, want a MalformedError that is not ErrNoEnvelope", err)
+			}
+			if me.Key != tt.key {
+				t.Fatalf("Key = %q, want %q (%v)", me.Key, tt.key, err)
+			}
+		})
+	}
+	for _, meta := range []map[string]string{nil, {}, {"content-type": "x", InstructionMarker: ""}} {
+		if _, err := Parse(meta, nil); !errors.Is(err, ErrNoEnvelope) {
+			t.Fatalf("no envelope key in %v: %v, want ErrNoEnvelope", meta, err)
+		}
+		if len(EnvelopeKeys(meta)) != 0 {
+			t.Fatalf("EnvelopeKeys(%v) not empty", meta)
+		}
 	}
 }

@@ -161,9 +161,6 @@ func (c *Client) Envelope(ctx context.Context, uri string, optFns ...func(*Envel
 		if instr, err = c.getInstruction(ctx, loc, b); err != nil {
 			return nil, pathError("envelope", uri, err)
 		}
-		if instr == nil && !cse.IsV3InstructionObject(meta) {
-			return info, nil // no envelope anywhere
-		}
 		info.InstructionFile = instr != nil
 	}
 	p := &describeProvider{}

@@ -376,12 +376,14 @@ func parseFields(m map[string]string, src string, version int) (*Envelope, error
 		}
 		e.WrapAlg = w
 		// The serializer writes x-amz-t for kms+context only and x-amz-m for
-		// the raw keyrings only; a key for the other kind of wrap would be
+		// the raw keyrings only; a value for the other kind of wrap would be
 		// read but never written back, and is not what any writer stores.
-		if w == WrapKMSContext && has(m, V3MatDesc) {
+		// An empty one is no value: the official S3EC Go v4 client writes
+		// both keys on every V3 object, the unused one empty.
+		if w == WrapKMSContext && strings.TrimSpace(m[V3MatDesc]) != "" {
 			return nil, malformed(src, V3MatDesc, "present with wrap algorithm 12 (kms+context), which stores its context in x-amz-t", nil)
 		}
-		if w != WrapKMSContext && has(m, V3Context) {
+		if w != WrapKMSContext && strings.TrimSpace(m[V3Context]) != "" {
 			return nil, malformed(src, V3Context, fmt.Sprintf("present with wrap algorithm %s (%s); only 12 (kms+context) stores a KMS encryption context", m[V3WrapAlg], w), nil)
 		}
 		if e.Commitment, err = b64(m, src, V3Commitment); err != nil {

@@ -75,6 +75,11 @@ func (f *File) checkSpool(opts func(*cse.DecryptOptions)) (func(*cse.DecryptOpti
 	if dir == "" {
 		dir = "the system temporary directory"
 	}
+	key := "a random in-memory key"
+	if f.disk != nil {
+		key = "the disk-encryption KMS key " + f.disk.cfg.KeyARN
+	}
+	f.c.log().DebugContext(f.ctx, "emrfs: an authenticated read spools to local disk", "uri", f.info.uri, "bytes", need, "dir", dir, "key", key)
 	if o.SpoolKeys != nil {
 		// The read will spool: get its key now, so that a key that cannot
 		// be had fails the read before the object's parts are fetched;

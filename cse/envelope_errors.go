@@ -29,21 +29,7 @@ type MalformedError struct {
 
 // Error describes the problem and what to change.
 func (e *MalformedError) Error() string {
-	src := e.Source
-	if src == "" {
-		src = "envelope"
-	}
-	msg := "cse: malformed envelope"
-	if e.Key != "" {
-		msg += fmt.Sprintf(": %s %q", src, e.Key)
-	} else if e.Source != "" {
-		msg += " in " + e.Source
-	}
-	msg += ": " + e.Reason
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
+	return (&envelope.MalformedError{Key: e.Key, Source: e.Source, Reason: e.Reason, Err: e.Err}).Error()
 }
 
 // Unwrap returns the decoding error, if any.

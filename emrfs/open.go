@@ -83,13 +83,7 @@ func (c *Client) Open(ctx context.Context, uri string, optFns ...func(*OpenOptio
 		modTime:  aws.ToTime(out.LastModified).Truncate(time.Second),
 		etag:     aws.ToString(out.ETag),
 		metadata: out.Metadata,
-		headers: statHeaders{
-			contentType:        aws.ToString(out.ContentType),
-			cacheControl:       aws.ToString(out.CacheControl),
-			contentEncoding:    aws.ToString(out.ContentEncoding),
-			contentDisposition: aws.ToString(out.ContentDisposition),
-			contentLanguage:    aws.ToString(out.ContentLanguage),
-		},
+		headers:  headersOf(out.ContentType, out.CacheControl, out.ContentEncoding, out.ContentDisposition, out.ContentLanguage),
 	}
 	f.pin = &objectPin{c: c, loc: loc, b: b, etag: f.info.etag, versionID: o.VersionID, size: size}
 	f.first, f.firstEnd = out.Body, size

@@ -25,9 +25,20 @@ type FileInfo struct {
 }
 
 // statHeaders are the standard HTTP headers of an object, as returned
-// by HeadObject.
+// by HeadObject or GetObject.
 type statHeaders struct {
 	contentType, cacheControl, contentEncoding, contentDisposition, contentLanguage string
+}
+
+// headersOf collects an object's standard HTTP headers.
+func headersOf(contentType, cacheControl, contentEncoding, contentDisposition, contentLanguage *string) statHeaders {
+	return statHeaders{
+		contentType:        aws.ToString(contentType),
+		cacheControl:       aws.ToString(cacheControl),
+		contentEncoding:    aws.ToString(contentEncoding),
+		contentDisposition: aws.ToString(contentDisposition),
+		contentLanguage:    aws.ToString(contentLanguage),
+	}
 }
 
 // Name returns the last element of the key (without a trailing slash).
@@ -101,13 +112,7 @@ func fileInfoFromHead(loc Location, out *s3.HeadObjectOutput) *FileInfo {
 		modTime:  aws.ToTime(out.LastModified).Truncate(time.Second),
 		etag:     aws.ToString(out.ETag),
 		metadata: out.Metadata,
-		headers: statHeaders{
-			contentType:        aws.ToString(out.ContentType),
-			cacheControl:       aws.ToString(out.CacheControl),
-			contentEncoding:    aws.ToString(out.ContentEncoding),
-			contentDisposition: aws.ToString(out.ContentDisposition),
-			contentLanguage:    aws.ToString(out.ContentLanguage),
-		},
+		headers:  headersOf(out.ContentType, out.CacheControl, out.ContentEncoding, out.ContentDisposition, out.ContentLanguage),
 	}
 }
 

@@ -446,10 +446,11 @@ var cmdRm = &command{
 	name:  "rm",
 	args:  "[-r] [-f] s3://BUCKET/KEY...",
 	short: "remove objects (-r: everything under a prefix)",
-	long: `Removes objects. With -r, removes every object under each prefix. A missing
-object (or an empty prefix) is "not found" (exit 3) unless -f. In buckets
-with fs.s3.cse.cryptoStorageMode.deleteInstructionFiles.enabled the
-instruction files go with their objects.`,
+	long: `Removes objects. With -r, removes every object under each prefix with
+DeleteObjects batches of 1000 keys, instruction files included. A missing
+object (or an empty prefix) is "not found" (exit 3) unless -f. Without -r,
+in buckets with fs.s3.cse.cryptoStorageMode.deleteInstructionFiles.enabled
+the instruction file goes with its object.`,
 	flags: func(a *app, fs *flagSet) {
 		recursiveFlag("remove everything under the prefix")(a, fs)
 		fs.BoolVar(&optForce, "f", false, "succeed when there is nothing to remove")
@@ -471,34 +472,42 @@ func runRm(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	for _, uri := range args {
-		var targets []string
 		if optRecursive {
-			for fi, err := range c.List(ctx, dirURI(uri), func(o *emrfs.ListOptions) { o.Recursive = true }) {
+			// One listing request to tell "not found"; then DeleteObjects
+			// batches of 1000 keys, instruction files included.
+			prefix := dirURI(uri)
+			found := false
+			for fi, err := range c.List(ctx, prefix, func(o *emrfs.ListOptions) { o.Recursive = true }) {
 				if err != nil {
 					return err
 				}
 				if !fi.IsDir() {
-					targets = append(targets, fi.URI())
+					found = true
+					break
 				}
 			}
-		} else {
-			if _, err := c.Stat(ctx, uri); err != nil {
-				if !(optForce && errors.Is(err, fs.ErrNotExist)) {
-					return err
+			if !found {
+				if optForce {
+					continue
 				}
-			} else {
-				targets = []string{uri}
+				return &fs.PathError{Op: "rm", Path: uri, Err: fs.ErrNotExist}
 			}
-		}
-		if len(targets) == 0 && !optForce {
-			return &fs.PathError{Op: "rm", Path: uri, Err: fs.ErrNotExist}
-		}
-		for _, t := range targets {
-			if err := c.Remove(ctx, t); err != nil {
+			if err := c.RemoveAll(ctx, prefix); err != nil {
 				return err
 			}
-			a.note("removed %s", t)
+			a.note("removed everything under %s", prefix)
+			continue
 		}
+		if _, err := c.Stat(ctx, uri); err != nil {
+			if optForce && errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return err
+		}
+		if err := c.Remove(ctx, uri); err != nil {
+			return err
+		}
+		a.note("removed %s", uri)
 	}
 	return nil
 }

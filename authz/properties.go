@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/tracing"
 )
 
 // The EMRFS (emrfs-site) properties that [ReadProperties] and
@@ -175,6 +176,10 @@ type PropertiesOptions struct {
 	// Resolver are applied to the resolver's Options after the properties
 	// (Groups, Logger, DenyUnmapped, ExternalID, ...).
 	Resolver []func(*Options)
+	// TracerProvider, when set, puts an "authz.AssumeRole" span around
+	// every AssumeRole (see TraceSTS) and is given to the STS client, so
+	// that the SDK's own STS spans nest inside it.
+	TracerProvider tracing.TracerProvider
 }
 
 // NewFromProperties returns a Resolver configured by EMRFS properties read
@@ -224,7 +229,10 @@ func NewFromProperties(ctx context.Context, awsCfg aws.Config, get func(name str
 			o.Region = p.STSRegion
 		}
 	}}, po.STS...)
-	client := sts.NewFromConfig(awsCfg, stsFns...)
+	if po.TracerProvider != nil {
+		stsFns = append([]func(*sts.Options){func(o *sts.Options) { o.TracerProvider = po.TracerProvider }}, stsFns...)
+	}
+	client := TraceSTS(sts.NewFromConfig(awsCfg, stsFns...), po.TracerProvider)
 	resFns := append([]func(*Options){func(o *Options) {
 		o.Default = awsCfg.Credentials
 		o.Duration = p.Duration

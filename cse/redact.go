@@ -157,3 +157,22 @@ func propsString(m map[string]string) string {
 	b.WriteByte('}')
 	return b.String()
 }
+
+// String describes the table without its chunk hashes (which are derived
+// from the content key).
+func (t *ChunkTable) String() string {
+	if t == nil {
+		return "cse.ChunkTable(nil)"
+	}
+	return fmt.Sprintf("cse.ChunkTable{chunks: %d of %d bytes, complete: %t, hashes: %s}", len(t.sums), t.chunkSize, t.Complete(), redact.Redacted)
+}
+
+// GoString is String, so that %#v shows no hash either.
+func (t *ChunkTable) GoString() string { return t.String() }
+
+// Format writes String under every verb. (A ChunkTable holds a sync.Once
+// and must not be copied, so only its pointer is ever formatted.)
+func (t *ChunkTable) Format(f fmt.State, verb rune) {
+	s := t.String()
+	redact.Format(f, verb, s, s)
+}

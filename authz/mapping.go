@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/emrs3/emrs3/authz/internal/location"
@@ -54,7 +56,13 @@ func (e *MappingError) Error() string {
 	if e.Field == "" {
 		return fmt.Sprintf("authz: role mapping #%d (index %d): %v", e.Index+1, e.Index, e.Err)
 	}
-	return fmt.Sprintf("authz: role mapping #%d (index %d): %s: %v", e.Index+1, e.Index, e.Field, e.Err)
+	field := e.Field
+	if strings.ContainsFunc(field, func(r rune) bool {
+		return !(r == '_' || r == '.' || r == '[' || r == ']' || unicode.IsLetter(r) || unicode.IsDigit(r))
+	}) {
+		field = strconv.Quote(field) // a field name taken from the input: unambiguous
+	}
+	return fmt.Sprintf("authz: role mapping #%d (index %d): %s: %v", e.Index+1, e.Index, field, e.Err)
 }
 
 // Unwrap returns the underlying error.

@@ -354,7 +354,7 @@ func printTable(w *os.File, rows []*row, o options, load string) {
 			return ""
 		}
 		fetched := ""
-		if strings.Contains(r.op, "last") {
+		if strings.Contains(r.op, "last") || strings.Contains(r.op, "again") {
 			fetched = fmt.Sprintf("%.0f", median(in))
 		}
 		prec := "%.0f (%.0f–%.0f)"

@@ -176,6 +176,8 @@ func runWorker(args []string) error {
 		if _, err := im.get(ctx, *key, io.Discard); err != nil {
 			return err
 		}
+		cnt.in.Store(0)
+		cnt.out.Store(0)
 	}
 	var res result
 	start := time.Now()

@@ -22,7 +22,7 @@ type partSource struct {
 	off      int
 }
 
-func (s *partSource) StreamSize() int64                    { return int64(len(s.ct)) }
+func (s *partSource) StreamSize() int64                   { return int64(len(s.ct)) }
 func (s *partSource) OnLand(fn func(off int64, b []byte)) { s.land = fn }
 
 func (s *partSource) Read(p []byte) (int, error) {

@@ -49,7 +49,7 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per measurement")
 	backends := flag.String("backends", "stack,minio", "servers to measure against")
 	impls := flag.String("impls", "emrs3,emrs3-delayed,s3crypto,s3ec-v4,plain,manager", "implementations")
-	ops := flag.String("ops", "put,get,range,cbc", "operations: put, get, range (last 64 KiB of the largest size), cbc (legacy CBC GETs)")
+	ops := flag.String("ops", "put,get,range,cbc", "operations: put, get, getwarm (a second GET of the object in the same client, timed alone: warm connections, emrs3's data key cached), range (last 64 KiB of the largest size), cbc (legacy CBC GETs)")
 	roles := flag.Bool("roles", true, "also time role-mapping credential selection")
 	linkFlag := flag.String("link", "", "model a network link between every client and the servers: RTT[,RATE per connection and direction], e.g. 20ms,90MB/s")
 	quick := flag.Bool("quick", false, "a run of a few minutes: -link 20ms,90MB/s -sizes 1MiB,64MiB -runs 3 -backends minio -ops put,get -roles=false (flags given explicitly win)")

@@ -126,7 +126,7 @@ type options struct {
 	runs     int
 	backends []string
 	impls    []string
-	ops      map[string]bool // put, get, range, cbc
+	ops      map[string]bool // put, get, getwarm, range, cbc
 	roles    bool
 	model    *link.Model
 }
@@ -177,6 +177,12 @@ func measureBackend(ctx context.Context, backend string, e env, o options) ([]*r
 				if o.ops["get"] {
 					m, err = spawn(ctx, e, "-impl", im, "-op", "get", "-key", key)
 					if err := record(get("GET", sn, im), m, err); err != nil {
+						return rows, err
+					}
+				}
+				if o.ops["getwarm"] {
+					m, err = spawn(ctx, e, "-impl", im, "-op", "getwarm", "-key", key)
+					if err := record(get("GET again, same Client", sn, im), m, err); err != nil {
 						return rows, err
 					}
 				}
@@ -348,7 +354,7 @@ func printTable(w *os.File, rows []*row, o options, load string) {
 			return ""
 		}
 		fetched := ""
-		if strings.Contains(r.op, "last") {
+		if strings.Contains(r.op, "last") || strings.Contains(r.op, "again") {
 			fetched = fmt.Sprintf("%.0f", median(in))
 		}
 		prec := "%.0f (%.0f–%.0f)"

@@ -61,6 +61,14 @@ func NewGCMDecryptReader(ciphertext io.Reader, key, iv, aad []byte, optFns ...fu
 	if d.deferCTR {
 		d.ctr = c.k.CTR(c.iv[:], 0)
 	}
+	if ls, ok := ciphertext.(LandingSource); ok && !d.deferCTR {
+		// Hash and decrypt each part where it lands (not a one-chunk
+		// message: that one is opened whole).
+		if size := ls.StreamSize(); size-aesgcm.TagSize > int64(o.ChunkSize) {
+			d.landings = &landings{k: c.k, iv: c.iv, chunkSize: int64(o.ChunkSize), dataEnd: size - aesgcm.TagSize, m: map[int64]landed{}}
+			ls.OnLand(d.landings.land)
+		}
+	}
 	if d.authenticate && o.MemoryLimit > 0 {
 		d.spoolFrom = o.MemoryLimit / int64(o.ChunkSize)
 	}
@@ -76,6 +84,10 @@ type gcmDecrypter struct {
 	// message's continuous keystream (one goroutine).
 	deferCTR bool
 	ctr      cipher.Stream
+
+	// landings: the chunks a LandingSource's parts were hashed and
+	// decrypted into where they landed (nil: none).
+	landings *landings
 
 	cur   *pipeline.Job
 	out   []byte
@@ -133,12 +145,23 @@ func (d *gcmDecrypter) process(j *pipeline.Job) {
 		j.Done = true
 		return
 	}
-	j.Sum = c.k.ChunkHash(j.Data, j.Scratch())
+	sum, ok, err := d.landings.take(j.Offset, len(j.Data))
+	if err != nil {
+		clear(j.Data)
+		j.Data, j.Err = j.Data[:0], err
+		return
+	}
+	if ok {
+		// Hashed and decrypted in its part: Data is plaintext.
+		j.Sum = sum
+	} else {
+		j.Sum = c.k.ChunkHash(j.Data, j.Scratch())
+	}
 	// Decrypting or sealing in place overwrites the 16 bytes after Data,
 	// where the last chunk's tag is: keep it in the scratch space, which
 	// ChunkHash no longer needs.
 	keepTrailer(j)
-	if !d.deferCTR {
+	if !d.deferCTR && !ok {
 		// The 16 bytes after Data, which XORChunk may overwrite, are
 		// free now that the trailer is kept elsewhere.
 		c.k.XORChunk(j.Data, j.Data, c.iv[:], uint64(j.Offset/16))

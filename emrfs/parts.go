@@ -17,9 +17,11 @@ import (
 // nothing else is retried. A part that fails fails the read when the
 // reader reaches it.
 //
-// The crypto stays with the decrypter reading from partsReader: its
-// workers hash and decrypt chunks in parallel as the parts arrive in
-// order. (feature/s3/manager.Downloader is not used: it writes parts to an
+// partsReader is a cse.LandingSource: a GCM decrypter reading from it
+// hashes and decrypts each fetched part where it lands, on the goroutine
+// that fetched it (in parallel with the other parts' transfers), and only
+// combines the parts' hashes in order; the first part, which streams, goes
+// through the decrypter's workers. (feature/s3/manager.Downloader is not used: it writes parts to an
 // io.WriterAt in any order and returns only when the whole object is down,
 // so it cannot release the first bytes early or bound memory below the
 // object's size without a reordering writer of our own, and it has no
@@ -33,6 +35,9 @@ type partsReader struct {
 	bounds  [][2]int64 // [start, end) of each part
 	results []chan partResult
 	sem     chan struct{} // one token per part fetched and not yet read
+	p       *objectPin
+	start   sync.Once                 // starts schedule: at OnLand or the first Read
+	land    func(off int64, b []byte) // set by OnLand before the fetches start
 
 	next int // index of the next part to start reading
 	cur  io.Reader
@@ -72,9 +77,25 @@ func newPartsReader(ctx context.Context, p *objectPin, first io.ReadCloser, firs
 	for i := range r.results {
 		r.results[i] = make(chan partResult, 1)
 	}
-	r.wg.Add(1)
-	go r.schedule(p)
+	r.p = p
 	return r, nil
+}
+
+// StreamSize returns the stored size of the object (cse.LandingSource).
+func (r *partsReader) StreamSize() int64 { return r.p.size }
+
+// OnLand registers fn, called on each fetched part once it is in memory
+// (cse.LandingSource); it starts the fetches. Called before the first Read.
+func (r *partsReader) OnLand(fn func(off int64, b []byte)) {
+	r.start.Do(func() {
+		r.land = fn
+		r.startFetches()
+	})
+}
+
+func (r *partsReader) startFetches() {
+	r.wg.Add(1)
+	go r.schedule(r.p)
 }
 
 // schedule starts the fetch of every part after the first, as tokens free.
@@ -98,8 +119,10 @@ func (r *partsReader) schedule(p *objectPin) {
 func (r *partsReader) fetch(p *objectPin, start, end int64) partResult {
 	n := int(end - start)
 	bp, _ := partBuffers.Get().(*[]byte)
-	if bp == nil || cap(*bp) < n {
-		b := make([]byte, n)
+	if bp == nil || cap(*bp) < n+16 {
+		// 16 bytes spare: the in-place decryption of a part's last
+		// chunk overwrites the 16 bytes after it.
+		b := make([]byte, n, n+16)
 		bp = &b
 	}
 	*bp = (*bp)[:n]
@@ -115,10 +138,14 @@ func (r *partsReader) fetch(p *objectPin, start, end int64) partResult {
 		partBuffers.Put(bp)
 		return partResult{err: err}
 	}
+	if r.land != nil {
+		r.land(start, *bp)
+	}
 	return partResult{buf: bp}
 }
 
 func (r *partsReader) Read(p []byte) (int, error) {
+	r.start.Do(r.startFetches)
 	for {
 		if r.err != nil {
 			return 0, r.err
@@ -178,6 +205,7 @@ func (r *partsReader) done() {
 // Close stops the fetches and waits for them. It may run while another
 // goroutine is in Read, which then fails.
 func (r *partsReader) Close() error {
+	r.start.Do(func() {}) // no fetch starts after Close
 	r.cancel()
 	err := r.first.Close()
 	r.wg.Wait()

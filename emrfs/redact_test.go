@@ -287,7 +287,7 @@ func redactionSubjects(t *testing.T) map[string]any {
 // redactionNothingToPrint are the exported types that are interfaces or
 // functions: no value of their own holds a secret.
 var redactionNothingToPrint = map[string]bool{
-	"cse.MaterialsProvider": true, "cse.ProviderFactory": true, "cse.ProviderFunc": true, "cse.KMSAPI": true, "cse.SpoolKeySource": true,
+	"cse.MaterialsProvider": true, "cse.ProviderFactory": true, "cse.ProviderFunc": true, "cse.KMSAPI": true, "cse.SpoolKeySource": true, "cse.LandingSource": true,
 	"authz.AssumeRoleAPI": true, "authz.CustomFunc": true, "authz.ProviderFactory": true, "authz.GroupResolver": true,
 	"authz.GroupResolverFunc": true,
 	"emrfs.GetObjectAPI":      true, "emrfs.HeadObjectAPI": true, "emrfs.PutObjectAPI": true, "emrfs.CreateMultipartUploadAPI": true,

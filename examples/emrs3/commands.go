@@ -71,15 +71,7 @@ with nothing under it is "not found" (exit 3).`,
 }
 
 func runLs(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return usagef("ls needs an s3:// URI")
-	}
-	for _, u := range args {
-		if err := checkURI(u); err != nil {
-			return err
-		}
-	}
-	c, err := a.connect(ctx)
+	c, err := a.connectFor(ctx, "ls", args)
 	if err != nil {
 		return err
 	}
@@ -135,15 +127,7 @@ early without error.`,
 }
 
 func runCat(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return usagef("cat needs an s3:// URI")
-	}
-	for _, u := range args {
-		if err := checkURI(u); err != nil {
-			return err
-		}
-	}
-	c, err := a.connect(ctx)
+	c, err := a.connectFor(ctx, "cat", args)
 	if err != nil {
 		return err
 	}
@@ -459,15 +443,7 @@ the instruction file goes with its object.`,
 }
 
 func runRm(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return usagef("rm needs an s3:// URI")
-	}
-	for _, u := range args {
-		if err := checkURI(u); err != nil {
-			return err
-		}
-	}
-	c, err := a.connect(ctx)
+	c, err := a.connectFor(ctx, "rm", args)
 	if err != nil {
 		return err
 	}
@@ -536,15 +512,7 @@ also proves you can read the object; --no-kms skips that.`,
 }
 
 func runStat(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return usagef("stat needs an s3:// URI")
-	}
-	for _, u := range args {
-		if err := checkURI(u); err != nil {
-			return err
-		}
-	}
-	c, err := a.connect(ctx)
+	c, err := a.connectFor(ctx, "stat", args)
 	if err != nil {
 		return err
 	}
@@ -811,4 +779,18 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	case <-c.ctx.Done():
 		return 0, c.ctx.Err()
 	}
+}
+
+// connectFor checks the s3:// URIs a command was given (at least one) and
+// connects.
+func (a *app) connectFor(ctx context.Context, cmd string, uris []string) (*emrfs.Client, error) {
+	if len(uris) == 0 {
+		return nil, usagef("%s needs an s3:// URI", cmd)
+	}
+	for _, u := range uris {
+		if err := checkURI(u); err != nil {
+			return nil, err
+		}
+	}
+	return a.connect(ctx)
 }

@@ -292,7 +292,10 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, c caller, res *sigv4.
 			hook(s.request(idx), true)
 		}
 		if lost {
+			// Log the outcome before the connection is cut: the client
+			// may read the log as soon as it hears nothing.
 			sw.status = status
+			s.setStatus(idx, status)
 			s.setLost(idx)
 			cutConnection(w)
 			return

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -85,28 +86,60 @@ func peakRSS() int64 {
 type counting struct {
 	next    http.RoundTripper
 	in, out atomic.Int64
+	// log, when not nil (EMRS3_BENCH_HTTPLOG=DIR), gets one line per
+	// response once its body ends: start since epoch, time to headers,
+	// time to the body's end, status, method, host, URI, body bytes.
+	log   io.Writer
+	epoch time.Time
 }
 
 func (c *counting) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.ContentLength > 0 {
 		c.out.Add(r.ContentLength)
 	}
+	t0 := time.Now()
 	resp, err := c.next.RoundTrip(r)
 	if err == nil {
-		resp.Body = &countBody{ReadCloser: resp.Body, n: &c.in}
+		cb := &countBody{ReadCloser: resp.Body, n: &c.in}
+		if c.log != nil {
+			cb.log = func(n int64, end time.Time) {
+				fmt.Fprintf(c.log, "%8.1fms %8.1fms %8.1fms %3d %-6s %s %s %d\n",
+					ms(t0.Sub(c.epoch)), ms(time.Since(t0)), ms(end.Sub(t0)), resp.StatusCode,
+					r.Method, r.URL.Host, r.URL.RequestURI(), n)
+			}
+			cb.head = time.Since(t0)
+		}
+		resp.Body = cb
 	}
 	return resp, err
 }
 
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
 type countBody struct {
 	io.ReadCloser
-	n *atomic.Int64
+	n    *atomic.Int64
+	got  int64
+	head time.Duration
+	log  func(n int64, end time.Time) // set with EMRS3_BENCH_HTTPLOG
+	once sync.Once
 }
 
 func (b *countBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n.Add(int64(n))
+	b.got += int64(n)
+	if err != nil && b.log != nil {
+		b.once.Do(func() { b.log(b.got, time.Now()) })
+	}
 	return n, err
+}
+
+func (b *countBody) Close() error {
+	if b.log != nil {
+		b.once.Do(func() { b.log(b.got, time.Now()) })
+	}
+	return b.ReadCloser.Close()
 }
 
 func newHTTPClient(c *counting) *http.Client {
@@ -169,6 +202,16 @@ func runWorker(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if dir := os.Getenv("EMRS3_BENCH_HTTPLOG"); dir != "" {
+		// One HTTP timeline per worker: <dir>/<impl>-<op>-<object key>.log.
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%s-%s.log", *name, *op, strings.ReplaceAll(*key, "/", "_"))))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cnt.log = &lockedWriter{w: f}
+		cnt.epoch = time.Now()
+	}
 	if *op == "getwarm" {
 		// The same GET once, untimed, in the same client: what is timed
 		// below is a second open and read, with warm connections and (for
@@ -181,6 +224,9 @@ func runWorker(args []string) error {
 	}
 	var res result
 	start := time.Now()
+	if cnt.log != nil {
+		fmt.Fprintf(cnt.log, "%8.1fms timed operation starts\n", ms(start.Sub(cnt.epoch)))
+	}
 	switch *op {
 	case "put", "put-cbc":
 		err = im.put(ctx, *key, &pattern{n: *size}, *size)
@@ -230,4 +276,16 @@ func (p *pattern) Seek(off int64, whence int) (int64, error) {
 	}
 	p.off = off
 	return off, nil
+}
+
+// lockedWriter serializes writes from concurrent responses.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

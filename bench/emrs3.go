@@ -36,17 +36,20 @@ func newEmrs3(e env, hc *http.Client, legacy, delayed bool) (impl, error) {
 	cfg.Set("fs.s3.cse.encryptionMaterialsProvider", emrfs.KMSMaterialsProvider)
 	cfg.Set("fs.s3.cse.kms.keyId", e.KMSKey)
 	cfg.Set("fs.s3.cse.encryptionV2.enabled", "true")
-	cfg.Set("fs.s3.cse.cryptoMode", emrfs.CryptoModeAuthenticatedEncryption)
 	// Reading EMRFS's default CBC objects and ranged GCM reads are
-	// unauthenticated legacy modes: an explicit opt-in, used only for those
-	// measurements. Whole-object GETs authenticate before they release.
-	policy := cse.Policy{}
+	// unauthenticated legacy modes: an explicit opt-in (the crypto mode
+	// and policy an EMR cluster reads with), used only for those
+	// measurements. Otherwise the library's defaults: every read
+	// authenticates before it releases plaintext.
+	var policy *cse.Policy
 	if legacy {
-		policy = cse.EMRFSCompatible()
+		cfg.Set("fs.s3.cse.cryptoMode", emrfs.CryptoModeAuthenticatedEncryption)
+		p := cse.EMRFSCompatible()
+		policy = &p
 	}
 	c, err := emrfs.New(s3Client(e, hc), cfg, func(o *emrfs.Options) {
 		o.KMS = kmsClient
-		o.CSEPolicy = &policy
+		o.CSEPolicy = policy
 		o.DelayedAuthentication = delayed
 		// The library's defaults, unless EMRS3_BENCH_PART_SIZE or
 		// EMRS3_BENCH_CONCURRENCY say otherwise (the manager baselines

@@ -36,8 +36,16 @@ type partsReader struct {
 	results []chan partResult
 	sem     chan struct{} // one token per part fetched and not yet read
 	p       *objectPin
-	start   sync.Once                 // starts schedule: at OnLand or the first Read
-	land    func(off int64, b []byte) // set by OnLand before the fetches start
+	start   sync.Once // starts schedule: at prefetch, OnLand or the first Read
+
+	// What happens to a part once it is in memory is decided by the first
+	// OnLand (land: hash and decrypt it there) or Read (land nil). Parts
+	// fetched before that (prefetch) wait in pending.
+	landMu  sync.Mutex
+	landSet bool
+	land    func(off int64, b []byte)
+	pending []int // parts fetched before landSet, their buffers in held
+	held    map[int]*[]byte
 
 	next int // index of the next part to start reading
 	cur  io.Reader
@@ -70,8 +78,15 @@ func newPartsReader(ctx context.Context, p *objectPin, first io.ReadCloser, firs
 	r := &partsReader{first: fb, sem: make(chan struct{}, concurrency)}
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	r.bounds = append(r.bounds, [2]int64{0, firstEnd})
-	for off := firstEnd; off < size; off += partSize {
-		r.bounds = append(r.bounds, [2]int64{off, min(off+partSize, size)})
+	for off := firstEnd; off < size; {
+		end := min(off+partSize, size)
+		if rest := size - end; rest > 0 && rest < partSize/4 {
+			// A short last part (a GCM tag past a whole number of
+			// parts) rides with the one before: one GET less.
+			end = size
+		}
+		r.bounds = append(r.bounds, [2]int64{off, end})
+		off = end
 	}
 	r.results = make([]chan partResult, len(r.bounds))
 	for i := range r.results {
@@ -85,12 +100,67 @@ func newPartsReader(ctx context.Context, p *objectPin, first io.ReadCloser, firs
 func (r *partsReader) StreamSize() int64 { return r.p.size }
 
 // OnLand registers fn, called on each fetched part once it is in memory
-// (cse.LandingSource); it starts the fetches. Called before the first Read.
+// (cse.LandingSource), and starts the fetches if prefetch has not. Called
+// before the first Read; parts already fetched are landed now, in parallel.
 func (r *partsReader) OnLand(fn func(off int64, b []byte)) {
-	r.start.Do(func() {
-		r.land = fn
-		r.startFetches()
-	})
+	r.setLand(fn)
+	r.start.Do(r.startFetches)
+}
+
+// prefetch starts the fetches before anyone reads: Open calls it when every
+// read of the File will read the whole object, so that the parts travel
+// while the content key is recovered. Fetched parts wait, in memory and
+// within the concurrency bound, for OnLand or the first Read.
+func (r *partsReader) prefetch() { r.start.Do(r.startFetches) }
+
+// setLand fixes, once, what happens to each part once fetched, and hands
+// over the parts that were waiting for that.
+func (r *partsReader) setLand(fn func(off int64, b []byte)) {
+	r.landMu.Lock()
+	if r.landSet {
+		r.landMu.Unlock()
+		return
+	}
+	r.landSet, r.land = true, fn
+	pending, held := r.pending, r.held
+	r.pending, r.held = nil, nil
+	r.landMu.Unlock()
+	for _, i := range pending {
+		bp := held[i]
+		if fn == nil {
+			r.results[i] <- partResult{buf: bp}
+			continue
+		}
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			fn(r.bounds[i][0], *bp)
+			r.results[i] <- partResult{buf: bp}
+		}()
+	}
+}
+
+// deliver passes a fetched part on: landed first when a landing function
+// is set, held back when none has been chosen yet.
+func (r *partsReader) deliver(i int, res partResult) {
+	if res.err == nil {
+		r.landMu.Lock()
+		if !r.landSet {
+			r.pending = append(r.pending, i)
+			if r.held == nil {
+				r.held = map[int]*[]byte{}
+			}
+			r.held[i] = res.buf
+			r.landMu.Unlock()
+			return
+		}
+		fn := r.land
+		r.landMu.Unlock()
+		if fn != nil {
+			fn(r.bounds[i][0], *res.buf)
+		}
+	}
+	r.results[i] <- res
 }
 
 func (r *partsReader) startFetches() {
@@ -110,7 +180,7 @@ func (r *partsReader) schedule(p *objectPin) {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			r.results[i] <- r.fetch(p, r.bounds[i][0], r.bounds[i][1])
+			r.deliver(i, r.fetch(p, r.bounds[i][0], r.bounds[i][1]))
 		}()
 	}
 }
@@ -138,13 +208,11 @@ func (r *partsReader) fetch(p *objectPin, start, end int64) partResult {
 		partBuffers.Put(bp)
 		return partResult{err: err}
 	}
-	if r.land != nil {
-		r.land(start, *bp)
-	}
 	return partResult{buf: bp}
 }
 
 func (r *partsReader) Read(p []byte) (int, error) {
+	r.setLand(nil) // no-op after OnLand
 	r.start.Do(r.startFetches)
 	for {
 		if r.err != nil {
@@ -207,6 +275,7 @@ func (r *partsReader) done() {
 func (r *partsReader) Close() error {
 	r.start.Do(func() {}) // no fetch starts after Close
 	r.cancel()
+	r.setLand(nil) // parts still waiting go to their channels
 	err := r.first.Close()
 	r.wg.Wait()
 	return err

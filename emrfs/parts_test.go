@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/emrs3/emrs3/emrfs"
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
@@ -77,8 +78,8 @@ func TestCSEConcurrentParts(t *testing.T) {
 			if fault == "none" && covered != stored-part {
 				t.Errorf("%s: part GETs asked for %d bytes, want %d", name, covered, stored-part)
 			}
-			if gets := countReqs(reqs, "GET"); fault == "none" && gets != 5+1 {
-				t.Errorf("%s: %d GETs, want 6 (5 parts and the last 1250 bytes)", name, gets)
+			if gets := countReqs(reqs, "GET"); fault == "none" && gets != 5 {
+				t.Errorf("%s: %d GETs, want 5 (the last 1250 bytes ride with the fifth part)", name, gets)
 			}
 		}
 	}
@@ -114,4 +115,68 @@ func methods(reqs []emrfstest.S3Request) []string {
 		m = append(m, r.Method+" "+r.Key)
 	}
 	return m
+}
+
+// TestCSEOpenPrefetches: under the default policy every read of a File
+// reads the whole object, so Open starts the part GETs itself, while the
+// content key is recovered, before any Read; the read then uses them (no
+// part is fetched twice).
+func TestCSEOpenPrefetches(t *testing.T) {
+	const part = 256 << 10
+	st, c := cseStack(t, func(o *emrfs.Options) { o.ReadPartSize, o.ReadConcurrency = part, 3 })
+	ctx := context.Background()
+	data := randomData(23, 5*part+100)
+	if err := put(t, c, ctx, "s3://data/obj", data); err != nil {
+		t.Fatal(err)
+	}
+	parts := make(chan struct{}, 16)
+	st.S3.OnRequest(func(r emrfstest.S3Request, handled bool) {
+		if !handled && r.Method == "GET" && r.Header.Get("If-Match") != "" {
+			parts <- struct{}{}
+		}
+	})
+	defer st.S3.OnRequest(nil)
+	n := len(st.S3.Requests())
+	f, err := c.Open(ctx, "s3://data/obj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	select {
+	case <-parts:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no part GET within 30 s of Open, before any Read")
+	}
+	got, err := io.ReadAll(f)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+	if gets := countReqs(st.S3.Requests()[n:], "GET"); gets != 5 {
+		t.Errorf("%d GETs, want 5 (Open's and 4 parts, the last with the tag)", gets)
+	}
+}
+
+// TestCSEReopenSmallOneRequest: reading a small object again in the same
+// Client costs one GET (no second round trip for the rest of the object,
+// although its chunk table is cached) and no KMS call (the data key is).
+func TestCSEReopenSmallOneRequest(t *testing.T) {
+	st, c := cseStack(t)
+	ctx := context.Background()
+	data := randomData(24, 1<<20)
+	if err := put(t, c, ctx, "s3://data/small", data); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		n, k := len(st.S3.Requests()), len(st.KMS.Audit())
+		got, err := read(c, ctx, "s3://data/small")
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("read %d: %d bytes, %v", i, len(got), err)
+		}
+		if reqs := st.S3.Requests()[n:]; len(reqs) != 1 || reqs[0].Method != "GET" {
+			t.Errorf("read %d: S3 requests %v, want one GET", i, methods(reqs))
+		}
+		if kms := len(st.KMS.Audit()) - k; i == 1 && kms != 0 {
+			t.Errorf("read again: %d KMS requests, want none", kms)
+		}
+	}
 }

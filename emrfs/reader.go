@@ -60,10 +60,12 @@ type File struct {
 	progDone    int64
 
 	// first is the body of Open's GET (stored bytes [0, firstEnd)),
-	// until a read from the start takes it.
+	// until a read from the start takes it. pre, when Open prefetched,
+	// is the whole object's parts reader, which has taken first.
 	firstMu  sync.Mutex
 	first    io.ReadCloser
 	firstEnd int64
+	pre      *partsReader
 
 	closed atomic.Bool
 
@@ -485,7 +487,7 @@ func (f *File) keepTable(t *cse.ChunkTable) {
 		return
 	}
 	f.table.CompareAndSwap(nil, t)
-	f.c.tables.put(f.tkey, t)
+	f.c.tables.put(f.tkey, t, f.ctSize)
 }
 
 // authenticate returns the object's chunk table, running the one pass that
@@ -584,16 +586,61 @@ func (f *File) takeFirst() (io.ReadCloser, int64) {
 	return b, f.firstEnd
 }
 
-// dropFirst closes the body of Open's GET if no read has taken it.
+// startPrefetch turns Open's GET into a parts reader of the whole object
+// whose part GETs start now (see partsReader.prefetch).
+func (f *File) startPrefetch() {
+	f.firstMu.Lock()
+	defer f.firstMu.Unlock()
+	if f.first == nil || f.pre != nil || f.concurrency <= 1 || f.firstEnd >= f.pin.size {
+		return // one GET: nothing to start early
+	}
+	r, err := newPartsReader(f.ctx, f.pin, f.first, f.firstEnd, f.partSize, f.concurrency)
+	f.first = nil
+	pr, ok := r.(*partsReader)
+	if err != nil || !ok {
+		// Not reached (with a first body and more than one part,
+		// newPartsReader returns a *partsReader); the next read starts
+		// afresh.
+		if r != nil {
+			_ = r.Close()
+		}
+		return
+	}
+	f.pre = pr
+	pr.prefetch()
+}
+
+// dropPrefetch stops a prefetch that no read will use; the next read
+// fetches what it needs afresh.
+func (f *File) dropPrefetch() {
+	f.firstMu.Lock()
+	pr := f.pre
+	f.pre = nil
+	f.firstMu.Unlock()
+	if pr != nil {
+		_ = pr.Close()
+	}
+}
+
+// dropFirst closes the body of Open's GET (or the prefetch that took it) if
+// no read has taken it.
 func (f *File) dropFirst() {
 	if b, _ := f.takeFirst(); b != nil {
 		_ = b.Close()
 	}
+	f.dropPrefetch()
 }
 
 // wholeBody returns the stored bytes of the whole object, fetched as
-// concurrent ranged GETs starting with Open's.
+// concurrent ranged GETs starting with Open's (or the ones Open started).
 func (f *File) wholeBody(ctx context.Context) (io.ReadCloser, error) {
+	f.firstMu.Lock()
+	pr := f.pre
+	f.pre = nil
+	f.firstMu.Unlock()
+	if pr != nil {
+		return pr, nil
+	}
 	first, firstEnd := f.takeFirst()
 	return newPartsReader(ctx, f.pin, first, firstEnd, f.partSize, f.concurrency)
 }

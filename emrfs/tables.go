@@ -40,22 +40,30 @@ type tableEntry struct {
 	t *cse.ChunkTable
 }
 
+// cachedObject counts the tables cached for one bucket and key, and the
+// largest stored size among them.
+type cachedObject struct {
+	n    int
+	size int64
+}
+
 // tableCache is a bounded LRU cache of complete chunk tables.
 type tableCache struct {
 	mu      sync.Mutex
 	lru     *list.List // of *tableEntry, most recent at the front
 	m       map[tableKey]*list.Element
-	objects map[[2]string]int // tables cached per bucket and key
+	objects map[[2]string]cachedObject // tables cached per bucket and key
 	bytes   int64
 }
 
 // has reports whether a table of some version of bucket/key is cached: the
 // object is being read at random, so Open's first GET need not fetch a
-// whole part.
-func (c *tableCache) has(bucket, key string) bool {
+// whole part. size is the largest stored size of the cached versions.
+func (c *tableCache) has(bucket, key string) (size int64, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.objects[[2]string{bucket, key}] > 0
+	o := c.objects[[2]string{bucket, key}]
+	return o.size, o.n > 0
 }
 
 func (c *tableCache) get(k tableKey) *cse.ChunkTable {
@@ -69,7 +77,7 @@ func (c *tableCache) get(k tableKey) *cse.ChunkTable {
 	return e.Value.(*tableEntry).t
 }
 
-func (c *tableCache) put(k tableKey, t *cse.ChunkTable) {
+func (c *tableCache) put(k tableKey, t *cse.ChunkTable, size int64) {
 	if !t.Complete() || t.MemSize() > MaxChunkTableCache {
 		return
 	}
@@ -78,13 +86,14 @@ func (c *tableCache) put(k tableKey, t *cse.ChunkTable) {
 	if c.m == nil {
 		c.m = map[tableKey]*list.Element{}
 		c.lru = list.New()
-		c.objects = map[[2]string]int{}
+		c.objects = map[[2]string]cachedObject{}
 	}
 	if _, ok := c.m[k]; ok {
 		return
 	}
 	c.m[k] = c.lru.PushFront(&tableEntry{k, t})
-	c.objects[[2]string{k.bucket, k.key}]++
+	o := c.objects[[2]string{k.bucket, k.key}]
+	c.objects[[2]string{k.bucket, k.key}] = cachedObject{n: o.n + 1, size: max(o.size, size)}
 	c.bytes += t.MemSize()
 	for c.bytes > MaxChunkTableCache || c.lru.Len() > maxTableEntries {
 		e := c.lru.Back()
@@ -92,8 +101,11 @@ func (c *tableCache) put(k tableKey, t *cse.ChunkTable) {
 		c.lru.Remove(e)
 		delete(c.m, te.k)
 		ok := [2]string{te.k.bucket, te.k.key}
-		if c.objects[ok]--; c.objects[ok] <= 0 {
+		if o := c.objects[ok]; o.n <= 1 {
 			delete(c.objects, ok)
+		} else {
+			o.n--
+			c.objects[ok] = o
 		}
 		c.bytes -= te.t.MemSize()
 		// Not wiped: a File may still be reading with it; it is

@@ -23,7 +23,7 @@ import (
 
 	"github.com/emrs3/emrs3/cse"
 	"github.com/emrs3/emrs3/emrfs"
-	"github.com/emrs3/emrs3/emrfs/emrfstest"
+	"github.com/emrs3/emrs3/internal/miniotest"
 )
 
 // TestBackends is the conformance suite: the same operations, for every
@@ -34,7 +34,7 @@ import (
 // on the in-process stack only (MinIO refuses SSE-C over plain HTTP); plus
 // a read of a CBC object of the V1 encryption client.
 func TestBackends(t *testing.T) {
-	for _, b := range emrfstest.Backends(t) {
+	for _, b := range miniotest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) { conformance(t, b) })
 	}
 }
@@ -47,7 +47,7 @@ type setting struct {
 	ssec  []byte // SSE-C key: reads of the stored object need it
 }
 
-func conformance(t *testing.T, b emrfstest.Backend) {
+func conformance(t *testing.T, b miniotest.Backend) {
 	ctx := context.Background()
 	api := s3.NewFromConfig(b.Config, b.S3Options)
 	bucket := fmt.Sprintf("conformance-%d", time.Now().UnixNano())
@@ -216,7 +216,7 @@ func conformance(t *testing.T, b emrfstest.Backend) {
 // client with KMS (EMRFS's default format: legacy kms wrap, AES-CBC) as an
 // EMR cluster reads it, with cse.EMRFSCompatible(): whole, a slice (a
 // ranged CBC read), Stat and List sizes.
-func conformanceCBC(t *testing.T, b emrfstest.Backend, api *s3.Client, bucket, cseKey string) {
+func conformanceCBC(t *testing.T, b miniotest.Backend, api *s3.Client, bucket, cseKey string) {
 	ctx := context.Background()
 	data := randomData(42, 100_003)
 	v1PutTo(t, b.Config, b.Stack.Config, cseKey, bucket, "cbc/obj", data, true)

@@ -28,6 +28,7 @@ import (
 	"github.com/emrs3/emrs3/authz"
 	"github.com/emrs3/emrs3/cse"
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
+	"github.com/emrs3/emrs3/internal/miniotest"
 )
 
 // The secrets the redaction test plants; none may appear in any formatted
@@ -261,7 +262,7 @@ func redactionSubjects(t *testing.T) map[string]any {
 		"emrfstest.S3Request": emrfstest.S3Request{},
 		"emrfstest.KMSCall":   emrfstest.KMSCall{},
 		"emrfstest.STSCall":   emrfstest.STSCall{AccessKeyID: "ASIA"},
-		"emrfstest.Backend":   &emrfstest.Backend{},
+		"miniotest.Backend":   &miniotest.Backend{},
 		"authz.Resolver":      resolver,
 		"authz.Options": &authz.Options{Default: static, Custom: func(context.Context, authz.Identity, string) (aws.CredentialsProvider, bool, error) {
 			return static, true, nil
@@ -360,7 +361,7 @@ func TestRedactionListComplete(t *testing.T) {
 	for name := range redactionSubjects(t) {
 		listed[strings.TrimSuffix(name, "(encrypt)")] = true
 	}
-	dirs := map[string]string{"cse": "../cse", "emrfs": ".", "emrfstest": "emrfstest", "authz": "../authz"}
+	dirs := map[string]string{"cse": "../cse", "emrfs": ".", "emrfstest": "emrfstest", "miniotest": "../internal/miniotest", "authz": "../authz"}
 	for pkg, dir := range dirs {
 		fset := token.NewFileSet()
 		entries, err := os.ReadDir(dir)

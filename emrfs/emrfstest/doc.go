@@ -32,10 +32,6 @@
 // PutObject, CompleteMultipartUpload and CopyObject, and UploadPartCopy
 // is served (gofakes3 lacks both).
 //
-// [Backends] returns the in-process stack plus, when the EMRS3_MINIO_*
-// variables set by .ci/services are present, a real MinIO server, so one
-// conformance suite can run against both.
-//
 // # Security
 //
 // This package is for tests only. Key material lives in process memory,

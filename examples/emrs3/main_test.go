@@ -36,6 +36,7 @@ import (
 
 	"github.com/emrs3/emrs3/emrfs"
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
+	"github.com/emrs3/emrs3/internal/miniotest"
 )
 
 var (
@@ -676,7 +677,7 @@ func TestToolProgressFromCallbacks(t *testing.T) {
 // TestToolMinIO runs the new user's commands against MinIO (S3) with the
 // stack's KMS, when .ci/services has started MinIO.
 func TestToolMinIO(t *testing.T) {
-	b, ok := emrfstest.MinIOBackend()
+	b, ok := miniotest.MinIO()
 	if !ok {
 		t.Skip("EMRS3_MINIO_ENDPOINT not set (.ci/services starts MinIO)")
 	}

@@ -6,12 +6,10 @@ package interop
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -21,22 +19,20 @@ import (
 	"github.com/emrs3/emrs3/cse"
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
 	"github.com/emrs3/emrs3/emrfs/s3ec"
+	"github.com/emrs3/emrs3/internal/miniotest"
 )
 
 // minioEnv is S3 on MinIO with the KMS of an emrfstest stack.
 func minioEnv(t *testing.T, bucket string) *stackEnv {
 	t.Helper()
-	endpoint := os.Getenv("EMRS3_MINIO_ENDPOINT")
-	if endpoint == "" {
+	b, ok := miniotest.MinIO()
+	if !ok {
 		t.Skip("MinIO not configured: set EMRS3_MINIO_ENDPOINT, EMRS3_MINIO_ACCESS_KEY and EMRS3_MINIO_SECRET_KEY (`source .ci/services` from the repository root starts one and exports them)")
 	}
 	st := emrfstest.Start(t)
 	kcfg := st.Config.Copy()
 	kcfg.HTTPClient = closingClient(t)
-	s3c := s3.New(s3.Options{
-		Region: emrfstest.Region, BaseEndpoint: aws.String(endpoint), UsePathStyle: true, HTTPClient: closingClient(t),
-		Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("EMRS3_MINIO_ACCESS_KEY"), os.Getenv("EMRS3_MINIO_SECRET_KEY"), ""),
-	})
+	s3c := s3.NewFromConfig(b.Config, b.S3Options, func(o *s3.Options) { o.HTTPClient = closingClient(t) })
 	e := &stackEnv{st: st, s3: s3c, kms: kms.NewFromConfig(kcfg), keyID: st.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault), bucket: bucket}
 	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil && !strings.Contains(err.Error(), "BucketAlreadyOwnedByYou") {
 		t.Fatalf("CreateBucket on MinIO: %v", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
+	"github.com/emrs3/emrs3/internal/miniotest"
 )
 
 func v1Session(t *testing.T, st *emrfstest.Stack) *v1session.Session {
@@ -118,9 +119,9 @@ func TestSDKv1S3Crypto(t *testing.T) {
 // Client-side encryption on MinIO with the stack's KMS: the s3crypto V2
 // client writes to MinIO and reads back, its data keys from the emulator.
 func TestMinIOS3CryptoWithStackKMS(t *testing.T) {
-	b, ok := emrfstest.MinIOBackend()
+	b, ok := miniotest.MinIO()
 	if !ok {
-		t.Skip("set " + emrfstest.EnvMinIOEndpoint + " (source .ci/services) to run against MinIO")
+		t.Skip("set " + miniotest.EnvEndpoint + " (source .ci/services) to run against MinIO")
 	}
 	st := emrfstest.Start(t)
 	keyID := st.KMS.CreateKey(types.KeySpecSymmetricDefault)

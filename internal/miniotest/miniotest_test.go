@@ -1,8 +1,9 @@
-package emrfstest_test
+package miniotest_test
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"strings"
@@ -13,11 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/emrs3/emrs3/emrfs/emrfstest"
+	"github.com/emrs3/emrs3/internal/miniotest"
 )
 
 // putGetSSE writes and reads back an object with SSE-S3 and SSE-KMS.
-func putGetSSE(t *testing.T, b emrfstest.Backend) {
+func putGetSSE(t *testing.T, b miniotest.Backend) {
 	ctx := context.Background()
 	c := s3.NewFromConfig(b.Config, b.S3Options)
 	bucket := fmt.Sprintf("emrs3-%s-%d", b.Name, time.Now().UnixNano())
@@ -61,8 +62,8 @@ func putGetSSE(t *testing.T, b emrfstest.Backend) {
 }
 
 func TestBackends(t *testing.T) {
-	bs := emrfstest.Backends(t)
-	_, minio := emrfstest.MinIOBackend()
+	bs := miniotest.Backends(t)
+	_, minio := miniotest.MinIO()
 	if bs[0].Name != "emrfstest" || (len(bs) == 2) != minio || (minio && bs[1].Name != "minio") {
 		t.Fatalf("backends %v with MinIO configured = %v", bs, minio)
 	}
@@ -75,9 +76,17 @@ func TestBackends(t *testing.T) {
 }
 
 func TestMinIOPutGetSSE(t *testing.T) {
-	b, ok := emrfstest.MinIOBackend()
+	b, ok := miniotest.MinIO()
 	if !ok {
-		t.Skip("set " + emrfstest.EnvMinIOEndpoint + " (source .ci/services) to run against MinIO")
+		t.Skip("set " + miniotest.EnvEndpoint + " (source .ci/services) to run against MinIO")
 	}
 	putGetSSE(t, b)
+}
+
+func randomBytes(t testing.TB, n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

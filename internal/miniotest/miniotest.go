@@ -1,4 +1,9 @@
-package emrfstest
+// Package miniotest gives this repository's conformance tests their S3
+// backends: the in-process emrfstest stack always and, when .ci/services
+// has started one, a real MinIO server. It is for the repository's own
+// tests (emrfs, the interop module, the emrs3 tool); users' tests take the
+// S3/KMS/STS emulators from emrfs/emrfstest.
+package miniotest
 
 import (
 	"os"
@@ -8,15 +13,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/emrs3/emrs3/emrfs/emrfstest"
 )
 
 // Environment variables that point tests at a MinIO server (set by
 // .ci/services).
 const (
-	EnvMinIOEndpoint  = "EMRS3_MINIO_ENDPOINT"
-	EnvMinIOAccessKey = "EMRS3_MINIO_ACCESS_KEY"
-	EnvMinIOSecretKey = "EMRS3_MINIO_SECRET_KEY"
-	EnvMinIOKMSKey    = "EMRS3_MINIO_KMS_KEY"
+	EnvEndpoint  = "EMRS3_MINIO_ENDPOINT"
+	EnvAccessKey = "EMRS3_MINIO_ACCESS_KEY"
+	EnvSecretKey = "EMRS3_MINIO_SECRET_KEY"
+	EnvKMSKey    = "EMRS3_MINIO_KMS_KEY"
 )
 
 // Backend is an S3 implementation a conformance test can run against.
@@ -32,8 +39,8 @@ type Backend struct {
 	// Stack is the in-process stack started by Backends. For "emrfstest"
 	// it is the backend itself; for "minio" it provides the KMS (for
 	// client-side encryption: kms.NewFromConfig(b.Stack.Config)) and STS
-	// that MinIO lacks. Nil for a Backend from MinIOBackend.
-	Stack *Stack
+	// that MinIO lacks. Nil for a Backend from MinIO.
+	Stack *emrfstest.Stack
 }
 
 // Backends returns the in-process stack (started for tb, with a fresh
@@ -43,7 +50,7 @@ type Backend struct {
 // Both backends share the same Stack for KMS and STS.
 func Backends(tb testing.TB) []Backend {
 	tb.Helper()
-	st := Start(tb)
+	st := emrfstest.Start(tb)
 	out := []Backend{{
 		Name:        "emrfstest",
 		Config:      st.Config,
@@ -51,24 +58,24 @@ func Backends(tb testing.TB) []Backend {
 		SSEKMSKeyID: st.KMS.CreateKey(types.KeySpecSymmetricDefault),
 		Stack:       st,
 	}}
-	if b, ok := MinIOBackend(); ok {
+	if b, ok := MinIO(); ok {
 		b.Stack = st
 		out = append(out, b)
 	}
 	return out
 }
 
-// MinIOBackend returns the MinIO backend described by the EMRS3_MINIO_*
+// MinIO returns the MinIO backend described by the EMRS3_MINIO_*
 // environment variables, or false if EMRS3_MINIO_ENDPOINT is unset.
-func MinIOBackend() (Backend, bool) {
-	endpoint := os.Getenv(EnvMinIOEndpoint)
+func MinIO() (Backend, bool) {
+	endpoint := os.Getenv(EnvEndpoint)
 	if endpoint == "" {
 		return Backend{}, false
 	}
 	cfg := aws.Config{
-		Region:       Region,
+		Region:       emrfstest.Region,
 		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider(os.Getenv(EnvMinIOAccessKey), os.Getenv(EnvMinIOSecretKey), ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(os.Getenv(EnvAccessKey), os.Getenv(EnvSecretKey), ""),
 	}
 	return Backend{
 		Name:   "minio",
@@ -77,6 +84,6 @@ func MinIOBackend() (Backend, bool) {
 			o.UsePathStyle = true
 			o.BaseEndpoint = aws.String(endpoint)
 		},
-		SSEKMSKeyID: os.Getenv(EnvMinIOKMSKey),
+		SSEKMSKeyID: os.Getenv(EnvKMSKey),
 	}, true
 }

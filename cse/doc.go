@@ -18,12 +18,12 @@
 //
 // # Streaming content ciphers
 //
-//   - [NewGCMEncryptReader] and [NewGCMEncryptWriter] encrypt a stream with
+//   - [newGCMEncryptReader] and [newGCMEncryptWriter] encrypt a stream with
 //     AES-256-GCM, byte-identical to crypto/cipher's Seal;
-//   - [NewGCMDecryptReader] decrypts one, authenticating before it releases
+//   - [newGCMDecryptReader] decrypts one, authenticating before it releases
 //     any plaintext unless delayed authentication was asked for;
-//   - [NewCBCDecryptReader] decrypts legacy AES-CBC objects;
-//   - [GCMRange], [CBCRange] and [NewRangeReader] decrypt a byte range of an
+//   - [newCBCDecryptReader] decrypts legacy AES-CBC objects;
+//   - [gcmRange], [cbcRange] and [newRangeReader] decrypt a byte range of an
 //     object from a ranged GET;
 //   - [MultipartEncryptor] cuts one GCM stream into the parts of a multipart
 //     upload, to be uploaded concurrently.
@@ -54,12 +54,12 @@
 // once per key, that the key is enabled, symmetric and for encryption.
 //
 // The default GCM decrypter never returns plaintext whose tag has not been
-// verified: it holds the first [DecryptOptions.MemoryLimit] bytes of the
+// verified: it holds the first [StreamOptions.MemoryLimit] bytes of the
 // message in memory and the rest in a temporary file sealed record by record
 // under a key derived from a random secret that never leaves memory, or from
-// a customer's key through [DecryptOptions.SpoolKeys] (unlinked as soon as it
+// a customer's key through [StreamOptions.SpoolKeys] (unlinked as soon as it
 // is created where the system allows it, removed on Close and on every
-// error); [DecryptOptions.SpoolLimit] and [SpoolBudget] cap it, and its
+// error); [StreamOptions.SpoolLimit] and [SpoolBudget] cap it, and its
 // failures are *[SpoolError]s, local and never about the message. Delayed authentication, ranged reads
 // and CBC objects are unauthenticated: their plaintext may have been modified
 // by anyone who can write the object. Every authentication failure is an

@@ -19,7 +19,7 @@ import (
 //
 // The materials description stored with each object is the keyring's own
 // (the desc given to NewAESKeyring), never the request's: the requested
-// description or encryption context (EncryptorOptions.EncryptionContext,
+// description or encryption context (Options.EncryptionContext,
 // ObjectInfo.EncryptionContext) is not stored and protects nothing, since a
 // raw keyring's description is not authenticated. This is what the AWS
 // clients do: Java v1's StaticEncryptionMaterialsProvider, which EMRFS and

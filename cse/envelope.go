@@ -126,7 +126,7 @@ type ObjectInfo struct {
 	// is not empty it must equal the stored context of a kms+context
 	// object (reserved "aws:" keys and kms_cmk_id aside); other wraps do
 	// not check it (see Options.EncryptionContext). On encryption
-	// the AES and RSA keyrings do not store it (see AESKeyring).
+	// the AES and RSA keyrings do not store it (see Keyring).
 	EncryptionContext map[string]string
 }
 

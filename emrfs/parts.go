@@ -17,7 +17,7 @@ import (
 // nothing else is retried. A part that fails fails the read when the
 // reader reaches it.
 //
-// partsReader is a cse.LandingSource: a GCM decrypter reading from it
+// partsReader is a landing source of cse (its unexported landingSource interface): a GCM decrypter reading from it
 // hashes and decrypts each fetched part where it lands, on the goroutine
 // that fetched it (in parallel with the other parts' transfers), and only
 // combines the parts' hashes in order; the first part, which streams, goes
@@ -81,11 +81,11 @@ func newPartsReader(ctx context.Context, p *objectPin, first io.ReadCloser, firs
 	return r, nil
 }
 
-// StreamSize returns the stored size of the object (cse.LandingSource).
+// StreamSize returns the stored size of the object (cse's landingSource).
 func (r *partsReader) StreamSize() int64 { return r.p.size }
 
 // OnLand registers fn, called on each fetched part once it is in memory
-// (cse.LandingSource); it starts the fetches. Called before the first Read.
+// (cse's landingSource); it starts the fetches. Called before the first Read.
 func (r *partsReader) OnLand(fn func(off int64, b []byte)) {
 	r.start.Do(func() {
 		r.land = fn

@@ -192,8 +192,8 @@ func redactionSubjects(t *testing.T) map[string]any {
 
 	return map[string]any{
 		// cse
-		"cse.AESKeyring":           aesRing,
-		"cse.RSAKeyring":           rsaRing,
+		"cse.Keyring":              aesRing,
+		"cse.Keyring(RSA)":         rsaRing,
 		"cse.Content":              content,
 		"cse.Content(encrypt)":     encContent,
 		"cse.Materials":            materials,
@@ -325,10 +325,10 @@ func TestNoSecretUnderAnyVerb(t *testing.T) {
 	}
 	// Held by unexported fields, where fmt prints with reflection and calls
 	// no method: the secret must sit behind a pointer.
-	aes := subjects["cse.AESKeyring"].(*cse.AESKeyring)
+	aes := subjects["cse.Keyring"].(*cse.Keyring)
 	ssec := subjects["emrfs.SSE"].(*SSE)
 	for _, format := range redactedFormats {
-		check("unexported AESKeyring", format, fmt.Sprintf(format, struct{ k cse.AESKeyring }{*aes}))
+		check("unexported Keyring", format, fmt.Sprintf(format, struct{ k cse.Keyring }{*aes}))
 		check("unexported SSE", format, fmt.Sprintf(format, struct{ s SSE }{*ssec}))
 		check("unexported Resolver", format, fmt.Sprintf(format, struct{ r *authz.Resolver }{subjects["authz.Resolver"].(*authz.Resolver)}))
 	}

@@ -55,8 +55,12 @@ func algorithmOf(name string) Algorithm {
 	return 0
 }
 
-// Content is what the streaming ciphers need to encrypt or decrypt one
-// object body. It holds the plaintext content key: call Wipe when done.
+// Content is the content key of one object body, as Encryptor.Encrypt
+// creates it or Decryptor.Decrypt recovers it, and the handle for
+// everything done with it: streams (NewEncryptReader, NewDecryptReader,
+// NewMultipartEncryptor), ranges (Range, NewRangeReader, NewChunkReader)
+// and sizes (DecryptedSize, EncryptedSize). It holds the plaintext content
+// key: call Wipe when done.
 type Content struct {
 	// Algorithm is the content cipher to use.
 	Algorithm Algorithm

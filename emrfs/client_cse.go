@@ -173,12 +173,6 @@ func (c *Client) provider(ctx context.Context, s *CSE) (cse.MaterialsProvider, e
 	return reg.New(ctx, s.Provider, cse.ProviderConfig{Properties: props, KMS: c.kmsClient(s.KMSRegion)})
 }
 
-// getInstruction returns the body of <key>.instruction, or nil if there is
-// none.
-func (c *Client) getInstruction(ctx context.Context, loc Location, b *Bucket) ([]byte, error) {
-	return c.fetchInstruction(ctx, loc, b, loc.Key+InstructionSuffix)
-}
-
 // instructionFetcher returns the instruction-file fetch of cse's Decrypt for
 // the object at loc; the body it fetched, if any, is left in *body.
 func (c *Client) instructionFetcher(loc Location, b *Bucket, body *[]byte) func(context.Context, string) ([]byte, error) {

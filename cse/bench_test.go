@@ -46,7 +46,7 @@ func BenchmarkGCMEncrypt(b *testing.B) {
 						if mode == "stream" {
 							opts = append(opts, sequential)
 						}
-						r, err := NewGCMEncryptReader(src, key, iv, nil, opts...)
+						r, err := newGCMEncryptReader(src, key, iv, nil, opts...)
 						if err != nil {
 							b.Fatal(err)
 						}
@@ -81,7 +81,7 @@ func BenchmarkGCMDecrypt(b *testing.B) {
 						continue
 					}
 					src.Reset(ct)
-					r, err := NewGCMDecryptReader(src, key, iv, nil, func(o *DecryptOptions) {
+					r, err := newGCMDecryptReader(src, key, iv, nil, func(o *StreamOptions) {
 						switch mode {
 						case "authenticated":
 							o.Concurrency = 1
@@ -124,13 +124,13 @@ func BenchmarkGCMDecryptSpool(b *testing.B) {
 			keys := &countingKeys{}
 			for b.Loop() {
 				src.Reset(ct)
-				r, err := NewGCMDecryptReader(src, key, iv, nil, func(o *DecryptOptions) {
+				r, err := newGCMDecryptReader(src, key, iv, nil, func(o *StreamOptions) {
 					o.MemoryLimit, o.TempDir = 16<<20, dir
 					if mode == "sequential" {
 						o.Concurrency = 1
 					}
 					if mode == "parallel-keysource" {
-						o.SpoolKeys = keys
+						o.SpoolKeys = keys.SpoolKey
 					}
 				})
 				if err != nil {
@@ -168,7 +168,7 @@ func BenchmarkCBCDecrypt(b *testing.B) {
 					if mode == "stream" {
 						opts = append(opts, sequential)
 					}
-					r, err := NewCBCDecryptReader(src, key, iv, opts...)
+					r, err := newCBCDecryptReader(src, key, iv, opts...)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -192,11 +192,11 @@ func BenchmarkCTRRange(b *testing.B) {
 			b.SetBytes(int64(n))
 			b.ReportAllocs()
 			for b.Loop() {
-				r, err := GCMRange(int64(len(pt)-n), int64(n), int64(len(ct)))
+				r, err := gcmRange(int64(len(pt)-n), int64(n), int64(len(ct)))
 				if err != nil {
 					b.Fatal(err)
 				}
-				rd, err := NewRangeReader(bytes.NewReader(ct[r.Offset:r.Offset+r.Length]), key, iv, r)
+				rd, err := newRangeReader(bytes.NewReader(ct[r.Offset:r.Offset+r.Length]), key, iv, r)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -11,7 +11,7 @@ import (
 	"github.com/emrs3/emrs3/cse/internal/pipeline"
 )
 
-// NewCBCDecryptReader returns a reader of the plaintext of an AES-256-CBC
+// newCBCDecryptReader returns a reader of the plaintext of an AES-256-CBC
 // stream with PKCS#7 padding: the content cipher of V1 objects and of
 // EMRFS's default CSE objects (V2 with AES/CBC/PKCS5Padding).
 //
@@ -23,7 +23,7 @@ import (
 // enable explicitly (see the package documentation).
 //
 // Close stops the workers; it does not close ciphertext.
-func NewCBCDecryptReader(ciphertext io.Reader, key, iv []byte, optFns ...func(*StreamOptions)) (io.ReadCloser, error) {
+func newCBCDecryptReader(ciphertext io.Reader, key, iv []byte, optFns ...func(*StreamOptions)) (io.ReadCloser, error) {
 	o, err := streamOptions(optFns)
 	if err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ func TestCBCRoundTrip(t *testing.T) {
 			for _, pat := range readPattern {
 				pt := randBytes(uint64(size), size)
 				ct := cbcEncrypt(key, iv, pt)
-				d, err := NewCBCDecryptReader(iotest.HalfReader(bytes.NewReader(ct)), key, iv, m.opt)
+				d, err := newCBCDecryptReader(iotest.HalfReader(bytes.NewReader(ct)), key, iv, m.opt)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -69,7 +69,7 @@ func TestCBCPaddingEdgeCases(t *testing.T) {
 		blk := append(bytes.Repeat([]byte{0xAA}, 16-p), bytes.Repeat([]byte{byte(p)}, p)...)
 		ct := rawCBC(key, iv, append(append([]byte(nil), body...), blk...))
 		for _, m := range modes {
-			d, _ := NewCBCDecryptReader(bytes.NewReader(ct), key, iv, m.opt)
+			d, _ := newCBCDecryptReader(bytes.NewReader(ct), key, iv, m.opt)
 			got, err := io.ReadAll(d)
 			if err != nil || len(got) != 48-p {
 				t.Fatalf("%s %s: got %d bytes, %v", name, m.name, len(got), err)
@@ -82,7 +82,7 @@ func TestCBCPaddingEdgeCases(t *testing.T) {
 		}
 		ct := rawCBC(key, iv, append(append([]byte(nil), body...), blk...))
 		for _, m := range modes {
-			d, _ := NewCBCDecryptReader(bytes.NewReader(ct), key, iv, m.opt)
+			d, _ := newCBCDecryptReader(bytes.NewReader(ct), key, iv, m.opt)
 			_, err := io.ReadAll(d)
 			var ae *AuthenticationError
 			if !errors.As(err, &ae) || ae.Reason != "decryption failed" {
@@ -92,7 +92,7 @@ func TestCBCPaddingEdgeCases(t *testing.T) {
 	}
 	// Lengths that are not a positive multiple of 16.
 	for _, n := range []int{0, 1, 15, 17, 31} {
-		d, _ := NewCBCDecryptReader(bytes.NewReader(make([]byte, n)), key, iv)
+		d, _ := newCBCDecryptReader(bytes.NewReader(make([]byte, n)), key, iv)
 		if _, err := io.ReadAll(d); !errors.Is(err, ErrNotAuthentic) {
 			t.Fatalf("length %d: got %v", n, err)
 		}
@@ -105,24 +105,24 @@ func TestCBCPlaintextSize(t *testing.T) {
 		ct := cbcEncrypt(key, iv, randBytes(1, size))
 		n := int64(len(ct))
 		tail := ct[max(0, len(ct)-32):]
-		got, err := CBCPlaintextSize(n, tail, key, iv)
+		got, err := cbcPlaintextSize(n, tail, key, iv)
 		if err != nil || got != int64(size) {
 			t.Fatalf("size %d: got %d, %v", size, got, err)
 		}
 	}
-	if _, err := CBCPlaintextSize(32, make([]byte, 16), key, iv); err == nil {
+	if _, err := cbcPlaintextSize(32, make([]byte, 16), key, iv); err == nil {
 		t.Fatal("a short tail was accepted")
 	}
 }
 
 func TestGCMPlaintextSize(t *testing.T) {
-	if n, err := GCMPlaintextSize(16); n != 0 || err != nil {
+	if n, err := gcmPlaintextSize(16); n != 0 || err != nil {
 		t.Fatalf("16: %d %v", n, err)
 	}
-	if n, err := GCMPlaintextSize(1016); n != 1000 || err != nil || GCMCiphertextSize(1000) != 1016 {
+	if n, err := gcmPlaintextSize(1016); n != 1000 || err != nil || gcmCiphertextSize(1000) != 1016 {
 		t.Fatalf("1016: %d %v", n, err)
 	}
-	if _, err := GCMPlaintextSize(15); !errors.Is(err, ErrNotAuthentic) {
+	if _, err := gcmPlaintextSize(15); !errors.Is(err, ErrNotAuthentic) {
 		t.Fatalf("15: %v", err)
 	}
 }

@@ -18,7 +18,7 @@ import (
 // recorded one, so a range of the object can be read, checked and
 // released without reading the rest ([Content.NewChunkReader]).
 //
-// Record a table by setting DecryptOptions.ChunkTable on a GCM decrypter
+// Record a table by setting StreamOptions.ChunkTable on a GCM decrypter
 // (authenticating or not): it is Complete only once the decrypter has
 // verified the tag. A table holds no key, but the hashes are evaluations
 // of a polynomial in the message's GHASH key H, from which H can be

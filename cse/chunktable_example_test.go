@@ -18,9 +18,10 @@ func ExampleChunkTable() {
 	gcm, _ := cipher.NewGCM(block)
 	plaintext := bytes.Repeat([]byte("0123456789"), 100_000) // 1 MB
 	ciphertext := gcm.Seal(nil, iv, plaintext, nil)
+	content := &cse.Content{Algorithm: cse.AlgGCM, Key: key, IV: iv} // as Decrypt returns it
 
 	t := &cse.ChunkTable{}
-	dr, err := cse.NewGCMDecryptReader(bytes.NewReader(ciphertext), key, iv, nil, func(o *cse.DecryptOptions) {
+	dr, err := content.NewDecryptReader(bytes.NewReader(ciphertext), func(o *cse.StreamOptions) {
 		o.ChunkTable = t
 	})
 	if err != nil {
@@ -33,7 +34,6 @@ func ExampleChunkTable() {
 
 	// Later: plaintext bytes [500000, 500010), fetching only their chunk.
 	start, end := t.Span(500_000, 10)
-	content := &cse.Content{Algorithm: cse.AlgGCM, Key: key, IV: iv}
 	r, err := content.NewChunkReader(bytes.NewReader(ciphertext[start:end]), t, start, end)
 	if err != nil {
 		panic(err)

@@ -30,7 +30,7 @@ func TestChunkTable(t *testing.T) {
 				rand.Read(pt)
 				ct := aead.Seal(nil, iv, pt, nil)
 				tab := &ChunkTable{}
-				dr, err := NewGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, func(o *DecryptOptions) {
+				dr, err := newGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, func(o *StreamOptions) {
 					o.ChunkSize, o.ChunkTable, o.DelayedAuthentication, o.Concurrency = chunk, tab, delayed, 2
 				})
 				if err != nil {
@@ -70,7 +70,7 @@ func TestChunkTable(t *testing.T) {
 				bad := bytes.Clone(ct)
 				bad[len(bad)-1] ^= 1
 				tab = &ChunkTable{}
-				dr, _ = NewGCMDecryptReader(bytes.NewReader(bad), key, iv, nil, func(o *DecryptOptions) {
+				dr, _ = newGCMDecryptReader(bytes.NewReader(bad), key, iv, nil, func(o *StreamOptions) {
 					o.ChunkSize, o.ChunkTable, o.DelayedAuthentication = chunk, tab, delayed
 				})
 				_, err = io.ReadAll(dr)

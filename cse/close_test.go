@@ -16,10 +16,10 @@ func TestCloseMidStream(t *testing.T) {
 	ct := stdSeal(key, iv, nil, pt)
 	before := runtime.NumGoroutine()
 	for i := 0; i < 20; i++ {
-		e, _ := NewGCMEncryptReader(bytes.NewReader(pt), key, iv, nil, func(o *StreamOptions) { o.ChunkSize, o.Concurrency = 4096, 4 })
+		e, _ := newGCMEncryptReader(bytes.NewReader(pt), key, iv, nil, func(o *StreamOptions) { o.ChunkSize, o.Concurrency = 4096, 4 })
 		io.ReadFull(e, make([]byte, 10000))
 		e.Close()
-		d, _ := NewGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, func(o *DecryptOptions) {
+		d, _ := newGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, func(o *StreamOptions) {
 			o.ChunkSize, o.Concurrency, o.DelayedAuthentication = 4096, 4, i%2 == 0
 		})
 		io.ReadFull(d, make([]byte, 10000))

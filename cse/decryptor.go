@@ -12,36 +12,15 @@ import (
 	"github.com/emrs3/emrs3/cse/internal/envelope"
 )
 
-// DecryptorOptions configure a Decryptor. The zero value applies the default
-// Policy.
-type DecryptorOptions struct {
-	// Policy decides which formats, content ciphers and wraps are read.
-	Policy Policy
-	// EncryptionContext, merged with ObjectInfo.EncryptionContext, is the
-	// context the caller expects. When it is not empty it must equal the
-	// stored context of a kms+context object (V2 x-amz-matdesc, V3 x-amz-t)
-	// once the reserved "aws:" keys and kms_cmk_id (which the Java v1 V2
-	// client, and so EMRFS, stores there) are removed; otherwise Decrypt
-	// returns a *ContextMismatchError before KMS is called.
-	//
-	// It is not checked for any other wrap, as in the AWS clients (Java v1
-	// and v3, s3crypto): the legacy kms wrap's materials description
-	// ({"kms_cmk_id": ...} plus the writer's pairs) is sent to KMS as it is
-	// stored, and a raw keyring's description is not authenticated at all.
-	// A kms+context object relabelled as kms to dodge this check is refused
-	// with a *DowngradeError.
-	EncryptionContext map[string]string
-}
-
 // Decryptor reads envelopes and recovers content keys. It is safe for
 // concurrent use.
 type Decryptor struct {
 	p    MaterialsProvider
-	opts DecryptorOptions
+	opts Options
 }
 
 // NewDecryptor returns a Decryptor that unwraps data keys with p.
-func NewDecryptor(p MaterialsProvider, optFns ...func(*DecryptorOptions)) *Decryptor {
+func NewDecryptor(p MaterialsProvider, optFns ...func(*Options)) *Decryptor {
 	d := &Decryptor{p: p}
 	for _, f := range optFns {
 		if f == nil {
@@ -53,35 +32,54 @@ func NewDecryptor(p MaterialsProvider, optFns ...func(*DecryptorOptions)) *Decry
 	return d
 }
 
-// Policy returns the decryptor's policy (for CheckRange).
+// Policy returns the decryptor's policy: [Policy.CheckRange] says whether
+// the Contents it recovers may be read by range.
 func (d *Decryptor) Policy() Policy { return d.opts.Policy }
 
-// Decrypt parses the envelope of an object from its user metadata meta
-// (keys with or without "x-amz-meta-", RFC 2047 values allowed) or, when
-// meta holds none, from instruction (the body of "<key>.instruction"; nil if
-// there is none), applies the policy and the downgrade and context checks,
-// and recovers the content key. The caller must Wipe the Content when done.
-// Envelope keys that are both in meta and in instruction must agree.
+// Decrypt reads the envelope of an object, applies the policy and the
+// downgrade and context checks, and recovers the content key. The caller
+// must Wipe the Content when done.
 //
-// Only an object whose metadata holds no envelope key at all, decrypted
-// without an instruction file, gives an error matching ErrNoEnvelope (the
-// object is not client-side encrypted, or its instruction file must be
-// fetched first). A partial or damaged envelope is a *MalformedError that
-// matches ErrNotAuthentic, never ErrNoEnvelope.
+// meta is the object's user metadata (keys with or without "x-amz-meta-",
+// RFC 2047 values allowed). When meta holds no complete envelope, Decrypt
+// calls instruction, if it is not nil, with the key of the object's
+// instruction file (obj.Key + ".instruction") to fetch that file's body;
+// instruction returns nil, nil when there is no such file, and any error
+// it returns is returned as it is. Envelope keys that are both in meta and
+// in the instruction file must agree.
+//
+// Only an object whose metadata holds no envelope key at all, and that has
+// no instruction file, gives an error matching ErrNoEnvelope: the object is
+// not client-side encrypted. A partial or damaged envelope matches
+// ErrNotAuthentic, never ErrNoEnvelope.
 //
 // The downgrade check does not trust the wrap algorithm: whenever the stored
 // description holds aws:x-amz-cek-alg it must equal the envelope's content
 // algorithm, and a legacy kms envelope must not hold it at all (only
 // kms+context writes it), so a kms+context envelope relabelled as kms, with
-// or without a GCM→CBC swap, is refused with a *DowngradeError even when the
+// or without a GCM→CBC swap, is refused as not authentic even when the
 // Policy allows legacy modes.
 //
 // Errors that mean the object was modified or is not what it claims match
-// ErrNotAuthentic: *MalformedError, *DowngradeError, *CommitmentError. The
-// others do not: *PolicyError (a format the Policy refuses),
-// *ContextMismatchError (the caller expects another context), *KeyError
-// (ErrWrongKey), ErrNoEnvelope, or the provider's own error.
-func (d *Decryptor) Decrypt(ctx context.Context, meta map[string]string, instruction []byte, obj ObjectInfo) (*Content, error) {
+// ErrNotAuthentic (an *AuthenticationError: a damaged envelope, a
+// downgrade, a V3 key commitment that does not match). The others do not:
+// *PolicyError (a format the Policy refuses), *ContextMismatchError (the
+// caller expects another context), *KeyError (ErrWrongKey), ErrNoEnvelope,
+// or the error of the provider or of instruction.
+func (d *Decryptor) Decrypt(ctx context.Context, meta map[string]string, instruction func(ctx context.Context, key string) ([]byte, error), obj ObjectInfo) (*Content, error) {
+	var instr []byte
+	if instruction != nil && needsInstructionFile(meta) {
+		var err error
+		if instr, err = instruction(ctx, obj.Key+instructionSuffix); err != nil {
+			return nil, err
+		}
+	}
+	return d.decrypt(ctx, meta, instr, obj)
+}
+
+// decrypt is Decrypt with the instruction file's body (nil if none) in
+// hand.
+func (d *Decryptor) decrypt(ctx context.Context, meta map[string]string, instruction []byte, obj ObjectInfo) (*Content, error) {
 	var instr map[string]string
 	if instruction != nil {
 		var err error
@@ -132,7 +130,7 @@ func (d *Decryptor) Decrypt(ctx context.Context, meta map[string]string, instruc
 	if len(m.Key) != envelope.DataKeySize {
 		return nil, wrongKey(env.WrapAlg, "", fmt.Errorf("data key is %d bytes, want %d", len(m.Key), envelope.DataKeySize))
 	}
-	c := &Content{Algorithm: algorithmOf(env.CEKAlg), PlaintextSize: env.PlaintextSize, Version: env.Version}
+	c := &Content{Algorithm: algorithmOf(env.CEKAlg), PlaintextSize: env.PlaintextSize, Version: env.Version, policy: d.opts.Policy}
 	if env.Version == 3 {
 		dek, commitment, err := envelope.DeriveV3(m.Key, env.MessageID)
 		if err != nil {
@@ -140,7 +138,7 @@ func (d *Decryptor) Decrypt(ctx context.Context, meta map[string]string, instruc
 		}
 		if subtle.ConstantTimeCompare(commitment, env.Commitment) != 1 {
 			clear(dek)
-			return nil, &CommitmentError{}
+			return nil, errCommitment
 		}
 		c.Key = dek
 		c.IV = append([]byte(nil), envelope.V3ContentIV...)
@@ -180,16 +178,16 @@ func checkDowngrade(env *envelope.Envelope) error {
 	}
 	switch {
 	case env.WrapAlg == WrapKMSContext && got != env.CEKAlg:
-		return &DowngradeError{Stored: got, Envelope: env.CEKAlg}
+		return downgradeError(got, env.CEKAlg, "")
 	case ok && got != env.CEKAlg:
-		return &DowngradeError{Stored: got, Envelope: env.CEKAlg, Wrap: wrap}
+		return downgradeError(got, env.CEKAlg, wrap)
 	case ok && env.WrapAlg == WrapKMS:
-		return &DowngradeError{Stored: got, Envelope: env.CEKAlg, Wrap: wrap}
+		return downgradeError(got, env.CEKAlg, wrap)
 	}
 	if env.Version == 3 {
 		for _, m := range []map[string]string{env.MatDesc, env.Context} {
 			if v, ok := m[envelope.V3ContextCEKAlg]; ok && v != env.CEKAlg {
-				return &DowngradeError{Stored: v, Envelope: env.CEKAlg, Wrap: wrap}
+				return downgradeError(v, env.CEKAlg, wrap)
 			}
 		}
 	}

@@ -11,11 +11,11 @@ import (
 // must be a usable content description.
 func FuzzDecrypt(f *testing.F) {
 	aesK, _ := NewAESKeyring(testKEK, nil)
-	for _, fn := range []func(*EncryptorOptions){
+	for _, fn := range []func(*Options){
 		nil,
-		func(o *EncryptorOptions) { o.InstructionFile = true },
-		func(o *EncryptorOptions) { o.Policy.Commitment = RequireEncryptAllowDecrypt },
-		func(o *EncryptorOptions) { o.Policy.Commitment = RequireEncryptAllowDecrypt; o.InstructionFile = true },
+		func(o *Options) { o.InstructionFile = true },
+		func(o *Options) { o.Policy.Commitment = RequireEncryptAllowDecrypt },
+		func(o *Options) { o.Policy.Commitment = RequireEncryptAllowDecrypt; o.InstructionFile = true },
 	} {
 		env, c, err := NewEncryptor(aesK, fn).Encrypt(context.Background(), ObjectInfo{PlaintextSize: 5})
 		if err != nil {
@@ -26,13 +26,13 @@ func FuzzDecrypt(f *testing.F) {
 		f.Add(meta, env.Instruction)
 	}
 	f.Add([]byte(`{"x-amz-key":"AAAA","x-amz-iv":"AAAAAAAAAAAAAAAAAAAAAA=="}`), []byte(nil))
-	d := NewDecryptor(aesK, func(o *DecryptorOptions) { o.Policy = EMRFSCompatible() })
+	d := NewDecryptor(aesK, func(o *Options) { o.Policy = EMRFSCompatible() })
 	f.Fuzz(func(t *testing.T, metaJSON, instr []byte) {
 		var meta map[string]string
 		if json.Unmarshal(metaJSON, &meta) != nil {
 			return
 		}
-		c, err := d.Decrypt(context.Background(), meta, instr, ObjectInfo{})
+		c, err := d.decrypt(context.Background(), meta, instr, ObjectInfo{})
 		if err != nil {
 			return
 		}

@@ -12,8 +12,8 @@ func TestConcurrentUse(t *testing.T) {
 	ctx := context.Background()
 	for _, pc := range testProviders(t) {
 		t.Run(pc.name, func(t *testing.T) {
-			enc := NewEncryptor(pc.p, func(o *EncryptorOptions) { o.LegacyKMSWrap = pc.legacyKM })
-			dec := NewDecryptor(pc.p, func(o *DecryptorOptions) { o.Policy = pc.policy })
+			enc := NewEncryptor(pc.p, func(o *Options) { o.LegacyKMSWrap = pc.legacyKM })
+			dec := NewDecryptor(pc.p, func(o *Options) { o.Policy = pc.policy })
 			var wg sync.WaitGroup
 			errs := make(chan error, 8)
 			for g := 0; g < 8; g++ {
@@ -31,7 +31,7 @@ func TestConcurrentUse(t *testing.T) {
 						var ct bytes.Buffer
 						_, _ = ct.ReadFrom(r)
 						c.Wipe()
-						c, err = dec.Decrypt(ctx, env.Metadata, env.Instruction, ObjectInfo{})
+						c, err = dec.decrypt(ctx, env.Metadata, env.Instruction, ObjectInfo{})
 						if err != nil {
 							errs <- err
 							return

@@ -16,7 +16,7 @@ type sealed struct {
 	ct  []byte
 }
 
-func sealWith(t *testing.T, p MaterialsProvider, fn func(*EncryptorOptions), obj ObjectInfo, pt []byte) sealed {
+func sealWith(t *testing.T, p MaterialsProvider, fn func(*Options), obj ObjectInfo, pt []byte) sealed {
 	t.Helper()
 	env, c, err := NewEncryptor(p, fn).Encrypt(context.Background(), obj)
 	if err != nil {
@@ -46,23 +46,26 @@ func TestTamperMatrix(t *testing.T) {
 	rsaK, _ := NewRSAKeyring(testRSA(t), nil)
 	obj := ObjectInfo{Bucket: "b", Key: "k"}
 	other := ObjectInfo{Bucket: "b", Key: "other"}
-	v2 := func(o *EncryptorOptions) {}
-	v3 := func(o *EncryptorOptions) { o.Policy.Commitment = RequireEncryptAllowDecrypt }
-	v2i := func(o *EncryptorOptions) { o.InstructionFile = true }
-	v3i := func(o *EncryptorOptions) { v3(o); o.InstructionFile = true }
+	v2 := func(o *Options) {}
+	v3 := func(o *Options) { o.Policy.Commitment = RequireEncryptAllowDecrypt }
+	v2i := func(o *Options) { o.InstructionFile = true }
+	v3i := func(o *Options) { v3(o); o.InstructionFile = true }
 
 	var (
-		typeMalformed  *MalformedError
+		// The integrity failures are all *AuthenticationError; the
+		// variable says which AuthenticationError.Check is expected.
+		typeMalformed  *AuthenticationError
 		typePolicy     *PolicyError
-		typeDowngrade  *DowngradeError
+		typeDowngrade  *AuthenticationError
 		typeKey        *KeyError
-		typeCommitment *CommitmentError
+		typeCommitment *AuthenticationError
 		typeAuth       *AuthenticationError
 	)
+	wantCheck := map[any]string{&typeMalformed: "envelope", &typeDowngrade: "downgrade", &typeCommitment: "commitment", &typeAuth: "content"}
 	type tamper struct {
 		name   string
 		p      MaterialsProvider
-		opts   func(*EncryptorOptions)
+		opts   func(*Options)
 		policy Policy
 		mutate func(s *sealed, victim, donor sealed)
 		wantAs any   // pointer to error type expected
@@ -165,8 +168,8 @@ func TestTamperMatrix(t *testing.T) {
 			donor := sealWith(t, tt.p, tt.opts, other, pt)
 			s := sealed{&Envelope{Metadata: maps.Clone(victim.env.Metadata), Instruction: bytes.Clone(victim.env.Instruction)}, bytes.Clone(victim.ct)}
 			tt.mutate(&s, victim, donor)
-			dec := NewDecryptor(tt.p, func(o *DecryptorOptions) { o.Policy = tt.policy })
-			c, err := dec.Decrypt(context.Background(), s.env.Metadata, s.env.Instruction, obj)
+			dec := NewDecryptor(tt.p, func(o *Options) { o.Policy = tt.policy })
+			c, err := dec.decrypt(context.Background(), s.env.Metadata, s.env.Instruction, obj)
 			var out []byte
 			if err == nil {
 				out, err = envOpen(c, s.ct)
@@ -181,18 +184,23 @@ func TestTamperMatrix(t *testing.T) {
 			if !errors.As(err, tt.wantAs) {
 				t.Fatalf("err = %T %v, want %T", err, err, tt.wantAs)
 			}
+			if check, ok := wantCheck[tt.wantAs]; ok {
+				if got := (*tt.wantAs.(**AuthenticationError)).Check; got != check {
+					t.Fatalf("err = %v: AuthenticationError.Check = %q, want %q", err, got, check)
+				}
+			}
 			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Fatalf("err = %v, want errors.Is %v", err, tt.wantIs)
 			}
 			// One integrity outcome (issue 12): every "modified or not what
 			// it claims" matches ErrNotAuthentic; policy refusals and wrong
 			// keys do not.
-			integrity := tt.wantAs == &typeMalformed || tt.wantAs == &typeDowngrade || tt.wantAs == &typeCommitment || tt.wantAs == &typeAuth
+			_, integrity := wantCheck[tt.wantAs]
 			if errors.Is(err, ErrNotAuthentic) != integrity {
 				t.Fatalf("err = %T %v: errors.Is(ErrNotAuthentic) = %v, want %v", err, err, !integrity, integrity)
 			}
 			// Untampered, the same object reads back.
-			c, err = dec.Decrypt(ctx, victim.env.Metadata, victim.env.Instruction, obj)
+			c, err = dec.decrypt(ctx, victim.env.Metadata, victim.env.Instruction, obj)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,7 +227,7 @@ func TestTamperRelabelKeepsContextCheck(t *testing.T) {
 	c.Wipe()
 	meta := maps.Clone(env.Metadata)
 	meta["x-amz-wrap-alg"] = "kms"
-	dec := NewDecryptor(p, func(o *DecryptorOptions) {
+	dec := NewDecryptor(p, func(o *Options) {
 		o.Policy = EMRFSCompatible()
 		o.EncryptionContext = map[string]string{"tenant": "a"}
 	})
@@ -228,9 +236,9 @@ func TestTamperRelabelKeepsContextCheck(t *testing.T) {
 		c.Wipe()
 		t.Fatal("relabelled object of another tenant decrypted")
 	}
-	var de *DowngradeError
-	if !errors.As(err, &de) || de.Wrap != "kms" || de.Stored != "AES/GCM/NoPadding" || !strings.Contains(err.Error(), "relabelled") {
-		t.Fatalf("err = %v, want *DowngradeError for a relabelled kms+context envelope", err)
+	var de *AuthenticationError
+	if !errors.As(err, &de) || de.Check != "downgrade" || !strings.Contains(err.Error(), `wrap algorithm kms`) || !strings.Contains(err.Error(), `"AES/GCM/NoPadding"`) || !strings.Contains(err.Error(), "relabelled") {
+		t.Fatalf("err = %v, want a downgrade *AuthenticationError for a relabelled kms+context envelope", err)
 	}
 	// Unchanged, the object is refused for its context, not decrypted.
 	if _, err := dec.Decrypt(ctx, env.Metadata, nil, ObjectInfo{}); !errors.As(err, new(*ContextMismatchError)) {

@@ -10,35 +10,15 @@ import (
 	"github.com/emrs3/emrs3/cse/internal/envelope"
 )
 
-// EncryptorOptions configure an Encryptor. The zero value writes V2 with GCM
-// content and the provider's default wrap (kms+context for KMS) to object
-// metadata.
-type EncryptorOptions struct {
-	// Policy.Commitment RequireEncrypt* writes format V3 instead of V2.
-	Policy Policy
-	// LegacyKMSWrap writes the kms wrap (materials description
-	// {"kms_cmk_id": key} as the context) instead of kms+context, for EMR
-	// 5.30.1 / 6.1.0 and older readers. GCM content still; V2 only.
-	LegacyKMSWrap bool
-	// InstructionFile puts the envelope in a "<key>.instruction" object
-	// instead of the object's metadata.
-	InstructionFile bool
-	// EncryptionContext is the KMS encryption context (or materials
-	// description) of every object; ObjectInfo.EncryptionContext adds to it.
-	EncryptionContext map[string]string
-	// Rand supplies IVs and message IDs; nil means crypto/rand.
-	Rand io.Reader
-}
-
 // Encryptor creates the envelope and content key of new objects. It never
 // writes CBC content. It is safe for concurrent use.
 type Encryptor struct {
 	p    MaterialsProvider
-	opts EncryptorOptions
+	opts Options
 }
 
 // NewEncryptor returns an Encryptor that takes data keys from p.
-func NewEncryptor(p MaterialsProvider, optFns ...func(*EncryptorOptions)) *Encryptor {
+func NewEncryptor(p MaterialsProvider, optFns ...func(*Options)) *Encryptor {
 	e := &Encryptor{p: p}
 	for _, f := range optFns {
 		if f == nil {
@@ -54,9 +34,9 @@ func NewEncryptor(p MaterialsProvider, optFns ...func(*EncryptorOptions)) *Encry
 }
 
 // Encrypt gets a data key for obj and returns the envelope to store and the
-// content parameters to encrypt the body with (for example with
-// NewGCMEncryptReader(body, c.Key, c.IV, c.AAD)). The caller must Wipe the
-// Content when done.
+// Content to encrypt the body with ([Content.NewEncryptReader], or
+// [Content.NewMultipartEncryptor] for a multipart upload). The caller must
+// Wipe the Content when done.
 func (e *Encryptor) Encrypt(ctx context.Context, obj ObjectInfo) (*Envelope, *Content, error) {
 	v3 := e.opts.Policy.Commitment != ForbidEncryptAllowDecrypt
 	if v3 && e.opts.LegacyKMSWrap {
@@ -84,7 +64,7 @@ func (e *Encryptor) Encrypt(ctx context.Context, obj ObjectInfo) (*Envelope, *Co
 	case WrapKMSContext, WrapAESGCM, WrapRSAOAEPSHA1:
 	case WrapKMS:
 		if !e.opts.LegacyKMSWrap {
-			return nil, nil, fmt.Errorf("cse: materials provider chose the legacy kms wrap; set EncryptorOptions.LegacyKMSWrap to write it")
+			return nil, nil, fmt.Errorf("cse: materials provider chose the legacy kms wrap; set Options.LegacyKMSWrap to write it")
 		}
 	default:
 		return nil, nil, fmt.Errorf("cse: materials provider chose wrap algorithm %q, which is never written (use kms+context, AES/GCM or RSA-OAEP-SHA1)", m.WrapAlgorithm)
@@ -134,6 +114,8 @@ func (e *Encryptor) Encrypt(ctx context.Context, obj ObjectInfo) (*Envelope, *Co
 	out := &Envelope{}
 	if e.opts.InstructionFile {
 		out.Metadata, out.Instruction, err = env.Split()
+		out.InstructionKey = obj.Key + instructionSuffix
+		out.InstructionMetadata = map[string]string{instructionMarker: ""}
 	} else {
 		out.Metadata, err = env.Metadata()
 	}

@@ -21,7 +21,7 @@ func BenchmarkEnvelope(b *testing.B) {
 		{"fake-KMS/V2", kmsP, false},
 		{"fake-KMS/V3", kmsP, true},
 	} {
-		opt := func(o *EncryptorOptions) {
+		opt := func(o *Options) {
 			if bc.v3 {
 				o.Policy.Commitment = RequireEncryptAllowDecrypt
 			}

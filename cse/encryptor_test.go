@@ -27,7 +27,7 @@ func TestRoundTrip(t *testing.T) {
 					name += "/instruction"
 				}
 				t.Run(name, func(t *testing.T) {
-					enc := NewEncryptor(pc.p, func(o *EncryptorOptions) {
+					enc := NewEncryptor(pc.p, func(o *Options) {
 						o.Policy.Commitment = commit
 						o.InstructionFile = instr
 						o.LegacyKMSWrap = pc.legacyKM
@@ -42,7 +42,7 @@ func TestRoundTrip(t *testing.T) {
 					if !bytes.Equal(c.Key, make([]byte, len(c.Key))) {
 						t.Fatal("Wipe left key bytes")
 					}
-					if instr != (env.Instruction != nil) || NeedsInstructionFile(env.Metadata) != instr {
+					if instr != (env.Instruction != nil) || needsInstructionFile(env.Metadata) != instr {
 						t.Fatalf("instruction mode %v: metadata %v, instruction %s", instr, env.Metadata, env.Instruction)
 					}
 					wantVersion := 2
@@ -52,11 +52,11 @@ func TestRoundTrip(t *testing.T) {
 							t.Fatalf("V3 object metadata lacks c/d/i: %v", env.Metadata)
 						}
 					}
-					dec := NewDecryptor(pc.p, func(o *DecryptorOptions) {
+					dec := NewDecryptor(pc.p, func(o *Options) {
 						o.Policy = pc.policy
 						o.Policy.Commitment = commit
 					})
-					got, err := dec.Decrypt(ctx, env.Metadata, env.Instruction, obj)
+					got, err := dec.decrypt(ctx, env.Metadata, env.Instruction, obj)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -78,7 +78,7 @@ func TestEncryptV2KMSContextEnvelope(t *testing.T) {
 	f := newFakeKMS(testKMSKey)
 	enc := NewEncryptor(NewKMSProvider(f, testKMSKey, func(o *KMSOptions) {
 		o.EncryptionContext = map[string]string{"app": "etl"}
-	}), func(o *EncryptorOptions) { o.EncryptionContext = map[string]string{"team": "data"} })
+	}), func(o *Options) { o.EncryptionContext = map[string]string{"team": "data"} })
 	env, c, err := enc.Encrypt(context.Background(), ObjectInfo{Bucket: "b", Key: "k", EncryptionContext: map[string]string{"run": "7"}})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +109,7 @@ func TestEncryptV2KMSContextEnvelope(t *testing.T) {
 
 func TestEncryptLegacyKMSEnvelope(t *testing.T) {
 	f := newFakeKMS(testKMSKey)
-	enc := NewEncryptor(NewKMSProvider(f, testKMSKey), func(o *EncryptorOptions) { o.LegacyKMSWrap = true })
+	enc := NewEncryptor(NewKMSProvider(f, testKMSKey), func(o *Options) { o.LegacyKMSWrap = true })
 	env, c, err := enc.Encrypt(context.Background(), ObjectInfo{Bucket: "b", Key: "k", PlaintextSize: 10})
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestEncryptLegacyKMSEnvelope(t *testing.T) {
 		t.Fatalf("legacy context %v", got)
 	}
 	// Legacy kms with V3 is refused.
-	enc = NewEncryptor(NewKMSProvider(f, testKMSKey), func(o *EncryptorOptions) {
+	enc = NewEncryptor(NewKMSProvider(f, testKMSKey), func(o *Options) {
 		o.LegacyKMSWrap = true
 		o.Policy.Commitment = RequireEncryptAllowDecrypt
 	})
@@ -134,7 +134,7 @@ func TestEncryptLegacyKMSEnvelope(t *testing.T) {
 }
 
 func TestEncryptV3Envelope(t *testing.T) {
-	enc := NewEncryptor(NewKMSProvider(newFakeKMS(testKMSKey), testKMSKey), func(o *EncryptorOptions) {
+	enc := NewEncryptor(NewKMSProvider(newFakeKMS(testKMSKey), testKMSKey), func(o *Options) {
 		o.Policy.Commitment = RequireEncryptRequireDecrypt
 	})
 	env, c, err := enc.Encrypt(context.Background(), ObjectInfo{})
@@ -186,7 +186,7 @@ func TestV3RawWrapBindsCipherName(t *testing.T) {
 	aesK, _ := NewAESKeyring(testKEK, nil)
 	rsaK, _ := NewRSAKeyring(testRSA(t), nil)
 	for _, p := range []MaterialsProvider{aesK, rsaK} {
-		env, c, err := NewEncryptor(p, func(o *EncryptorOptions) { o.Policy.Commitment = RequireEncryptAllowDecrypt }).Encrypt(ctx, ObjectInfo{})
+		env, c, err := NewEncryptor(p, func(o *Options) { o.Policy.Commitment = RequireEncryptAllowDecrypt }).Encrypt(ctx, ObjectInfo{})
 		if err != nil {
 			t.Fatal(err)
 		}

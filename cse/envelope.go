@@ -4,14 +4,15 @@ import (
 	"github.com/emrs3/emrs3/cse/internal/envelope"
 )
 
-// InstructionSuffix is appended to an object's key to name its instruction
+// instructionSuffix is appended to an object's key to name its instruction
 // file: the object "<key>.instruction" whose body holds the envelope when the
-// envelope is not stored in the object's metadata.
-const InstructionSuffix = ".instruction"
+// envelope is not stored in the object's metadata (Envelope.InstructionKey).
+const instructionSuffix = ".instruction"
 
-// InstructionMarker is the user-metadata key (without "x-amz-meta-") that the
-// AWS clients put, with an empty value, on instruction-file objects.
-const InstructionMarker = envelope.InstructionMarker
+// instructionMarker is the user-metadata key (without "x-amz-meta-") that the
+// AWS clients put, with an empty value, on instruction-file objects
+// (Envelope.InstructionMetadata).
+const instructionMarker = envelope.InstructionMarker
 
 // Algorithm is the content cipher of an object.
 type Algorithm int
@@ -54,8 +55,12 @@ func algorithmOf(name string) Algorithm {
 	return 0
 }
 
-// Content is what the streaming ciphers need to encrypt or decrypt one
-// object body. It holds the plaintext content key: call Wipe when done.
+// Content is the content key of one object body, as Encryptor.Encrypt
+// creates it or Decryptor.Decrypt recovers it, and the handle for
+// everything done with it: streams (NewEncryptReader, NewDecryptReader,
+// NewMultipartEncryptor), ranges (Range, NewRangeReader, NewChunkReader)
+// and sizes (DecryptedSize, EncryptedSize). It holds the plaintext content
+// key: call Wipe when done.
 type Content struct {
 	// Algorithm is the content cipher to use.
 	Algorithm Algorithm
@@ -72,6 +77,10 @@ type Content struct {
 	PlaintextSize int64
 	// Version is the envelope format: 1, 2 or 3.
 	Version int
+
+	// policy is the Policy of the Decryptor that recovered the content
+	// (the zero Policy for any other Content): it decides Range.
+	policy Policy
 }
 
 // Wipe overwrites the content key with zeros.
@@ -95,9 +104,16 @@ type Envelope struct {
 	// object.
 	Metadata map[string]string
 	// Instruction is the body of the "<key>.instruction" object, or nil
-	// when the envelope is in Metadata. Put it with the metadata
-	// InstructionMarker: "".
+	// when the envelope is in Metadata.
 	Instruction []byte
+	// InstructionKey is the key to put Instruction under: the object's
+	// key (ObjectInfo.Key) followed by ".instruction"; "" when
+	// Instruction is nil.
+	InstructionKey string
+	// InstructionMetadata is the user metadata of the instruction-file
+	// object, the marker the AWS clients put there
+	// ("x-amz-crypto-instr-file": ""); nil when Instruction is nil.
+	InstructionMetadata map[string]string
 }
 
 // ObjectInfo names the object being encrypted or decrypted.
@@ -113,21 +129,16 @@ type ObjectInfo struct {
 	// over the one in the options. On decryption, when the merged context
 	// is not empty it must equal the stored context of a kms+context
 	// object (reserved "aws:" keys and kms_cmk_id aside); other wraps do
-	// not check it (see DecryptorOptions.EncryptionContext). On encryption
-	// the AES and RSA keyrings do not store it (see AESKeyring).
+	// not check it (see Options.EncryptionContext). On encryption
+	// the AES and RSA keyrings do not store it (see Keyring).
 	EncryptionContext map[string]string
 }
 
-// NeedsInstructionFile reports whether the envelope of an object with user
+// needsInstructionFile reports whether the envelope of an object with user
 // metadata meta may be in its "<key>.instruction" object: true when meta
-// holds no complete envelope, so the file is worth fetching before Decrypt.
-//
-// It does not say whether the object is encrypted: only Decrypt does. An
-// object is read as plaintext only when Decrypt, given meta and no
-// instruction file, returns an error matching ErrNoEnvelope — which it does
-// only when meta holds no envelope key at all. A partial envelope without an
-// instruction file is a *MalformedError matching ErrNotAuthentic.
-func NeedsInstructionFile(meta map[string]string) bool {
+// holds no complete envelope, so the file is worth fetching before
+// decrypting. It does not say whether the object is encrypted.
+func needsInstructionFile(meta map[string]string) bool {
 	m, err := envelope.Normalize(meta)
 	if err != nil {
 		return true

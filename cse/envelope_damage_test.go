@@ -10,6 +10,8 @@ import (
 	"maps"
 	"strings"
 	"testing"
+
+	"github.com/emrs3/emrs3/cse/internal/envelope"
 )
 
 // TestDamagedEnvelope (issue 11 item 6): a partial or damaged envelope is an
@@ -23,7 +25,7 @@ func TestDamagedEnvelope(t *testing.T) {
 	kmsP := NewKMSProvider(newFakeKMS(testKMSKey), testKMSKey)
 	obj := ObjectInfo{Bucket: "b", Key: "k", PlaintextSize: 5}
 	seal := func(p MaterialsProvider, v3, instr bool) *Envelope {
-		env, c, err := NewEncryptor(p, func(o *EncryptorOptions) {
+		env, c, err := NewEncryptor(p, func(o *Options) {
 			if v3 {
 				o.Policy.Commitment = RequireEncryptAllowDecrypt
 			}
@@ -109,23 +111,23 @@ func TestDamagedEnvelope(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := &countingProvider{MaterialsProvider: tt.p}
-			c, err := NewDecryptor(p).Decrypt(ctx, tt.meta, tt.instr, obj)
+			c, err := NewDecryptor(p).decrypt(ctx, tt.meta, tt.instr, obj)
 			if err == nil {
 				c.Wipe()
 				t.Fatal("damaged envelope accepted")
 			}
-			var me *MalformedError
-			if !errors.Is(err, ErrNotAuthentic) || errors.Is(err, ErrNoEnvelope) || !errors.As(err, &me) {
-				t.Fatalf("err = %T %v; want a *MalformedError matching ErrNotAuthentic and not ErrNoEnvelope", err, err)
+			var me *AuthenticationError
+			if !errors.Is(err, ErrNotAuthentic) || errors.Is(err, ErrNoEnvelope) || !errors.As(err, &me) || me.Check != "envelope" {
+				t.Fatalf("err = %T %v; want an envelope *AuthenticationError matching ErrNotAuthentic and not ErrNoEnvelope", err, err)
 			}
 			if tt.key != "-" && me.Key != tt.key {
-				t.Fatalf("MalformedError.Key = %q, want %q (%v)", me.Key, tt.key, err)
+				t.Fatalf("AuthenticationError.Key = %q, want %q (%v)", me.Key, tt.key, err)
 			}
 			if p.calls != 0 {
 				t.Fatalf("%d key-provider calls for a damaged envelope", p.calls)
 			}
-			if !NeedsInstructionFile(tt.meta) && tt.instr == nil && strings.Contains(tt.name, "removed") {
-				t.Fatalf("NeedsInstructionFile = false for partial metadata %v", tt.meta)
+			if !needsInstructionFile(tt.meta) && tt.instr == nil && strings.Contains(tt.name, "removed") {
+				t.Fatalf("needsInstructionFile = false for partial metadata %v", tt.meta)
 			}
 		})
 	}
@@ -137,7 +139,7 @@ func TestDamagedEnvelope(t *testing.T) {
 		if env == v3aes {
 			p = aesK
 		}
-		c, err := NewDecryptor(p).Decrypt(ctx, env.Metadata, env.Instruction, obj)
+		c, err := NewDecryptor(p).decrypt(ctx, env.Metadata, env.Instruction, obj)
 		if err != nil {
 			t.Fatalf("untouched envelope %v: %v", env.Metadata, err)
 		}
@@ -172,11 +174,11 @@ func TestOneIntegrityOutcome(t *testing.T) {
 	}{
 		{&AuthenticationError{Algorithm: algGCM, Reason: "tag mismatch"}, true},
 		{errCBC, true},
-		{&MalformedError{Key: "x-amz-iv", Reason: "missing"}, true},
-		{&MalformedError{Key: "x-amz-matdesc", Reason: "not JSON", Err: errors.New("syntax")}, true},
-		{&CommitmentError{}, true},
-		{&DowngradeError{Stored: "AES/GCM/NoPadding", Envelope: "AES/CBC/PKCS5Padding"}, true},
-		{&MalformedError{Reason: "no envelope", Err: ErrNoEnvelope}, false},
+		{&AuthenticationError{Check: authEnvelope, Key: "x-amz-iv", Reason: "missing"}, true},
+		{&AuthenticationError{Check: authEnvelope, Key: "x-amz-matdesc", Reason: "not JSON", Err: errors.New("syntax")}, true},
+		{errCommitment, true},
+		{downgradeError("AES/GCM/NoPadding", "AES/CBC/PKCS5Padding", ""), true},
+		{publicError(&envelope.MalformedError{Reason: "no envelope", Err: envelope.ErrNoEnvelope}), false},
 		{&PolicyError{Option: "Policy.LegacyUnauthenticated", What: "CBC content"}, false},
 		{wrongKey("kms", "k", errors.New("InvalidCiphertextException")), false},
 		{&KeyError{WrapAlgorithm: "kms", Err: errors.New("throttled")}, false},
@@ -190,8 +192,8 @@ func TestOneIntegrityOutcome(t *testing.T) {
 			}
 		}
 	}
-	var me *MalformedError
-	if err := fmt.Errorf("wrapped: %w", &MalformedError{Key: "x-amz-d"}); !errors.As(err, &me) || me.Key != "x-amz-d" {
+	var me *AuthenticationError
+	if err := fmt.Errorf("wrapped: %w", &AuthenticationError{Check: authEnvelope, Key: "x-amz-d"}); !errors.As(err, &me) || me.Key != "x-amz-d" {
 		t.Fatalf("errors.As lost the detail: %v", err)
 	}
 }

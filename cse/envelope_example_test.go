@@ -13,7 +13,7 @@ import (
 // a relabelled wrap and a failed tag all match cse.ErrNotAuthentic, and
 // errors.As gives the detail. Only metadata with no envelope key at all is
 // cse.ErrNoEnvelope (the object is not client-side encrypted).
-func ExampleMalformedError() {
+func ExampleAuthenticationError() {
 	ctx := context.Background()
 	kek := make([]byte, 32)
 	_, _ = rand.Read(kek)
@@ -32,12 +32,12 @@ func ExampleMalformedError() {
 	}
 	dec := cse.NewDecryptor(keyring)
 	_, err = dec.Decrypt(ctx, damaged, nil, cse.ObjectInfo{Bucket: "b", Key: "k"})
-	var me *cse.MalformedError
-	fmt.Println(errors.Is(err, cse.ErrNotAuthentic), errors.As(err, &me), me.Key)
+	var ae *cse.AuthenticationError
+	fmt.Println(errors.Is(err, cse.ErrNotAuthentic), errors.As(err, &ae), ae.Check, ae.Key)
 
 	_, err = dec.Decrypt(ctx, map[string]string{"owner": "a"}, nil, cse.ObjectInfo{Bucket: "b", Key: "k"})
 	fmt.Println(errors.Is(err, cse.ErrNoEnvelope), errors.Is(err, cse.ErrNotAuthentic))
 	// Output:
-	// true true x-amz-iv
+	// true true envelope x-amz-iv
 	// true false
 }

@@ -95,8 +95,8 @@ func TestGoldenEnvelopes(t *testing.T) {
 			if g.Instruction != "" {
 				instr = []byte(g.Instruction)
 			}
-			d := NewDecryptor(goldenProvider(t, g.Provider), func(o *DecryptorOptions) { o.Policy = g.Policy })
-			c, err := d.Decrypt(ctx, g.Metadata, instr, ObjectInfo{Bucket: "golden", Key: filepath.Base(f)})
+			d := NewDecryptor(goldenProvider(t, g.Provider), func(o *Options) { o.Policy = g.Policy })
+			c, err := d.decrypt(ctx, g.Metadata, instr, ObjectInfo{Bucket: "golden", Key: filepath.Base(f)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,16 +114,16 @@ func TestGoldenEnvelopes(t *testing.T) {
 			}
 			var derived int64
 			if c.Algorithm == AlgCBC {
-				derived, err = CBCPlaintextSize(int64(len(ct)), ct[max(0, len(ct)-32):], c.Key, c.IV)
+				derived, err = cbcPlaintextSize(int64(len(ct)), ct[max(0, len(ct)-32):], c.Key, c.IV)
 			} else {
-				derived, err = GCMPlaintextSize(int64(len(ct)))
+				derived, err = gcmPlaintextSize(int64(len(ct)))
 			}
 			if err != nil || derived != int64(len(pt)) {
 				t.Fatalf("size derived from %d ciphertext bytes = %d, %v; plaintext is %d bytes", len(ct), derived, err, len(pt))
 			}
 			// Any legacy object is refused by the default policy.
 			if g.Policy != (Policy{}) {
-				if _, err := NewDecryptor(goldenProvider(t, g.Provider)).Decrypt(ctx, g.Metadata, instr, ObjectInfo{}); err == nil {
+				if _, err := NewDecryptor(goldenProvider(t, g.Provider)).decrypt(ctx, g.Metadata, instr, ObjectInfo{}); err == nil {
 					t.Fatal("legacy object read with the default policy")
 				}
 			}
@@ -197,7 +197,7 @@ func writeGoldenEnvelopes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	modernSized := func(name, desc, prov string, size int64, fn func(*EncryptorOptions), edit func(env *Envelope)) {
+	modernSized := func(name, desc, prov string, size int64, fn func(*Options), edit func(env *Envelope)) {
 		if exists(name) {
 			return
 		}
@@ -212,25 +212,25 @@ func writeGoldenEnvelopes(t *testing.T) {
 		write(name, goldenEnvelope{Description: desc, Provider: prov, Metadata: prefix(env.Metadata),
 			Instruction: string(env.Instruction), Ciphertext: base64.StdEncoding.EncodeToString(envSeal(t, c, []byte(pt)))})
 	}
-	modern := func(name, desc, prov string, fn func(*EncryptorOptions)) {
+	modern := func(name, desc, prov string, fn func(*Options)) {
 		modernSized(name, desc, prov, int64(len(pt)), fn, nil)
 	}
 	_ = os.MkdirAll(goldenDir, 0o755)
-	v3 := func(o *EncryptorOptions) { o.Policy.Commitment = RequireEncryptAllowDecrypt }
+	v3 := func(o *Options) { o.Policy.Commitment = RequireEncryptAllowDecrypt }
 	modern("v2-gcm-kms-context", "V2, GCM, kms+context (S3EC v2/v3, EMRFS encryptionV2, S3A CSE-KMS)", "kms", nil)
-	modern("v2-gcm-kms-context-instruction", "V2, GCM, kms+context, instruction file", "kms", func(o *EncryptorOptions) { o.InstructionFile = true })
+	modern("v2-gcm-kms-context-instruction", "V2, GCM, kms+context, instruction file", "kms", func(o *Options) { o.InstructionFile = true })
 	modern("v2-gcm-aes-gcm", "V2, GCM, AES/GCM raw keyring", "aes", nil)
 	modern("v2-gcm-rsa-oaep-sha1", "V2, GCM, RSA-OAEP-SHA1 raw keyring", "rsa", nil)
 	modern("v3-kms-context", "V3 committing suite 115, kms+context", "kms", v3)
 	modern("v3-aes-gcm", "V3, AES/GCM (02)", "aes", v3)
 	modern("v3-rsa-oaep-sha1", "V3, RSA-OAEP-SHA1 (22)", "rsa", v3)
-	modern("v3-aes-gcm-instruction", "V3, AES/GCM, instruction file (c, d, i on the object)", "aes", func(o *EncryptorOptions) { v3(o); o.InstructionFile = true })
+	modern("v3-aes-gcm-instruction", "V3, AES/GCM, instruction file (c, d, i on the object)", "aes", func(o *Options) { v3(o); o.InstructionFile = true })
 	modern("v3-kms-context-instruction", "V3, kms+context (12), instruction file: x-amz-3, x-amz-w and the context x-amz-t in the file", "kms",
-		func(o *EncryptorOptions) { v3(o); o.InstructionFile = true })
+		func(o *Options) { v3(o); o.InstructionFile = true })
 	modernSized("v2-gcm-kms-context-no-length", "V2, GCM, kms+context, no x-amz-unencrypted-content-length (multipart writers)", "kms", 0, nil, nil)
 	modernSized("v2-gcm-kms-context-instruction-numbers",
 		"V2, GCM, kms+context, instruction file with JSON numbers for x-amz-tag-len and x-amz-unencrypted-content-length (the length only in the file)",
-		"kms", 0, func(o *EncryptorOptions) { o.InstructionFile = true }, func(env *Envelope) {
+		"kms", 0, func(o *Options) { o.InstructionFile = true }, func(env *Envelope) {
 			var m map[string]any
 			if err := json.Unmarshal(env.Instruction, &m); err != nil {
 				t.Fatal(err)

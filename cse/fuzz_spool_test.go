@@ -36,7 +36,7 @@ func FuzzGCMDecryptSpool(f *testing.F) {
 			limit = 1 + int64(limitSel)%(n-1)
 		}
 		dir := t.TempDir()
-		r, err := NewGCMDecryptReader(bytes.NewReader(ct), key, iv, aad, func(o *DecryptOptions) {
+		r, err := newGCMDecryptReader(bytes.NewReader(ct), key, iv, aad, func(o *StreamOptions) {
 			o.ChunkSize, o.Concurrency = chunk, 1+int(concSel%3)
 			o.MemoryLimit, o.TempDir = limit, dir
 		})
@@ -66,7 +66,7 @@ func FuzzGCMDecryptSpool(f *testing.F) {
 	})
 }
 
-// FuzzCBCPlaintextSize checks CBCPlaintextSize, which reads only the tail
+// FuzzCBCPlaintextSize checks cbcPlaintextSize, which reads only the tail
 // of an object, against decrypting the whole object and removing its
 // PKCS#7 padding. extra puts that many blocks in front of the tail, as in a
 // larger object. When encrypt is set the input is a plaintext encrypted
@@ -87,7 +87,7 @@ func FuzzCBCPlaintextSize(f *testing.F) {
 		n := int64(len(ct))
 		if n < 16 || n%16 != 0 {
 			tail := ct[max(0, len(ct)-32):]
-			if _, err := CBCPlaintextSize(n, tail, key, iv); !errors.Is(err, ErrNotAuthentic) {
+			if _, err := cbcPlaintextSize(n, tail, key, iv); !errors.Is(err, ErrNotAuthentic) {
 				t.Fatalf("length %d: %v; want ErrNotAuthentic", n, err)
 			}
 			return
@@ -103,9 +103,9 @@ func FuzzCBCPlaintextSize(f *testing.F) {
 		}
 
 		tail := ct[len(ct)-min(len(ct), 32):]
-		got, err := CBCPlaintextSize(n, tail, key, iv)
+		got, err := cbcPlaintextSize(n, tail, key, iv)
 		if ok != (err == nil) || (ok && got != want) {
-			t.Fatalf("size %d: CBCPlaintextSize = %d, %v; reference %d, valid=%v", n, got, err, want, ok)
+			t.Fatalf("size %d: cbcPlaintextSize = %d, %v; reference %d, valid=%v", n, got, err, want, ok)
 		}
 		if !ok && !errors.Is(err, ErrNotAuthentic) {
 			t.Fatalf("bad padding reported as %v; want ErrNotAuthentic", err)
@@ -119,14 +119,14 @@ func FuzzCBCPlaintextSize(f *testing.F) {
 			if len(tail32) == 16 {
 				tail32 = append(bytes.Clone(iv), ct...)
 			}
-			got, err := CBCPlaintextSize(big, tail32, key, iv)
+			got, err := cbcPlaintextSize(big, tail32, key, iv)
 			if ok != (err == nil) || (ok && got != want+16*int64(extra)) {
-				t.Fatalf("size %d: CBCPlaintextSize = %d, %v; reference %d, valid=%v", big, got, err, want+16*int64(extra), ok)
+				t.Fatalf("size %d: cbcPlaintextSize = %d, %v; reference %d, valid=%v", big, got, err, want+16*int64(extra), ok)
 			}
 		}
 
 		// A tail of the wrong length is refused.
-		if _, err := CBCPlaintextSize(n, tail[1:], key, iv); err == nil {
+		if _, err := cbcPlaintextSize(n, tail[1:], key, iv); err == nil {
 			t.Fatalf("size %d: a %d-byte tail was accepted", n, len(tail)-1)
 		}
 	})

@@ -17,7 +17,7 @@ func FuzzGCMDecrypt(f *testing.F) {
 	g, _ := cipher.NewGCM(block)
 	f.Fuzz(func(t *testing.T, ct []byte, chunkSel uint8, delayed bool) {
 		chunk := 16 * (1 + int(chunkSel%8))
-		r, err := NewGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, func(o *DecryptOptions) {
+		r, err := newGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, func(o *StreamOptions) {
 			o.ChunkSize, o.Concurrency, o.DelayedAuthentication = chunk, 1+int(chunkSel%3), delayed
 		})
 		if err != nil {
@@ -44,7 +44,7 @@ func FuzzCBCDecrypt(f *testing.F) {
 	block, _ := aes.NewCipher(key)
 	f.Fuzz(func(t *testing.T, ct []byte, chunkSel uint8) {
 		chunk := 16 * (1 + int(chunkSel%8))
-		r, _ := NewCBCDecryptReader(bytes.NewReader(ct), key, iv, func(o *StreamOptions) {
+		r, _ := newCBCDecryptReader(bytes.NewReader(ct), key, iv, func(o *StreamOptions) {
 			o.ChunkSize, o.Concurrency = chunk, 1+int(chunkSel%3)
 		})
 		got, err := io.ReadAll(r)
@@ -76,20 +76,20 @@ func FuzzRange(f *testing.F) {
 	f.Add(uint16(0), int64(0), int64(1))
 	f.Fuzz(func(t *testing.T, size uint16, off, n int64) {
 		if off < 0 || n < 0 {
-			if _, err := GCMRange(off, n, int64(size)+16); err == nil {
+			if _, err := gcmRange(off, n, int64(size)+16); err == nil {
 				t.Fatal("negative range accepted")
 			}
 			return
 		}
 		pt := randBytes(uint64(size), int(size%4096))
 		ct := stdSeal(key, iv, nil, pt)
-		r, err := GCMRange(off, n, int64(len(ct)))
+		r, err := gcmRange(off, n, int64(len(ct)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkRange(t, "gcm", ct, pt, key, iv, r, off, n)
 		cct := cbcEncrypt(key, cbcIV, pt)
-		r, err = CBCRange(off, n, int64(len(cct)))
+		r, err = cbcRange(off, n, int64(len(cct)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,20 +13,20 @@ import (
 	"github.com/emrs3/emrs3/cse/internal/spool"
 )
 
-// NewGCMDecryptReader returns a reader of the plaintext of an AES-GCM
+// newGCMDecryptReader returns a reader of the plaintext of an AES-GCM
 // message: ciphertext is the ciphertext followed by the 16-byte tag, as
-// NewGCMEncryptReader and crypto/cipher's Seal produce it.
+// newGCMEncryptReader and crypto/cipher's Seal produce it.
 //
 // By default no plaintext byte is returned before the tag has been verified:
 // the first Read decrypts and authenticates the whole message, keeping its
-// first DecryptOptions.MemoryLimit bytes in memory and the rest in a
+// first StreamOptions.MemoryLimit bytes in memory and the rest in a
 // temporary file sealed record by record under a key of its own, derived
-// from a random in-memory secret or from DecryptOptions.SpoolKeys
+// from a random in-memory secret or from StreamOptions.SpoolKeys
 // (unlinked as soon as it is created where the system allows it, and removed
 // on Close and on every error). A message that is not authentic yields an
 // error wrapping ErrNotAuthentic and no plaintext at all.
 //
-// With DecryptOptions.DelayedAuthentication, plaintext is returned as it is
+// With StreamOptions.DelayedAuthentication, plaintext is returned as it is
 // decrypted and the final Read returns the authentication error instead of
 // io.EOF; see that option for what this means.
 //
@@ -36,13 +36,13 @@ import (
 //
 // Close releases the workers and any spool file; it does not close
 // ciphertext. Errors from ciphertext are returned as they are, wrapped.
-func NewGCMDecryptReader(ciphertext io.Reader, key, iv, aad []byte, optFns ...func(*DecryptOptions)) (io.ReadCloser, error) {
+func newGCMDecryptReader(ciphertext io.Reader, key, iv, aad []byte, optFns ...func(*StreamOptions)) (io.ReadCloser, error) {
 	o, err := decryptOptions(optFns)
 	if err != nil {
 		return nil, err
 	}
 	d := &gcmDecrypter{opts: o, authenticate: !o.DelayedAuthentication}
-	c, err := newGCMCore(ciphertext, key, iv, aad, o.StreamOptions, aesgcm.TagSize, func(_ *gcmCore, j *pipeline.Job) { d.process(j) })
+	c, err := newGCMCore(ciphertext, key, iv, aad, o, aesgcm.TagSize, func(_ *gcmCore, j *pipeline.Job) { d.process(j) })
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func NewGCMDecryptReader(ciphertext io.Reader, key, iv, aad []byte, optFns ...fu
 	if t := o.ChunkTable; t != nil {
 		if t.chunkSize != 0 || len(t.sums) != 0 {
 			c.pl.Close()
-			return nil, errors.New("cse: DecryptOptions.ChunkTable must be a new table")
+			return nil, errors.New("cse: StreamOptions.ChunkTable must be a new table")
 		}
 		t.chunkSize = o.ChunkSize
 	}
@@ -61,7 +61,7 @@ func NewGCMDecryptReader(ciphertext io.Reader, key, iv, aad []byte, optFns ...fu
 	if d.deferCTR {
 		d.ctr = c.k.CTR(c.iv[:], 0)
 	}
-	if ls, ok := ciphertext.(LandingSource); ok && !d.deferCTR {
+	if ls, ok := ciphertext.(landingSource); ok && !d.deferCTR {
 		// Hash and decrypt each part where it lands (not a one-chunk
 		// message: that one is opened whole).
 		if size := ls.StreamSize(); size-aesgcm.TagSize > int64(o.ChunkSize) {
@@ -78,14 +78,14 @@ func NewGCMDecryptReader(ciphertext io.Reader, key, iv, aad []byte, optFns ...fu
 
 type gcmDecrypter struct {
 	*gcmCore
-	opts DecryptOptions
+	opts StreamOptions
 
 	// deferCTR: the workers only hash, and Read applies ctr, the
 	// message's continuous keystream (one goroutine).
 	deferCTR bool
 	ctr      cipher.Stream
 
-	// landings: the chunks a LandingSource's parts were hashed and
+	// landings: the chunks a landingSource's parts were hashed and
 	// decrypted into where they landed (nil: none).
 	landings *landings
 

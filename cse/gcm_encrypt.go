@@ -12,11 +12,6 @@ import (
 // errClosed reports a read from a closed stream.
 var errClosed = errors.New("cse: read from a closed stream")
 
-// ErrTooLarge reports plaintext longer than one GCM message may carry
-// (2^36 − 32 bytes, about 64 GiB): the limit of the S3 Encryption Client
-// format for a single object. Match it with errors.Is.
-var ErrTooLarge = aesgcm.ErrTooLarge
-
 // gcmParams checks a key and IV and expands the key.
 func gcmParams(key, iv []byte) (*aesgcm.Key, [12]byte, error) {
 	var nonce [12]byte
@@ -76,7 +71,7 @@ func tooLarge(j *pipeline.Job) bool {
 	return j.Offset+int64(len(j.Data)) > aesgcm.MaxPlaintext
 }
 
-// NewGCMEncryptReader returns a reader of the AES-GCM encryption of
+// newGCMEncryptReader returns a reader of the AES-GCM encryption of
 // plaintext: the ciphertext followed by the 16-byte tag, byte-identical to
 // crypto/cipher's Seal with the same key (32 bytes), IV (12 bytes) and
 // additional data. The S3 Encryption Client's V2 format uses no additional
@@ -85,7 +80,7 @@ func tooLarge(j *pipeline.Job) bool {
 // The plaintext is read one chunk at a time and encrypted on
 // StreamOptions.Concurrency goroutines, so memory stays bounded whatever the
 // size. Close stops the workers; it does not close plaintext.
-func NewGCMEncryptReader(plaintext io.Reader, key, iv, aad []byte, optFns ...func(*StreamOptions)) (io.ReadCloser, error) {
+func newGCMEncryptReader(plaintext io.Reader, key, iv, aad []byte, optFns ...func(*StreamOptions)) (io.ReadCloser, error) {
 	o, err := streamOptions(optFns)
 	if err != nil {
 		return nil, err
@@ -186,21 +181,21 @@ func (e *gcmEncrypter) Close() error {
 	return nil
 }
 
-// NewGCMEncryptWriter returns a writer that encrypts what is written to it
+// newGCMEncryptWriter returns a writer that encrypts what is written to it
 // and writes the ciphertext to dst; Close encrypts the last chunk and writes
 // the tag. It does not close dst. The output is the same as
-// NewGCMEncryptReader's.
+// newGCMEncryptReader's.
 //
 // When the plaintext cannot be completed (its source failed), call
 // CloseWithError instead of Close: no tag is written, so what reached dst
 // can never be mistaken for an authentic message. Discard it.
-func NewGCMEncryptWriter(dst io.Writer, key, iv, aad []byte, optFns ...func(*StreamOptions)) (*EncryptWriter, error) {
+func newGCMEncryptWriter(dst io.Writer, key, iv, aad []byte, optFns ...func(*StreamOptions)) (*encryptWriter, error) {
 	pr, pw := io.Pipe()
-	r, err := NewGCMEncryptReader(pr, key, iv, aad, optFns...)
+	r, err := newGCMEncryptReader(pr, key, iv, aad, optFns...)
 	if err != nil {
 		return nil, err
 	}
-	w := &EncryptWriter{pw: pw, done: make(chan error, 1)}
+	w := &encryptWriter{pw: pw, done: make(chan error, 1)}
 	go func() {
 		_, err := io.Copy(dst, r)
 		r.Close()
@@ -217,20 +212,20 @@ func errWriterFailed(err error) error {
 	return err
 }
 
-// EncryptWriter is the writer of NewGCMEncryptWriter. It is not safe for
+// encryptWriter is the writer of newGCMEncryptWriter. It is not safe for
 // concurrent use.
-type EncryptWriter struct {
+type encryptWriter struct {
 	pw     *io.PipeWriter
 	done   chan error
 	closed bool
 	err    error
 }
 
-var _ io.WriteCloser = (*EncryptWriter)(nil)
+var _ io.WriteCloser = (*encryptWriter)(nil)
 
 // Write encrypts p. An error from dst is returned by this or a later Write
 // or by Close.
-func (w *EncryptWriter) Write(p []byte) (int, error) {
+func (w *encryptWriter) Write(p []byte) (int, error) {
 	if w.closed {
 		return 0, errors.New("cse: write to a closed encrypt writer")
 	}
@@ -239,7 +234,7 @@ func (w *EncryptWriter) Write(p []byte) (int, error) {
 
 // Close encrypts what is left, writes the tag to dst and returns the first
 // error from dst, if any. Closing again returns the same result.
-func (w *EncryptWriter) Close() error {
+func (w *encryptWriter) Close() error {
 	if w.closed {
 		return w.err
 	}
@@ -254,7 +249,7 @@ func (w *EncryptWriter) Close() error {
 // CloseWithError returns an error wrapping it. Whatever reached dst is an
 // incomplete message that no decrypter accepts. After Close it does nothing
 // and returns Close's result.
-func (w *EncryptWriter) CloseWithError(cause error) error {
+func (w *encryptWriter) CloseWithError(cause error) error {
 	if w.closed {
 		return w.err
 	}

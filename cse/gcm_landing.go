@@ -8,16 +8,16 @@ import (
 	"github.com/emrs3/emrs3/cse/internal/aesgcm"
 )
 
-// LandingSource is a ciphertext source that fetches parts of the stream
+// landingSource is a ciphertext source that fetches parts of the stream
 // concurrently and holds each one in memory before Read returns it, as
 // emrfs's concurrent ranged GETs do. A GCM decrypter reading from a
-// LandingSource (with StreamOptions.Concurrency > 1) hashes and decrypts
+// landingSource (with StreamOptions.Concurrency > 1) hashes and decrypts
 // each part where it lands, on the goroutine that fetched it, instead of
 // after it has come through the in-order stream: the parts' GHASH
 // contributions are recorded per chunk and combined in stream order (by
 // powers of H), so the tag is checked exactly as before and plaintext is
 // still released in order and, by default, only once it has verified.
-type LandingSource interface {
+type landingSource interface {
 	io.Reader
 	// StreamSize returns the length of the whole stream, tag included.
 	StreamSize() int64

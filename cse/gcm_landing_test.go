@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// partSource is a LandingSource over ciphertext held in memory: it cuts
+// partSource is a landingSource over ciphertext held in memory: it cuts
 // the stream into parts (the first one streams, as emrfs's first GET does,
 // and is not landed), lands the others concurrently before the first Read
 // and returns them in order. A pure-logic fake of emrfs's partsReader.
@@ -45,7 +45,7 @@ func (s *partSource) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestGCMDecryptLanding decrypts through a LandingSource at sizes around
+// TestGCMDecryptLanding decrypts through a landingSource at sizes around
 // chunk and part boundaries (a tag that straddles two parts, a last part
 // shorter than the tag), authenticated and delayed, spooled and not, with
 // a chunk table, and checks that a flipped byte anywhere fails with
@@ -61,7 +61,7 @@ func TestGCMDecryptLanding(t *testing.T) {
 		for _, first := range []int{part, 2 * part} {
 			for _, mode := range []string{"verified", "spooled", "delayed"} {
 				name := fmt.Sprintf("%d/first%d/%s", n, first, mode)
-				opts := func(o *DecryptOptions) {
+				opts := func(o *StreamOptions) {
 					o.Concurrency = 3
 					o.ChunkSize = testChunk
 					o.TempDir = t.TempDir()
@@ -73,7 +73,7 @@ func TestGCMDecryptLanding(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					tab := &ChunkTable{}
 					src := &partSource{ct: bytes.Clone(ct), first: first, partSize: part}
-					dr, err := NewGCMDecryptReader(src, key, iv, nil, opts, func(o *DecryptOptions) { o.ChunkTable = tab })
+					dr, err := newGCMDecryptReader(src, key, iv, nil, opts, func(o *StreamOptions) { o.ChunkTable = tab })
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -102,7 +102,7 @@ func TestGCMDecryptLanding(t *testing.T) {
 						bad := bytes.Clone(ct)
 						bad[at] ^= 1
 						src := &partSource{ct: bad, first: first, partSize: part}
-						dr, err := NewGCMDecryptReader(src, key, iv, nil, opts)
+						dr, err := newGCMDecryptReader(src, key, iv, nil, opts)
 						if err != nil {
 							t.Fatal(err)
 						}

@@ -25,7 +25,7 @@ func TestGCMAuthenticatedMemorySplit(t *testing.T) {
 				for _, aad := range [][]byte{nil, {0x00, 0x73}} {
 					pt := randBytes(uint64(size), size)
 					ct := stdSeal(key, iv, aad, pt)
-					r, err := NewGCMDecryptReader(bytes.NewReader(ct), key, iv, aad, decOpts(m.opt, func(o *DecryptOptions) {
+					r, err := newGCMDecryptReader(bytes.NewReader(ct), key, iv, aad, decOpts(m.opt, func(o *StreamOptions) {
 						o.MemoryLimit = limit
 						o.TempDir = t.TempDir()
 					})...)
@@ -65,7 +65,7 @@ func TestGCMSpoolSourceError(t *testing.T) {
 	for _, m := range modes {
 		dir := t.TempDir()
 		src := &failingReader{r: bytes.NewReader(ct[:15*testChunk]), err: boom}
-		r, err := NewGCMDecryptReader(src, key, iv, nil, decOpts(m.opt, func(o *DecryptOptions) {
+		r, err := newGCMDecryptReader(src, key, iv, nil, decOpts(m.opt, func(o *StreamOptions) {
 			o.MemoryLimit = 2 * testChunk
 			o.TempDir = dir
 		})...)
@@ -88,7 +88,7 @@ func TestGCMSpoolUnwritableTempDir(t *testing.T) {
 	pt := randBytes(4, 10*testChunk)
 	ct := stdSeal(key, iv, nil, pt)
 	for _, m := range modes {
-		r, err := NewGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, decOpts(m.opt, func(o *DecryptOptions) {
+		r, err := newGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, decOpts(m.opt, func(o *StreamOptions) {
 			o.MemoryLimit = testChunk
 			o.TempDir = t.TempDir() + "/does-not-exist"
 		})...)
@@ -112,7 +112,7 @@ func TestGCMSpoolCloseWhileServing(t *testing.T) {
 	dir := t.TempDir()
 	before := runtime.NumGoroutine()
 	for i := range 10 {
-		r, err := NewGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, func(o *DecryptOptions) {
+		r, err := newGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, func(o *StreamOptions) {
 			o.ChunkSize, o.Concurrency = 4096, 1+i%3
 			o.MemoryLimit = 64 << 10
 			o.TempDir = dir
@@ -150,7 +150,7 @@ func TestGCMSpoolOneByteSource(t *testing.T) {
 		pt := randBytes(6, size)
 		ct := stdSeal(key, iv, nil, pt)
 		for _, m := range modes {
-			r, err := NewGCMDecryptReader(iotest.OneByteReader(bytes.NewReader(ct)), key, iv, nil, decOpts(m.opt, func(o *DecryptOptions) {
+			r, err := newGCMDecryptReader(iotest.OneByteReader(bytes.NewReader(ct)), key, iv, nil, decOpts(m.opt, func(o *StreamOptions) {
 				o.MemoryLimit = testChunk + 1
 				o.TempDir = t.TempDir()
 			})...)

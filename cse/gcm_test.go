@@ -71,8 +71,8 @@ var (
 	}
 )
 
-func decOpts(m func(*StreamOptions), fns ...func(*DecryptOptions)) []func(*DecryptOptions) {
-	return append([]func(*DecryptOptions){func(o *DecryptOptions) { m(&o.StreamOptions) }}, fns...)
+func decOpts(m func(*StreamOptions), fns ...func(*StreamOptions)) []func(*StreamOptions) {
+	return append([]func(*StreamOptions){func(o *StreamOptions) { m(o) }}, fns...)
 }
 
 func TestGCMEncryptMatchesStdlib(t *testing.T) {
@@ -83,7 +83,7 @@ func TestGCMEncryptMatchesStdlib(t *testing.T) {
 				for _, pat := range readPattern {
 					pt := randBytes(uint64(size), size)
 					want := stdSeal(key, iv, aad, pt)
-					r, err := NewGCMEncryptReader(iotest.HalfReader(bytes.NewReader(pt)), key, iv, aad, m.opt)
+					r, err := newGCMEncryptReader(iotest.HalfReader(bytes.NewReader(pt)), key, iv, aad, m.opt)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -104,7 +104,7 @@ func TestGCMEncryptWriterMatchesStdlib(t *testing.T) {
 		for _, size := range testSizes {
 			pt := randBytes(uint64(size), size)
 			var buf bytes.Buffer
-			w, err := NewGCMEncryptWriter(&buf, key, iv, nil, m.opt)
+			w, err := newGCMEncryptWriter(&buf, key, iv, nil, m.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +136,7 @@ func TestGCMDecryptRoundTrip(t *testing.T) {
 							pt := randBytes(uint64(size)+7, size)
 							ct := stdSeal(key, iv, aad, pt)
 							dir := t.TempDir()
-							r, err := NewGCMDecryptReader(iotest.OneByteReader(bytes.NewReader(ct)), key, iv, aad, decOpts(m.opt, func(o *DecryptOptions) {
+							r, err := newGCMDecryptReader(iotest.OneByteReader(bytes.NewReader(ct)), key, iv, aad, decOpts(m.opt, func(o *StreamOptions) {
 								o.DelayedAuthentication = delayed
 								o.MemoryLimit = limit
 								o.TempDir = dir
@@ -195,7 +195,7 @@ func TestGCMTamperMatrix(t *testing.T) {
 				for _, delayed := range []bool{false, true} {
 					for _, limit := range []int64{0, -1} {
 						dir := t.TempDir()
-						r, err := NewGCMDecryptReader(bytes.NewReader(tc.fn(ct)), key, iv, nil, decOpts(m.opt, func(o *DecryptOptions) {
+						r, err := newGCMDecryptReader(bytes.NewReader(tc.fn(ct)), key, iv, nil, decOpts(m.opt, func(o *StreamOptions) {
 							o.DelayedAuthentication = delayed
 							o.MemoryLimit = limit
 							o.TempDir = dir
@@ -231,7 +231,7 @@ func TestGCMWrongKeyAndAAD(t *testing.T) {
 	other, _ := testKey(6)
 	ct := stdSeal(key, iv, []byte{0, 0x73}, randBytes(1, 500))
 	for name, args := range map[string][2][]byte{"key": {other, {0, 0x73}}, "aad": {key, nil}} {
-		r, _ := NewGCMDecryptReader(bytes.NewReader(ct), args[0], iv, args[1], func(o *DecryptOptions) { o.ChunkSize = testChunk })
+		r, _ := newGCMDecryptReader(bytes.NewReader(ct), args[0], iv, args[1], func(o *StreamOptions) { o.ChunkSize = testChunk })
 		if got, err := io.ReadAll(r); !errors.Is(err, ErrNotAuthentic) || len(got) != 0 {
 			t.Fatalf("wrong %s: %d bytes, %v", name, len(got), err)
 		}
@@ -242,7 +242,7 @@ func TestGCMReadErrorPassesThrough(t *testing.T) {
 	key, iv := testKey(7)
 	boom := errors.New("connection reset")
 	for _, m := range modes {
-		r, _ := NewGCMDecryptReader(io.MultiReader(bytes.NewReader(make([]byte, 300)), iotest.ErrReader(boom)), key, iv, nil, decOpts(m.opt)...)
+		r, _ := newGCMDecryptReader(io.MultiReader(bytes.NewReader(make([]byte, 300)), iotest.ErrReader(boom)), key, iv, nil, decOpts(m.opt)...)
 		if _, err := io.ReadAll(r); !errors.Is(err, boom) || errors.Is(err, ErrNotAuthentic) {
 			t.Fatalf("%s: got %v, want the source's error", m.name, err)
 		}
@@ -253,13 +253,13 @@ func TestGCMReadErrorPassesThrough(t *testing.T) {
 func TestMisuse(t *testing.T) {
 	key, iv := testKey(8)
 	cases := map[string]func() error{
-		"short key": func() error { _, err := NewGCMEncryptReader(nil, key[:16], iv, nil); return err },
-		"long iv":   func() error { _, err := NewGCMDecryptReader(nil, key, make([]byte, 16), nil); return err },
+		"short key": func() error { _, err := newGCMEncryptReader(nil, key[:16], iv, nil); return err },
+		"long iv":   func() error { _, err := newGCMDecryptReader(nil, key, make([]byte, 16), nil); return err },
 		"chunk": func() error {
-			_, err := NewGCMEncryptReader(nil, key, iv, nil, func(o *StreamOptions) { o.ChunkSize = 100 })
+			_, err := newGCMEncryptReader(nil, key, iv, nil, func(o *StreamOptions) { o.ChunkSize = 100 })
 			return err
 		},
-		"cbc iv": func() error { _, err := NewCBCDecryptReader(nil, key, iv); return err },
+		"cbc iv": func() error { _, err := newCBCDecryptReader(nil, key, iv); return err },
 	}
 	for name, fn := range cases {
 		err := fn()

@@ -14,7 +14,7 @@ func TestGCMEncryptWriterAAD(t *testing.T) {
 		for _, size := range testSizes {
 			pt := randBytes(uint64(size), size)
 			var buf bytes.Buffer
-			w, err := NewGCMEncryptWriter(&buf, key, iv, aad, m.opt)
+			w, err := newGCMEncryptWriter(&buf, key, iv, aad, m.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -42,7 +42,7 @@ func TestGCMEncryptWriterCloseWithError(t *testing.T) {
 	for _, m := range modes {
 		for _, written := range []int{0, 1, testChunk, 3*testChunk + 5} {
 			var buf bytes.Buffer
-			w, err := NewGCMEncryptWriter(&buf, key, iv, nil, m.opt)
+			w, err := newGCMEncryptWriter(&buf, key, iv, nil, m.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +59,7 @@ func TestGCMEncryptWriterCloseWithError(t *testing.T) {
 				t.Fatalf("%s: Write after CloseWithError succeeded", m.name)
 			}
 			// No tag was written: what reached dst does not decrypt.
-			r, err := NewGCMDecryptReader(bytes.NewReader(buf.Bytes()), key, iv, nil)
+			r, err := newGCMDecryptReader(bytes.NewReader(buf.Bytes()), key, iv, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,7 +71,7 @@ func TestGCMEncryptWriterCloseWithError(t *testing.T) {
 	}
 	// A nil cause still abandons the message.
 	var buf bytes.Buffer
-	w, _ := NewGCMEncryptWriter(&buf, key, iv, nil)
+	w, _ := newGCMEncryptWriter(&buf, key, iv, nil)
 	w.Write([]byte("partial"))
 	if err := w.CloseWithError(nil); err == nil {
 		t.Fatal("CloseWithError(nil) returned nil")
@@ -93,7 +93,7 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 func TestGCMEncryptWriterDestinationError(t *testing.T) {
 	key, iv := testKey(97)
 	for _, m := range modes {
-		w, err := NewGCMEncryptWriter(&failingWriter{after: 100}, key, iv, nil, m.opt)
+		w, err := newGCMEncryptWriter(&failingWriter{after: 100}, key, iv, nil, m.opt)
 		if err != nil {
 			t.Fatal(err)
 		}

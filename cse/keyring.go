@@ -13,13 +13,18 @@ import (
 	"github.com/emrs3/emrs3/internal/redact"
 )
 
-// AESKeyring is a MaterialsProvider over a raw AES key-encryption key. It
-// writes the AES/GCM wrap and reads AES/GCM, the legacy AESWrap (RFC 3394)
-// and V1's AES/ECB/PKCS5Padding.
+// Keyring is a MaterialsProvider over a raw key-encryption key, AES or RSA,
+// and the materials description it stores with every object.
+//
+// An AES keyring ([NewAESKeyring]) writes the AES/GCM wrap and reads
+// AES/GCM, the legacy AESWrap (RFC 3394) and V1's AES/ECB/PKCS5Padding. An
+// RSA keyring ([NewRSAKeyring], or [NewRSAEncryptKeyring] to encrypt only)
+// writes the RSA-OAEP-SHA1 wrap and reads RSA-OAEP-SHA1, the legacy
+// RSA/ECB/OAEPWithSHA-256AndMGF1Padding and V1's RSA/ECB/PKCS1Padding.
 //
 // The materials description stored with each object is the keyring's own
-// (the desc given to NewAESKeyring), never the request's: the requested
-// description or encryption context (EncryptorOptions.EncryptionContext,
+// (the desc given to its constructor), never the request's: the requested
+// description or encryption context (Options.EncryptionContext,
 // ObjectInfo.EncryptionContext) is not stored and protects nothing, since a
 // raw keyring's description is not authenticated. This is what the AWS
 // clients do: Java v1's StaticEncryptionMaterialsProvider, which EMRFS and
@@ -27,30 +32,35 @@ import (
 // description equals its own, and Java v3's raw keyrings store their
 // configured description and drop the encryption context. To choose the
 // key or the description per object, use a ProviderFunc.
-type AESKeyring struct {
-	kek  redact.Key // a closure: printing a containing struct shows no key
+type Keyring struct {
+	kek  redact.Key     // AES; a closure: printing a containing struct shows no key
+	pub  *rsa.PublicKey // RSA; nil for an AES keyring
+	priv *rsa.PrivateKey
 	desc map[string]string
 	rand io.Reader
 }
 
-var _ MaterialsProvider = (*AESKeyring)(nil)
+var _ MaterialsProvider = (*Keyring)(nil)
 
 // NewAESKeyring returns a keyring over kek (16, 24 or 32 bytes; the AWS
 // clients use 32). desc is the materials description stored with every
 // object it encrypts. The key is copied.
-func NewAESKeyring(kek []byte, desc map[string]string) (*AESKeyring, error) {
+func NewAESKeyring(kek []byte, desc map[string]string) (*Keyring, error) {
 	switch len(kek) {
 	case 16, 24, 32:
 	default:
 		return nil, fmt.Errorf("cse: AES keyring: key is %d bytes, want 16, 24 or 32", len(kek))
 	}
-	return &AESKeyring{kek: redact.NewKey(kek), desc: cloneDesc(desc), rand: rand.Reader}, nil
+	return &Keyring{kek: redact.NewKey(kek), desc: cloneDesc(desc), rand: rand.Reader}, nil
 }
 
-// EncryptionMaterials generates a data key and wraps it with AES/GCM, the
-// content algorithm as AAD. The stored description is the keyring's;
-// req.Description is ignored.
-func (k *AESKeyring) EncryptionMaterials(_ context.Context, req EncryptionRequest) (*Materials, error) {
+// EncryptionMaterials generates a data key and wraps it with AES/GCM (the
+// content algorithm as AAD) or RSA-OAEP-SHA1. The stored description is the
+// keyring's; req.Description is ignored.
+func (k *Keyring) EncryptionMaterials(ctx context.Context, req EncryptionRequest) (*Materials, error) {
+	if k.pub != nil {
+		return k.rsaEncryptionMaterials(ctx, req)
+	}
 	if req.WrapAlgorithm != "" && req.WrapAlgorithm != WrapAESGCM {
 		return nil, fmt.Errorf("cse: AES keyring cannot write wrap algorithm %q", req.WrapAlgorithm)
 	}
@@ -67,8 +77,12 @@ func (k *AESKeyring) EncryptionMaterials(_ context.Context, req EncryptionReques
 }
 
 // DecryptMaterials unwraps a data key wrapped with AES/GCM, AESWrap or V1
-// AES/ECB.
-func (k *AESKeyring) DecryptMaterials(_ context.Context, req DecryptionRequest) (*Materials, error) {
+// AES/ECB (an AES keyring), or with RSA-OAEP-SHA1, RSA OAEP-SHA256 or V1
+// RSA/PKCS1 (an RSA keyring).
+func (k *Keyring) DecryptMaterials(ctx context.Context, req DecryptionRequest) (*Materials, error) {
+	if k.pub != nil {
+		return k.rsaDecryptMaterials(ctx, req)
+	}
 	cek, err := unwrapSymmetric(k.kek.Bytes(), req)
 	if err != nil {
 		return nil, err
@@ -102,41 +116,27 @@ func unwrapErr(wrap string, err error) error {
 	return &KeyError{WrapAlgorithm: wrap, Err: err}
 }
 
-// RSAKeyring is a MaterialsProvider over an RSA key pair. It writes the
-// RSA-OAEP-SHA1 wrap and reads RSA-OAEP-SHA1, the legacy
-// RSA/ECB/OAEPWithSHA-256AndMGF1Padding and V1's RSA/ECB/PKCS1Padding. Like
-// AESKeyring it stores its own materials description and never the
-// request's.
-type RSAKeyring struct {
-	pub  *rsa.PublicKey
-	priv *rsa.PrivateKey
-	desc map[string]string
-	rand io.Reader
-}
-
-var _ MaterialsProvider = (*RSAKeyring)(nil)
-
 // NewRSAKeyring returns a keyring that encrypts with the public half of priv
 // and decrypts with priv. desc is the materials description stored with
 // every object it encrypts.
-func NewRSAKeyring(priv *rsa.PrivateKey, desc map[string]string) (*RSAKeyring, error) {
+func NewRSAKeyring(priv *rsa.PrivateKey, desc map[string]string) (*Keyring, error) {
 	if priv == nil {
 		return nil, errors.New("cse: RSA keyring: nil private key")
 	}
-	return &RSAKeyring{pub: &priv.PublicKey, priv: priv, desc: cloneDesc(desc), rand: rand.Reader}, nil
+	return &Keyring{pub: &priv.PublicKey, priv: priv, desc: cloneDesc(desc), rand: rand.Reader}, nil
 }
 
 // NewRSAEncryptKeyring returns a keyring that can only encrypt, with pub.
-func NewRSAEncryptKeyring(pub *rsa.PublicKey, desc map[string]string) (*RSAKeyring, error) {
+func NewRSAEncryptKeyring(pub *rsa.PublicKey, desc map[string]string) (*Keyring, error) {
 	if pub == nil {
 		return nil, errors.New("cse: RSA keyring: nil public key")
 	}
-	return &RSAKeyring{pub: pub, desc: cloneDesc(desc), rand: rand.Reader}, nil
+	return &Keyring{pub: pub, desc: cloneDesc(desc), rand: rand.Reader}, nil
 }
 
-// EncryptionMaterials generates a data key and wraps it with RSA-OAEP-SHA1.
-// The stored description is the keyring's; req.Description is ignored.
-func (k *RSAKeyring) EncryptionMaterials(_ context.Context, req EncryptionRequest) (*Materials, error) {
+// rsaEncryptionMaterials generates a data key and wraps it with
+// RSA-OAEP-SHA1.
+func (k *Keyring) rsaEncryptionMaterials(_ context.Context, req EncryptionRequest) (*Materials, error) {
 	if req.WrapAlgorithm != "" && req.WrapAlgorithm != WrapRSAOAEPSHA1 {
 		return nil, fmt.Errorf("cse: RSA keyring cannot write wrap algorithm %q", req.WrapAlgorithm)
 	}
@@ -152,9 +152,9 @@ func (k *RSAKeyring) EncryptionMaterials(_ context.Context, req EncryptionReques
 	return &Materials{Key: cek, Encrypted: enc, WrapAlgorithm: WrapRSAOAEPSHA1, Description: cloneDesc(k.desc)}, nil
 }
 
-// DecryptMaterials unwraps a data key wrapped with RSA-OAEP-SHA1, RSA
+// rsaDecryptMaterials unwraps a data key wrapped with RSA-OAEP-SHA1, RSA
 // OAEP-SHA256 or V1 RSA/PKCS1.
-func (k *RSAKeyring) DecryptMaterials(_ context.Context, req DecryptionRequest) (*Materials, error) {
+func (k *Keyring) rsaDecryptMaterials(_ context.Context, req DecryptionRequest) (*Materials, error) {
 	if k.priv == nil {
 		return nil, errors.New("cse: RSA keyring has no private key; it can only encrypt")
 	}

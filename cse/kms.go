@@ -73,17 +73,6 @@ func NewKMSProvider(client KMSAPI, keyID string, optFns ...func(*KMSOptions)) *K
 // KeyID returns the provider's KMS key.
 func (p *KMSProvider) KeyID() string { return p.keyID }
 
-// KeyCheckError reports a KMS key that cannot protect data keys.
-type KeyCheckError struct {
-	KeyID  string // the key as configured (id, ARN or alias)
-	Reason string // e.g. `KeySpec is RSA_2048, want SYMMETRIC_DEFAULT`
-}
-
-// Error describes the problem and what to change.
-func (e *KeyCheckError) Error() string {
-	return fmt.Sprintf("cse: KMS key %s cannot protect data keys: %s (only an Enabled SYMMETRIC_DEFAULT key with KeyUsage ENCRYPT_DECRYPT can)", e.KeyID, e.Reason)
-}
-
 // keyCheckTimeout bounds the DescribeKey call that concurrent first uses
 // of a key share.
 const keyCheckTimeout = time.Minute
@@ -131,15 +120,15 @@ func (p *KMSProvider) describeKey(ctx context.Context, keyID string) error {
 	}
 	md := out.KeyMetadata
 	if md == nil {
-		return &KeyCheckError{KeyID: keyID, Reason: "DescribeKey returned no key metadata"}
+		return unsuitableKey(keyID, "DescribeKey returned no key metadata")
 	}
 	switch {
 	case md.KeyState != types.KeyStateEnabled:
-		return &KeyCheckError{KeyID: keyID, Reason: fmt.Sprintf("KeyState is %s, want Enabled", md.KeyState)}
+		return unsuitableKey(keyID, fmt.Sprintf("KeyState is %s, want Enabled", md.KeyState))
 	case md.KeySpec != "" && md.KeySpec != types.KeySpecSymmetricDefault:
-		return &KeyCheckError{KeyID: keyID, Reason: fmt.Sprintf("KeySpec is %s, want SYMMETRIC_DEFAULT", md.KeySpec)}
+		return unsuitableKey(keyID, fmt.Sprintf("KeySpec is %s, want SYMMETRIC_DEFAULT", md.KeySpec))
 	case md.KeyUsage != "" && md.KeyUsage != types.KeyUsageTypeEncryptDecrypt:
-		return &KeyCheckError{KeyID: keyID, Reason: fmt.Sprintf("KeyUsage is %s, want ENCRYPT_DECRYPT", md.KeyUsage)}
+		return unsuitableKey(keyID, fmt.Sprintf("KeyUsage is %s, want ENCRYPT_DECRYPT", md.KeyUsage))
 	}
 	p.mu.Lock()
 	p.checked[keyID] = true
@@ -235,4 +224,10 @@ func (p *KMSProvider) DecryptMaterials(ctx context.Context, req DecryptionReques
 		return nil, &KeyError{WrapAlgorithm: req.WrapAlgorithm, KeyID: keyID, Err: newKMSError("Decrypt", keyID, err)}
 	}
 	return &Materials{Key: out.Plaintext, Encrypted: req.EncryptedKey, WrapAlgorithm: req.WrapAlgorithm, Description: req.Description}, nil
+}
+
+// unsuitableKey reports a KMS key that DescribeKey shows cannot protect
+// data keys.
+func unsuitableKey(keyID, reason string) error {
+	return &KMSError{Operation: "DescribeKey", KeyID: keyID, Kind: KMSUnsuitableKey, Err: errors.New(reason)}
 }

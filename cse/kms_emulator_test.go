@@ -39,15 +39,15 @@ func TestKMSProviderOverHTTP(t *testing.T) {
 	cases := []struct {
 		name string
 		key  string
-		enc  func(*EncryptorOptions)
+		enc  func(*Options)
 		pol  Policy
 		ctx  map[string]string
 	}{
 		{name: "V2 kms+context by key id", key: keyID, ctx: map[string]string{"project": "alpha"}},
 		{name: "V2 kms+context by alias", key: "alias/emr-cse"},
 		{name: "V2 kms+context by ARN", key: st.KMS.KeyARN(keyID)},
-		{name: "V2 legacy kms", key: keyID, enc: func(o *EncryptorOptions) { o.LegacyKMSWrap = true }, pol: Policy{LegacyWrapping: true}},
-		{name: "V3 kms+context", key: keyID, enc: func(o *EncryptorOptions) { o.Policy.Commitment = RequireEncryptRequireDecrypt },
+		{name: "V2 legacy kms", key: keyID, enc: func(o *Options) { o.LegacyKMSWrap = true }, pol: Policy{LegacyWrapping: true}},
+		{name: "V3 kms+context", key: keyID, enc: func(o *Options) { o.Policy.Commitment = RequireEncryptRequireDecrypt },
 			pol: Policy{Commitment: RequireEncryptRequireDecrypt}, ctx: map[string]string{"project": "beta"}},
 	}
 	for _, tc := range cases {
@@ -73,7 +73,7 @@ func TestKMSProviderOverHTTP(t *testing.T) {
 			if got := gdk[len(gdk)-1].EncryptionContext; !maps.Equal(got, stored) {
 				t.Fatalf("KMS context %v, stored %v", got, stored)
 			}
-			c, err = NewDecryptor(p, func(o *DecryptorOptions) { o.Policy = tc.pol }).Decrypt(ctx, env.Metadata, nil, obj)
+			c, err = NewDecryptor(p, func(o *Options) { o.Policy = tc.pol }).Decrypt(ctx, env.Metadata, nil, obj)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,8 +124,8 @@ func TestKMSProviderOverHTTPErrors(t *testing.T) {
 	t.Run("RSA key refused before use", func(t *testing.T) {
 		rsaKey := st.KMS.CreateKey(types.KeySpecRsa2048)
 		_, _, err := NewEncryptor(NewKMSProvider(client, rsaKey)).Encrypt(ctx, ObjectInfo{})
-		var ke *KeyCheckError
-		if !errors.As(err, &ke) || !strings.Contains(err.Error(), "KeySpec is RSA_2048, want SYMMETRIC_DEFAULT") {
+		var ke *KMSError
+		if !errors.As(err, &ke) || ke.Kind != KMSUnsuitableKey || !strings.Contains(err.Error(), "KeySpec is RSA_2048, want SYMMETRIC_DEFAULT") {
 			t.Fatalf("err = %v", err)
 		}
 		for _, c := range auditOf(st, "GenerateDataKey") {
@@ -138,8 +138,8 @@ func TestKMSProviderOverHTTPErrors(t *testing.T) {
 		k := st.KMS.CreateKey(types.KeySpecSymmetricDefault)
 		st.KMS.SetEnabled(k, false)
 		_, _, err := NewEncryptor(NewKMSProvider(client, k)).Encrypt(ctx, ObjectInfo{})
-		var ke *KeyCheckError
-		if !errors.As(err, &ke) || !strings.Contains(err.Error(), "KeyState is Disabled, want Enabled") {
+		var ke *KMSError
+		if !errors.As(err, &ke) || ke.Kind != KMSUnsuitableKey || !strings.Contains(err.Error(), "KeyState is Disabled, want Enabled") {
 			t.Fatalf("err = %v", err)
 		}
 	})

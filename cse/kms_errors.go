@@ -43,6 +43,10 @@ const (
 	// KMSCanceled is a call abandoned because its context was cancelled or
 	// its deadline passed.
 	KMSCanceled
+	// KMSUnsuitableKey is a key that the once-per-key DescribeKey check
+	// found unable to protect data keys: not Enabled, not
+	// SYMMETRIC_DEFAULT, or not for ENCRYPT_DECRYPT. Err says which.
+	KMSUnsuitableKey
 )
 
 // String names the kind.
@@ -64,19 +68,22 @@ func (k KMSErrorKind) String() string {
 		return "credentials refused"
 	case KMSCanceled:
 		return "cancelled"
+	case KMSUnsuitableKey:
+		return "key cannot protect data keys"
 	}
 	return "failed"
 }
 
 // KMSError reports a failed KMS call of the KMS provider, classified by
-// its error code, with advice that fits the cause. Use errors.As to read
+// its error code, or a key that cannot protect data keys
+// (KMSUnsuitableKey), with advice that fits the cause. Use errors.As to read
 // Kind; Unwrap gives the SDK's error.
 type KMSError struct {
 	Operation string       // DescribeKey, GenerateDataKey or Decrypt
 	KeyID     string       // the key as configured; "" for Decrypt with AnyKey
 	Kind      KMSErrorKind // what went wrong
 	Code      string       // the KMS error code, "" when there was no response
-	Err       error        // the SDK's error
+	Err       error        // the SDK's error, or what is wrong with the key
 }
 
 // Error says what failed, why, and what to do.
@@ -110,6 +117,8 @@ func (e *KMSError) advice() string {
 		return "the caller's credentials are expired, unknown to AWS or wrongly signed: refresh them, and check the clock and the region"
 	case KMSCanceled:
 		return "the caller's context ended before KMS answered"
+	case KMSUnsuitableKey:
+		return "only an Enabled SYMMETRIC_DEFAULT key with KeyUsage ENCRYPT_DECRYPT can; configure one"
 	}
 	return "see the KMS error code"
 }

@@ -69,8 +69,8 @@ func TestKMSErrorsClassified(t *testing.T) {
 		off := st.KMS.CreateKey(types.KeySpecSymmetricDefault)
 		st.KMS.SetEnabled(off, false)
 		_, err := NewKMSProvider(admin, off).EncryptionMaterials(ctx, req)
-		var kc *KeyCheckError
-		if !errors.As(err, &kc) || !strings.Contains(err.Error(), "KeyState is Disabled") {
+		var kc *KMSError
+		if !errors.As(err, &kc) || kc.Kind != KMSUnsuitableKey || !strings.Contains(err.Error(), "KeyState is Disabled") {
 			t.Errorf("disabled key checked: %v", err)
 		}
 		_, err = NewKMSProvider(admin, off, func(o *KMSOptions) { o.SkipKeyCheck = true }).EncryptionMaterials(ctx, req)

@@ -44,9 +44,9 @@ func TestKMSKeyCheck(t *testing.T) {
 					c.Wipe()
 					continue
 				}
-				var ke *KeyCheckError
-				if !errors.As(err, &ke) || !strings.Contains(err.Error(), tt.want) || ke.KeyID != testKMSKey {
-					t.Fatalf("err = %v, want KeyCheckError with %q", err, tt.want)
+				var ke *KMSError
+				if !errors.As(err, &ke) || ke.Kind != KMSUnsuitableKey || !strings.Contains(err.Error(), tt.want) || ke.KeyID != testKMSKey {
+					t.Fatalf("err = %v, want a KMSUnsuitableKey *KMSError with %q", err, tt.want)
 				}
 			}
 			if tt.want == "" && f.describes[testKMSKey] != 1 {
@@ -193,7 +193,7 @@ func TestDataKeysWiped(t *testing.T) {
 	}
 	for _, rp := range providers {
 		for _, v3 := range []bool{false, true} {
-			enc := NewEncryptor(rp, func(o *EncryptorOptions) {
+			enc := NewEncryptor(rp, func(o *Options) {
 				if v3 {
 					o.Policy.Commitment = RequireEncryptAllowDecrypt
 				}
@@ -206,7 +206,7 @@ func TestDataKeysWiped(t *testing.T) {
 				t.Fatal("Encrypt returned a zero content key: the Content must not share the provider's buffer")
 			}
 			c.Wipe()
-			dc, err := NewDecryptor(rp).Decrypt(ctx, env.Metadata, env.Instruction, ObjectInfo{})
+			dc, err := NewDecryptor(rp).decrypt(ctx, env.Metadata, env.Instruction, ObjectInfo{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,7 +245,7 @@ func TestKMSExpectedContext(t *testing.T) {
 	ctx := context.Background()
 	p := NewKMSProvider(newFakeKMS(testKMSKey), testKMSKey)
 	expect := func(ec map[string]string, pol Policy) *Decryptor {
-		return NewDecryptor(p, func(o *DecryptorOptions) { o.EncryptionContext, o.Policy = ec, pol })
+		return NewDecryptor(p, func(o *Options) { o.EncryptionContext, o.Policy = ec, pol })
 	}
 	// kms+context with kms_cmk_id in the stored context.
 	env, c, err := NewEncryptor(p).Encrypt(ctx, ObjectInfo{EncryptionContext: map[string]string{"kms_cmk_id": testKMSKey, "team": "data"}})
@@ -267,7 +267,7 @@ func TestKMSExpectedContext(t *testing.T) {
 		t.Fatalf("err = %v, want *ContextMismatchError on [kms_cmk_id] when the caller names another key", err)
 	}
 	// Legacy kms: the expected context is not compared (documented).
-	env, c, err = NewEncryptor(p, func(o *EncryptorOptions) { o.LegacyKMSWrap = true }).Encrypt(ctx, ObjectInfo{EncryptionContext: map[string]string{"team": "data"}})
+	env, c, err = NewEncryptor(p, func(o *Options) { o.LegacyKMSWrap = true }).Encrypt(ctx, ObjectInfo{EncryptionContext: map[string]string{"team": "data"}})
 	if err != nil {
 		t.Fatal(err)
 	}

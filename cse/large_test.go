@@ -71,23 +71,23 @@ func TestLargeStreamMemory(t *testing.T) {
 	io.Copy(want, &patternReader{n: size})
 	cases := []struct {
 		name    string
-		opts    func(*DecryptOptions)
+		opts    func(*StreamOptions)
 		ceiling uint64
 	}{
-		{"delayed/sequential", func(o *DecryptOptions) { o.DelayedAuthentication, o.Concurrency = true, 1 }, 32 << 20},
-		{"delayed/parallel", func(o *DecryptOptions) { o.DelayedAuthentication = true }, 32 << 20},
+		{"delayed/sequential", func(o *StreamOptions) { o.DelayedAuthentication, o.Concurrency = true, 1 }, 32 << 20},
+		{"delayed/parallel", func(o *StreamOptions) { o.DelayedAuthentication = true }, 32 << 20},
 		// Above the 64 MiB default limit the plaintext is spooled.
-		{"authenticated/spool", func(o *DecryptOptions) { o.TempDir = t.TempDir() }, DefaultMemoryLimit + 32<<20},
+		{"authenticated/spool", func(o *StreamOptions) { o.TempDir = t.TempDir() }, DefaultMemoryLimit + 32<<20},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := sha256.New()
 			peak := peakHeap(func() {
-				enc, err := NewGCMEncryptReader(&patternReader{n: size}, key, iv, nil)
+				enc, err := newGCMEncryptReader(&patternReader{n: size}, key, iv, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				dec, err := NewGCMDecryptReader(enc, key, iv, nil, c.opts)
+				dec, err := newGCMDecryptReader(enc, key, iv, nil, c.opts)
 				if err != nil {
 					t.Fatal(err)
 				}

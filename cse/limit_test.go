@@ -48,15 +48,15 @@ func TestGCMLimitConstant(t *testing.T) {
 }
 
 func TestGCMSizesAtLimit(t *testing.T) {
-	if n := GCMCiphertextSize(maxPT); n != maxPT+16 {
-		t.Fatalf("GCMCiphertextSize(max) = %d", n)
+	if n := gcmCiphertextSize(maxPT); n != maxPT+16 {
+		t.Fatalf("gcmCiphertextSize(max) = %d", n)
 	}
-	if n, err := GCMPlaintextSize(maxPT + 16); err != nil || n != maxPT {
-		t.Fatalf("GCMPlaintextSize of the largest object = %d, %v; want %d", n, err, int64(maxPT))
+	if n, err := gcmPlaintextSize(maxPT + 16); err != nil || n != maxPT {
+		t.Fatalf("gcmPlaintextSize of the largest object = %d, %v; want %d", n, err, int64(maxPT))
 	}
 	for _, n := range []int64{maxPT + 17, maxPT + 32, 1 << 40, 1<<63 - 1, 15, 0, -1} {
-		if _, err := GCMPlaintextSize(n); !errors.Is(err, ErrNotAuthentic) {
-			t.Fatalf("GCMPlaintextSize(%d) = %v; want ErrNotAuthentic", n, err)
+		if _, err := gcmPlaintextSize(n); !errors.Is(err, ErrNotAuthentic) {
+			t.Fatalf("gcmPlaintextSize(%d) = %v; want ErrNotAuthentic", n, err)
 		}
 	}
 }
@@ -75,18 +75,18 @@ func TestGCMRangeAtLimit(t *testing.T) {
 		{maxPT - 16, 16, maxPT - 16, 16, 16},
 	}
 	for _, c := range cases {
-		r, err := GCMRange(c.off, c.n, size)
+		r, err := gcmRange(c.off, c.n, size)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if r.Offset != c.fetchOff || r.Length != c.fetchLen || r.Size() != c.pt {
-			t.Fatalf("GCMRange(%d, %d) = fetch %d+%d, %d bytes; want %d+%d, %d", c.off, c.n, r.Offset, r.Length, r.Size(), c.fetchOff, c.fetchLen, c.pt)
+			t.Fatalf("gcmRange(%d, %d) = fetch %d+%d, %d bytes; want %d+%d, %d", c.off, c.n, r.Offset, r.Length, r.Size(), c.fetchOff, c.fetchLen, c.pt)
 		}
 		if r.Offset+r.Length > maxPT {
 			t.Fatalf("range %s reaches into the tag", r.HTTPRange())
 		}
 		plain := randBytes(uint64(c.off), int(r.Length))
-		rd, err := NewRangeReader(bytes.NewReader(ctrAt(t, key, iv, r.Offset, plain)), key, iv, r)
+		rd, err := newRangeReader(bytes.NewReader(ctrAt(t, key, iv, r.Offset, plain)), key, iv, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,19 +97,19 @@ func TestGCMRangeAtLimit(t *testing.T) {
 		}
 	}
 	for _, off := range []int64{maxPT, maxPT + 1, 1 << 40} {
-		if r, err := GCMRange(off, 1, size); err != nil || r.Length != 0 {
-			t.Fatalf("GCMRange(%d) past the plaintext = %+v, %v; want an empty range", off, r, err)
+		if r, err := gcmRange(off, 1, size); err != nil || r.Length != 0 {
+			t.Fatalf("gcmRange(%d) past the plaintext = %+v, %v; want an empty range", off, r, err)
 		}
 	}
-	if _, err := GCMRange(0, 1, maxPT+17); !errors.Is(err, ErrNotAuthentic) {
-		t.Fatalf("GCMRange on an object longer than GCM allows: %v", err)
+	if _, err := gcmRange(0, 1, maxPT+17); !errors.Is(err, ErrNotAuthentic) {
+		t.Fatalf("gcmRange on an object longer than GCM allows: %v", err)
 	}
 	// Offset and Length are exported: a range edited to reach past the
 	// limit must be refused, not decrypted with a wrapped counter.
-	r, _ := GCMRange(maxPT-16, 16, size)
+	r, _ := gcmRange(maxPT-16, 16, size)
 	r.Length += 16
-	if _, err := NewRangeReader(bytes.NewReader(make([]byte, 32)), key, iv, r); !errors.Is(err, aesgcm.ErrTooLarge) {
-		t.Fatalf("NewRangeReader past the GCM limit: %v; want the limit error", err)
+	if _, err := newRangeReader(bytes.NewReader(make([]byte, 32)), key, iv, r); !errors.Is(err, aesgcm.ErrTooLarge) {
+		t.Fatalf("newRangeReader past the GCM limit: %v; want the limit error", err)
 	}
 }
 
@@ -117,7 +117,7 @@ func TestGCMRangeAtLimit(t *testing.T) {
 // bytes had already been encrypted in earlier parts.
 func atOffset(t *testing.T, key, iv []byte, off int64, opt func(*StreamOptions)) *MultipartEncryptor {
 	t.Helper()
-	m, err := NewMultipartEncryptor(key, iv, nil, opt)
+	m, err := newMultipartEncryptor(key, iv, nil, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,15 +188,15 @@ func TestCBCSizesFarPastGCMLimit(t *testing.T) {
 	pt := randBytes(2, 20) // one whole block, then 4 bytes and 12 of padding
 	ct := cbcEncrypt(key, iv, pt)
 	const size = 1 << 40 // an object whose last 32 bytes are ct
-	n, err := CBCPlaintextSize(size, ct, key, iv)
+	n, err := cbcPlaintextSize(size, ct, key, iv)
 	if err != nil || n != size-16+4 {
-		t.Fatalf("CBCPlaintextSize(2^40) = %d, %v; want %d", n, err, size-16+4)
+		t.Fatalf("cbcPlaintextSize(2^40) = %d, %v; want %d", n, err, size-16+4)
 	}
-	r, err := CBCRange(size-15, 100, size)
+	r, err := cbcRange(size-15, 100, size)
 	if err != nil || r.Offset != size-32 || r.Length != 32 || r.Size() != 14 {
-		t.Fatalf("CBCRange at the end of 2^40 bytes = %d+%d (%d), %v", r.Offset, r.Length, r.Size(), err)
+		t.Fatalf("cbcRange at the end of 2^40 bytes = %d+%d (%d), %v", r.Offset, r.Length, r.Size(), err)
 	}
-	rd, err := NewRangeReader(bytes.NewReader(ct), key, iv, r)
+	rd, err := newRangeReader(bytes.NewReader(ct), key, iv, r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ type EncryptionRequest struct {
 	// Description is the requested materials description (for KMS: the
 	// caller's encryption context). Providers must not modify it. The KMS
 	// provider stores it (as the context); a ProviderFunc gets it and
-	// decides; AESKeyring and RSAKeyring ignore it and store their own.
+	// decides; a Keyring ignores it and stores its own.
 	Description map[string]string
 	// WrapAlgorithm asks for a specific wrap ("kms" for the legacy KMS
 	// wrap); empty means the provider's default.

@@ -25,7 +25,7 @@ func TestRawKeyringsStoreOwnDescription(t *testing.T) {
 	}
 	for _, p := range []MaterialsProvider{aesK, rsaK} {
 		for _, v3 := range []bool{false, true} {
-			enc := NewEncryptor(p, func(o *EncryptorOptions) {
+			enc := NewEncryptor(p, func(o *Options) {
 				o.EncryptionContext = map[string]string{"JobflowId": "j-1"}
 				if v3 {
 					o.Policy.Commitment = RequireEncryptAllowDecrypt

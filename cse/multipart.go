@@ -23,12 +23,12 @@ type MultipartEncryptor struct {
 	done bool
 }
 
-// ErrPartSize reports a part, other than the last, whose size is not a
+// errPartSize reports a part, other than the last, whose size is not a
 // multiple of 16 bytes.
-var ErrPartSize = errors.New("cse: every part but the last must be a multiple of 16 bytes")
+var errPartSize = errors.New("cse: every part but the last must be a multiple of 16 bytes")
 
-// NewMultipartEncryptor starts a GCM message for a multipart upload.
-func NewMultipartEncryptor(key, iv, aad []byte, optFns ...func(*StreamOptions)) (*MultipartEncryptor, error) {
+// newMultipartEncryptor starts a GCM message for a multipart upload.
+func newMultipartEncryptor(key, iv, aad []byte, optFns ...func(*StreamOptions)) (*MultipartEncryptor, error) {
 	o, err := streamOptions(optFns)
 	if err != nil {
 		return nil, err
@@ -49,7 +49,7 @@ func (m *MultipartEncryptor) EncryptPart(part []byte, last bool) ([]byte, error)
 		return nil, errors.New("cse: EncryptPart called after the last part")
 	}
 	if !last && len(part)%16 != 0 {
-		return nil, fmt.Errorf("%w (got %d)", ErrPartSize, len(part))
+		return nil, fmt.Errorf("%w (got %d)", errPartSize, len(part))
 	}
 	if m.off+int64(len(part)) > aesgcm.MaxPlaintext {
 		return nil, ErrTooLarge

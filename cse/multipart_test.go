@@ -15,7 +15,7 @@ func TestMultipartMatchesStdlib(t *testing.T) {
 				for i, n := range parts {
 					pt = append(pt, randBytes(uint64(i*7+n), n)...)
 				}
-				enc, err := NewMultipartEncryptor(key, iv, aad, m.opt)
+				enc, err := newMultipartEncryptor(key, iv, aad, m.opt)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -40,8 +40,8 @@ func TestMultipartMatchesStdlib(t *testing.T) {
 
 func TestMultipartMisuse(t *testing.T) {
 	key, iv := testKey(41)
-	enc, _ := NewMultipartEncryptor(key, iv, nil)
-	if _, err := enc.EncryptPart(make([]byte, 17), false); !errors.Is(err, ErrPartSize) {
+	enc, _ := newMultipartEncryptor(key, iv, nil)
+	if _, err := enc.EncryptPart(make([]byte, 17), false); !errors.Is(err, errPartSize) {
 		t.Fatalf("unaligned part: %v", err)
 	}
 	if _, err := enc.EncryptPart(make([]byte, 17), true); err != nil {
@@ -65,7 +65,7 @@ func TestMultipartCapacities(t *testing.T) {
 	want := stdSeal(key, iv, nil, pt)
 	for workers := 1; workers <= 5; workers++ {
 		for _, spare := range []int{0, 1, 16, 100} {
-			enc, err := NewMultipartEncryptor(key, iv, nil, func(o *StreamOptions) { o.ChunkSize, o.Concurrency = testChunk, workers })
+			enc, err := newMultipartEncryptor(key, iv, nil, func(o *StreamOptions) { o.ChunkSize, o.Concurrency = testChunk, workers })
 			if err != nil {
 				t.Fatal(err)
 			}

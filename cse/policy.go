@@ -32,13 +32,33 @@ func (c CommitmentPolicy) String() string {
 
 // Policy is what the Decryptor (and, for Commitment, the Encryptor)
 // accepts. The zero value is the safe default of the AWS clients: no legacy
-// unauthenticated content, no legacy wrapping, V2 written, V3 read.
+// unauthenticated content, no ranged reads, no legacy wrapping, V2 written,
+// V3 read.
+//
+// EMRFS's crypto modes (fs.s3.cse.cryptoMode) are policies:
+//
+//   - StrictAuthenticatedEncryption: LegacyUnauthenticated and
+//     UnauthenticatedRanges false — only GCM content is read, and partial
+//     reads authenticate the whole object;
+//   - AuthenticatedEncryption: UnauthenticatedRanges — partial reads of GCM
+//     content are ranged and unauthenticated; CBC content (and its ranges)
+//     only with LegacyUnauthenticated as well;
+//   - EncryptionOnly, EMRFS's default: LegacyUnauthenticated and
+//     UnauthenticatedRanges, with LegacyWrapping for its default kms wrap:
+//     [EMRFSCompatible].
 type Policy struct {
 	// LegacyUnauthenticated allows unauthenticated content: CBC objects
 	// (V1, and V2 as EMRFS writes by default with
-	// fs.s3.cse.cryptoMode=EncryptionOnly) and ranged reads of GCM
-	// objects. Like enableLegacyUnauthenticatedModes of the Java client.
+	// fs.s3.cse.cryptoMode=EncryptionOnly), read whole. Together with
+	// UnauthenticatedRanges it is enableLegacyUnauthenticatedModes of the
+	// Java client.
 	LegacyUnauthenticated bool
+	// UnauthenticatedRanges allows partial reads to fetch and decrypt only
+	// the bytes of a range ([Content.Range]), which cannot be
+	// authenticated: of GCM and key-committing content, and of CBC content
+	// when LegacyUnauthenticated allows CBC. Without it a partial read must
+	// authenticate the whole object first.
+	UnauthenticatedRanges bool
 	// LegacyWrapping allows the legacy key wraps: kms (no aws:x-amz-cek-alg
 	// binding; EMRFS's default), AESWrap, RSA/ECB/OAEPWithSHA-256AndMGF1Padding
 	// and V1's raw AES/ECB and RSA/PKCS1. Like enableLegacyWrappingAlgorithms.
@@ -47,20 +67,32 @@ type Policy struct {
 	Commitment CommitmentPolicy
 }
 
-// EMRFSCompatible returns the policy an EMRFS cluster reads with: legacy CBC
-// content and legacy wraps allowed, V2 written.
+// EMRFSCompatible returns the policy an EMRFS cluster reads with (crypto
+// mode EncryptionOnly): legacy CBC content, ranged reads and legacy wraps
+// allowed, V2 written.
 func EMRFSCompatible() Policy {
-	return Policy{LegacyUnauthenticated: true, LegacyWrapping: true}
+	return Policy{LegacyUnauthenticated: true, UnauthenticatedRanges: true, LegacyWrapping: true}
 }
 
 // CheckRange returns a *PolicyError unless the policy allows a ranged
-// (unauthenticated) read of content with algorithm a. CBC ranges need the
-// same option, as do GCM and committing ranges.
+// (unauthenticated) read of content with algorithm a: UnauthenticatedRanges
+// for every algorithm, and LegacyUnauthenticated as well for CBC.
 func (p Policy) CheckRange(a Algorithm) error {
-	if p.LegacyUnauthenticated {
-		return nil
+	what := "a ranged (unauthenticated) read of " + a.String() + " content"
+	var missing []string
+	if !p.UnauthenticatedRanges {
+		missing = append(missing, "Policy.UnauthenticatedRanges")
 	}
-	return &PolicyError{Option: "Policy.LegacyUnauthenticated", What: "a ranged (unauthenticated) read of " + a.String() + " content"}
+	if a == AlgCBC && !p.LegacyUnauthenticated {
+		missing = append(missing, "Policy.LegacyUnauthenticated")
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return &PolicyError{Option: missing[0], What: what}
+	}
+	return &PolicyError{Option: missing[0], Options: missing, What: what}
 }
 
 func (p Policy) checkEnvelope(e *envelope.Envelope) error {

@@ -10,8 +10,8 @@ import (
 )
 
 // Range is the ciphertext to fetch for a plaintext byte range of an object,
-// with what [NewRangeReader] needs to turn it into that plaintext. Build one
-// with [GCMRange] or [CBCRange].
+// with what [Content.NewRangeReader] needs to turn it into that plaintext.
+// [Content.Range] builds it.
 //
 // A range read is not authenticated: GCM ranges are decrypted with AES-CTR
 // without the tag, and CBC is never authenticated.
@@ -46,7 +46,7 @@ func (r Range) Size() int64 { return r.n }
 
 var errRange = errors.New("cse: range offset and length must not be negative")
 
-// GCMRange returns the ciphertext range to fetch for plaintext bytes
+// gcmRange returns the ciphertext range to fetch for plaintext bytes
 // [off, off+n) of a GCM object of ciphertextSize bytes (tag included). The
 // range is clamped to the plaintext; it never includes the tag.
 //
@@ -54,11 +54,11 @@ var errRange = errors.New("cse: range offset and length must not be negative")
 // fetches one more block on each side (lower = start − start%16 − 16,
 // upper = end + 16 − end%16 + 16); AES-CTR needs no neighbouring block, so
 // the plaintext is the same and fewer bytes travel.
-func GCMRange(off, n, ciphertextSize int64) (Range, error) {
+func gcmRange(off, n, ciphertextSize int64) (Range, error) {
 	if off < 0 || n < 0 {
 		return Range{}, errRange
 	}
-	pt, err := GCMPlaintextSize(ciphertextSize)
+	pt, err := gcmPlaintextSize(ciphertextSize)
 	if err != nil {
 		return Range{}, err
 	}
@@ -71,10 +71,10 @@ func GCMRange(off, n, ciphertextSize int64) (Range, error) {
 	return Range{Offset: first, Length: last - first, block: first / 16, skip: off - first, n: end - off}, nil
 }
 
-// CBCRange returns the ciphertext range to fetch for plaintext bytes
+// cbcRange returns the ciphertext range to fetch for plaintext bytes
 // [off, off+n) of a CBC object of ciphertextSize bytes: the blocks holding
 // the range and the block before them, which is their IV.
-func CBCRange(off, n, ciphertextSize int64) (Range, error) {
+func cbcRange(off, n, ciphertextSize int64) (Range, error) {
 	if off < 0 || n < 0 {
 		return Range{}, errRange
 	}
@@ -96,11 +96,11 @@ func CBCRange(off, n, ciphertextSize int64) (Range, error) {
 	}, nil
 }
 
-// NewRangeReader decrypts the ciphertext fetched for r (exactly r.Length
+// newRangeReader decrypts the ciphertext fetched for r (exactly r.Length
 // bytes from r.Offset) and returns the plaintext of the range. key is the
 // content key and iv the object's IV (12 bytes for GCM, 16 for CBC). A body
 // shorter than r.Length is reported as io.ErrUnexpectedEOF.
-func NewRangeReader(ciphertext io.Reader, key, iv []byte, r Range) (io.Reader, error) {
+func newRangeReader(ciphertext io.Reader, key, iv []byte, r Range) (io.Reader, error) {
 	if r.Length == 0 {
 		return eofReader{}, nil
 	}

@@ -16,7 +16,7 @@ func fetch(obj []byte, r Range) io.Reader {
 
 func checkRange(t *testing.T, name string, obj, pt, key, iv []byte, r Range, off, n int64) {
 	t.Helper()
-	rd, err := NewRangeReader(fetch(obj, r), key, iv, r)
+	rd, err := newRangeReader(fetch(obj, r), key, iv, r)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -40,7 +40,7 @@ func TestGCMRangeRandom(t *testing.T) {
 		for i := 0; i < 200; i++ {
 			off := rng.Int64N(int64(size) + 20)
 			n := rng.Int64N(int64(size) + 20)
-			r, err := GCMRange(off, n, int64(len(ct)))
+			r, err := gcmRange(off, n, int64(len(ct)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +61,7 @@ func TestCBCRangeRandom(t *testing.T) {
 		for i := 0; i < 200; i++ {
 			off := rng.Int64N(int64(size) + 20)
 			n := rng.Int64N(int64(size) + 20)
-			r, err := CBCRange(off, n, int64(len(ct)))
+			r, err := cbcRange(off, n, int64(len(ct)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +76,7 @@ func TestRangeParquetFooter(t *testing.T) {
 	pt := randBytes(5, 1<<20+5)
 	ct := stdSeal(key, iv, nil, pt)
 	off := int64(len(pt) - 64<<10)
-	r, err := GCMRange(off, 64<<10, int64(len(ct)))
+	r, err := gcmRange(off, 64<<10, int64(len(ct)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,15 +92,15 @@ func TestRangeParquetFooter(t *testing.T) {
 func TestRangeShortBody(t *testing.T) {
 	key, iv := testKey(33)
 	ct := stdSeal(key, iv, nil, make([]byte, 100))
-	r, _ := GCMRange(10, 50, int64(len(ct)))
-	rd, _ := NewRangeReader(bytes.NewReader(ct[r.Offset:r.Offset+r.Length-20]), key, iv, r)
+	r, _ := gcmRange(10, 50, int64(len(ct)))
+	rd, _ := newRangeReader(bytes.NewReader(ct[r.Offset:r.Offset+r.Length-20]), key, iv, r)
 	if _, err := io.ReadAll(rd); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("short body: got %v", err)
 	}
-	if _, err := GCMRange(-1, 5, 100); err == nil {
+	if _, err := gcmRange(-1, 5, 100); err == nil {
 		t.Fatal("negative offset accepted")
 	}
-	if r, _ := GCMRange(200, 5, 116); r.Length != 0 || r.HTTPRange() != "" {
+	if r, _ := gcmRange(200, 5, 116); r.Length != 0 || r.HTTPRange() != "" {
 		t.Fatalf("range past the end: %+v", r)
 	}
 }

@@ -13,26 +13,12 @@ import (
 // flag (%v, %+v, %#v, %s, %q, %x, ...), as a description without it.
 
 // String describes the keyring without its key.
-func (k *AESKeyring) String() string {
+func (k *Keyring) String() string {
 	if k == nil {
-		return "cse.AESKeyring(nil)"
+		return "cse.Keyring(nil)"
 	}
-	return fmt.Sprintf("cse.AESKeyring{key: AES-%d %s, description: %s}", k.kek.Len()*8, redact.Redacted, descString(k.desc))
-}
-
-// GoString is String, so that %#v shows no key either.
-func (k *AESKeyring) GoString() string { return k.String() }
-
-// Format writes String under every verb.
-func (k AESKeyring) Format(f fmt.State, verb rune) {
-	s := (&k).String()
-	redact.Format(f, verb, s, s)
-}
-
-// String describes the keyring without its private key.
-func (k *RSAKeyring) String() string {
-	if k == nil {
-		return "cse.RSAKeyring(nil)"
+	if k.pub == nil {
+		return fmt.Sprintf("cse.Keyring{key: AES-%d %s, description: %s}", k.kek.Len()*8, redact.Redacted, descString(k.desc))
 	}
 	bits := 0
 	if k.pub != nil && k.pub.N != nil {
@@ -42,14 +28,14 @@ func (k *RSAKeyring) String() string {
 	if k.priv != nil {
 		priv = redact.Redacted
 	}
-	return fmt.Sprintf("cse.RSAKeyring{key: RSA-%d, private key: %s, description: %s}", bits, priv, descString(k.desc))
+	return fmt.Sprintf("cse.Keyring{key: RSA-%d, private key: %s, description: %s}", bits, priv, descString(k.desc))
 }
 
 // GoString is String, so that %#v shows no key either.
-func (k *RSAKeyring) GoString() string { return k.String() }
+func (k *Keyring) GoString() string { return k.String() }
 
 // Format writes String under every verb.
-func (k RSAKeyring) Format(f fmt.State, verb rune) {
+func (k Keyring) Format(f fmt.State, verb rune) {
 	s := (&k).String()
 	redact.Format(f, verb, s, s)
 }

@@ -9,25 +9,8 @@ import (
 	"github.com/emrs3/emrs3/cse/internal/spool"
 )
 
-// SpoolKeySource supplies the keys that decryption spool files are sealed
-// under, in place of the default random key that lives only in memory. Set
-// it in DecryptOptions.SpoolKeys, for example to seal spool files under a
-// data key that a customer-managed KMS key protects.
-//
-// Each spool file derives its own AES-256 key from the secret SpoolKey
-// returns and a fresh random per-file salt (HKDF-SHA256, with desc in the
-// info), and writes the salt and desc in its header, so that the file names
-// the key that opens it. SpoolKey is called once per spooled message, on
-// the goroutine that first needs to spool, with DecryptOptions.Context.
-// The returned secret (at least 16 bytes) belongs to the spool, which wipes
-// it once the file key is derived; desc (at most 64 KiB) is not secret and
-// is stored in plaintext. Implementations must be safe for concurrent use.
-type SpoolKeySource interface {
-	SpoolKey(ctx context.Context) (secret, desc []byte, err error)
-}
-
 // SpoolBudget caps the bytes that the decryption spools sharing it hold on
-// local disk at once (set DecryptOptions.SpoolBudget on every decrypter
+// local disk at once (set StreamOptions.SpoolBudget on every decrypter
 // that draws from it). Bytes are taken as records are written and given
 // back when a spool is closed. It is safe for concurrent use; the zero
 // value has no cap.
@@ -60,14 +43,9 @@ func (b *SpoolBudget) reserve(n int64) (int64, bool) {
 
 func (b *SpoolBudget) release(n int64) { b.used.Add(-n) }
 
-// ErrSpoolLimit is matched (errors.Is) by a *SpoolError for a message that
-// needs more spool space than DecryptOptions.SpoolLimit or the
-// SpoolBudget allows.
-var ErrSpoolLimit = errors.New("cse: decryption spool cap reached")
-
 // SpoolError reports that the decryption spool failed — the temporary
 // file that an authenticating decrypter keeps the part of a message past
-// DecryptOptions.MemoryLimit in. It is about local storage, a cap or the
+// StreamOptions.MemoryLimit in. It is about local storage, a cap or the
 // spool's key, never about the message itself: reading the message again
 // does not help, so callers must not retry it as a network fault.
 //
@@ -85,7 +63,7 @@ type SpoolError struct {
 	// Limit is, for Op "limit", the cap that was reached, in bytes.
 	Limit int64
 	// Shared is, for Op "limit", true when the cap was the SpoolBudget's
-	// rather than DecryptOptions.SpoolLimit.
+	// rather than StreamOptions.SpoolLimit.
 	Shared bool
 	// Err is the cause.
 	Err error
@@ -95,7 +73,7 @@ type SpoolError struct {
 func (e *SpoolError) Error() string {
 	switch e.Op {
 	case "limit":
-		which := "the per-message spool cap (DecryptOptions.SpoolLimit)"
+		which := "the per-message spool cap (StreamOptions.SpoolLimit)"
 		if e.Shared {
 			which = "the shared spool cap (SpoolBudget)"
 		}
@@ -119,15 +97,15 @@ func (e *SpoolError) Unwrap() error {
 	return nil
 }
 
-// spoolOptions turns the DecryptOptions into the spool's.
-func spoolOptions(o *DecryptOptions) spool.Options {
+// spoolOptions turns the StreamOptions into the spool's.
+func spoolOptions(o *StreamOptions) spool.Options {
 	so := spool.Options{Dir: o.TempDir, Limit: o.SpoolLimit}
 	if src := o.SpoolKeys; src != nil {
 		ctx := o.Context
 		if ctx == nil {
 			ctx = context.Background()
 		}
-		so.Key = func() ([]byte, []byte, error) { return src.SpoolKey(ctx) }
+		so.Key = func() ([]byte, []byte, error) { return src(ctx) }
 	}
 	if b := o.SpoolBudget; b != nil {
 		so.Reserve, so.Release = b.reserve, b.release
@@ -136,7 +114,7 @@ func spoolOptions(o *DecryptOptions) spool.Options {
 }
 
 // newSpool creates a spool, with its errors as *SpoolError.
-func newSpool(o *DecryptOptions) (*spool.Spool, error) {
+func newSpool(o *StreamOptions) (*spool.Spool, error) {
 	s, err := spool.New(spoolOptions(o))
 	return s, spoolError(err)
 }

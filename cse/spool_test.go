@@ -13,7 +13,7 @@ import (
 	"testing"
 )
 
-// countingKeys is a SpoolKeySource that counts its calls.
+// countingKeys is a StreamOptions.SpoolKeys source that counts its calls.
 type countingKeys struct {
 	calls atomic.Int32
 	err   error
@@ -46,8 +46,8 @@ func TestGCMSpoolKeySource(t *testing.T) {
 			if size < len(pt) {
 				msg = stdSeal(key, iv, nil, pt[:size])
 			}
-			r, err := NewGCMDecryptReader(bytes.NewReader(msg), key, iv, nil, decOpts(m.opt, func(o *DecryptOptions) {
-				o.MemoryLimit, o.TempDir, o.SpoolKeys, o.Context = 2*testChunk, t.TempDir(), src, ctx
+			r, err := newGCMDecryptReader(bytes.NewReader(msg), key, iv, nil, decOpts(m.opt, func(o *StreamOptions) {
+				o.MemoryLimit, o.TempDir, o.SpoolKeys, o.Context = 2*testChunk, t.TempDir(), src.SpoolKey, ctx
 			})...)
 			if err != nil {
 				t.Fatal(err)
@@ -77,8 +77,8 @@ func TestGCMSpoolKeySourceFails(t *testing.T) {
 	ct := stdSeal(key, iv, nil, pt)
 	boom := errors.New("AccessDeniedException: not allowed")
 	for _, m := range modes {
-		r, err := NewGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, decOpts(m.opt, func(o *DecryptOptions) {
-			o.MemoryLimit, o.TempDir, o.SpoolKeys = 2*testChunk, t.TempDir(), &countingKeys{err: boom}
+		r, err := newGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, decOpts(m.opt, func(o *StreamOptions) {
+			o.MemoryLimit, o.TempDir, o.SpoolKeys = 2*testChunk, t.TempDir(), (&countingKeys{err: boom}).SpoolKey
 		})...)
 		if err != nil {
 			t.Fatal(err)
@@ -103,14 +103,14 @@ func TestGCMSpoolLimits(t *testing.T) {
 		budget := &SpoolBudget{Limit: 10 * testChunk}
 		for _, tc := range []struct {
 			name   string
-			opt    func(*DecryptOptions)
+			opt    func(*StreamOptions)
 			shared bool
 		}{
-			{"per message", func(o *DecryptOptions) { o.SpoolLimit = 10 * testChunk }, false},
-			{"shared", func(o *DecryptOptions) { o.SpoolBudget = budget }, true},
+			{"per message", func(o *StreamOptions) { o.SpoolLimit = 10 * testChunk }, false},
+			{"shared", func(o *StreamOptions) { o.SpoolBudget = budget }, true},
 		} {
 			dir := t.TempDir()
-			r, err := NewGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, decOpts(m.opt, func(o *DecryptOptions) {
+			r, err := newGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, decOpts(m.opt, func(o *StreamOptions) {
 				o.MemoryLimit, o.TempDir = 2*testChunk, dir
 			}, tc.opt)...)
 			if err != nil {
@@ -133,7 +133,7 @@ func TestGCMSpoolLimits(t *testing.T) {
 			t.Fatalf("%s: budget holds %d bytes after Close", m.name, budget.InUse())
 		}
 		// Within the caps the same message reads.
-		r, _ := NewGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, decOpts(m.opt, func(o *DecryptOptions) {
+		r, _ := newGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, decOpts(m.opt, func(o *StreamOptions) {
 			o.MemoryLimit, o.TempDir, o.SpoolLimit = 2*testChunk, t.TempDir(), 60*testChunk
 			o.SpoolBudget = &SpoolBudget{Limit: 60 * testChunk}
 		})...)
@@ -151,7 +151,7 @@ func TestGCMSpoolMissingDirIsLocal(t *testing.T) {
 	ct := stdSeal(key, iv, nil, randBytes(10, 10*testChunk))
 	dir := t.TempDir() + "/missing"
 	for _, m := range modes {
-		r, _ := NewGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, decOpts(m.opt, func(o *DecryptOptions) {
+		r, _ := newGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, decOpts(m.opt, func(o *StreamOptions) {
 			o.MemoryLimit, o.TempDir = testChunk, dir
 		})...)
 		got, err := io.ReadAll(r)

@@ -129,7 +129,7 @@ func checkGCMVectorValid(t *testing.T, key, iv, aad, pt, msg []byte) {
 	t.Helper()
 	for _, m := range vectorModes {
 		opt := streamOpt(m.chunk, m.conc)
-		r, err := NewGCMEncryptReader(bytes.NewReader(pt), key, iv, aad, opt)
+		r, err := newGCMEncryptReader(bytes.NewReader(pt), key, iv, aad, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +140,7 @@ func checkGCMVectorValid(t *testing.T, key, iv, aad, pt, msg []byte) {
 		}
 
 		var buf bytes.Buffer
-		w, err := NewGCMEncryptWriter(&buf, key, iv, aad, opt)
+		w, err := newGCMEncryptWriter(&buf, key, iv, aad, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +154,7 @@ func checkGCMVectorValid(t *testing.T, key, iv, aad, pt, msg []byte) {
 		}
 
 		// Multipart: 16-byte parts, the last one carrying the rest and the tag.
-		mp, err := NewMultipartEncryptor(key, iv, aad, opt)
+		mp, err := newMultipartEncryptor(key, iv, aad, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func checkGCMVectorValid(t *testing.T, key, iv, aad, pt, msg []byte) {
 
 		for _, d := range decryptVariants {
 			dir := t.TempDir()
-			r, err := NewGCMDecryptReader(bytes.NewReader(msg), key, iv, aad, func(o *DecryptOptions) {
+			r, err := newGCMDecryptReader(bytes.NewReader(msg), key, iv, aad, func(o *StreamOptions) {
 				o.ChunkSize, o.Concurrency = m.chunk, m.conc
 				o.MemoryLimit, o.DelayedAuthentication, o.TempDir = d.limit, d.delayed, dir
 			})
@@ -200,7 +200,7 @@ func checkGCMVectorInvalid(t *testing.T, key, iv, aad, msg []byte) {
 	for _, m := range vectorModes {
 		for _, d := range decryptVariants {
 			dir := t.TempDir()
-			r, err := NewGCMDecryptReader(bytes.NewReader(msg), key, iv, aad, func(o *DecryptOptions) {
+			r, err := newGCMDecryptReader(bytes.NewReader(msg), key, iv, aad, func(o *StreamOptions) {
 				o.ChunkSize, o.Concurrency = m.chunk, m.conc
 				o.MemoryLimit, o.DelayedAuthentication, o.TempDir = d.limit, d.delayed, dir
 			})
@@ -245,7 +245,7 @@ func TestCBCKnownAnswers(t *testing.T) {
 			cipher.NewCBCEncrypter(block, ct[len(ct)-16:]).CryptBlocks(pad, pad)
 			full := append(append([]byte(nil), ct...), pad...)
 			for _, m := range vectorModes {
-				d, err := NewCBCDecryptReader(bytes.NewReader(full), key, iv, streamOpt(m.chunk, m.conc))
+				d, err := newCBCDecryptReader(bytes.NewReader(full), key, iv, streamOpt(m.chunk, m.conc))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -255,14 +255,14 @@ func TestCBCKnownAnswers(t *testing.T) {
 					t.Fatalf("%s: got %x, %v", m.name, got, err)
 				}
 			}
-			n, err := CBCPlaintextSize(int64(len(full)), full[len(full)-32:], key, iv)
+			n, err := cbcPlaintextSize(int64(len(full)), full[len(full)-32:], key, iv)
 			if err != nil || n != int64(len(pt)) {
-				t.Fatalf("CBCPlaintextSize = %d, %v; want %d", n, err, len(pt))
+				t.Fatalf("cbcPlaintextSize = %d, %v; want %d", n, err, len(pt))
 			}
 			// Every range of up to two blocks, by steps of 7 bytes.
 			for off := int64(0); off <= int64(len(pt)); off += 7 {
 				for _, n := range []int64{1, 16, 33} {
-					r, err := CBCRange(off, n, int64(len(full)))
+					r, err := cbcRange(off, n, int64(len(full)))
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -17,24 +17,24 @@ func TestWriteTo(t *testing.T) {
 			pt := randBytes(uint64(size), size)
 			ct := stdSeal(key, iv, nil, pt)
 
-			enc, _ := NewGCMEncryptReader(bytes.NewReader(pt), key, iv, nil, m.opt)
+			enc, _ := newGCMEncryptReader(bytes.NewReader(pt), key, iv, nil, m.opt)
 			var got bytes.Buffer
 			if _, err := io.Copy(&got, enc); err != nil || !bytes.Equal(got.Bytes(), ct) {
 				t.Fatalf("%s size %d: encrypt WriteTo: %v", m.name, size, err)
 			}
 			for _, delayed := range []bool{false, true} {
 				for _, limit := range []int64{0, -1} {
-					opts := decOpts(m.opt, func(o *DecryptOptions) {
+					opts := decOpts(m.opt, func(o *StreamOptions) {
 						o.DelayedAuthentication, o.MemoryLimit, o.TempDir = delayed, limit, t.TempDir()
 					})
-					dec, _ := NewGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, opts...)
+					dec, _ := newGCMDecryptReader(bytes.NewReader(ct), key, iv, nil, opts...)
 					got.Reset()
 					if _, err := io.Copy(&got, dec); err != nil || !bytes.Equal(got.Bytes(), pt) {
 						t.Fatalf("%s size %d delayed=%v: decrypt WriteTo: %v", m.name, size, delayed, err)
 					}
 					bad := append([]byte(nil), ct...)
 					bad[len(bad)-1] ^= 1
-					dec, _ = NewGCMDecryptReader(bytes.NewReader(bad), key, iv, nil, opts...)
+					dec, _ = newGCMDecryptReader(bytes.NewReader(bad), key, iv, nil, opts...)
 					got.Reset()
 					_, err := io.Copy(&got, dec)
 					if !errors.Is(err, ErrNotAuthentic) || (!delayed && got.Len() != 0) {
@@ -42,7 +42,7 @@ func TestWriteTo(t *testing.T) {
 					}
 				}
 			}
-			cbc, _ := NewCBCDecryptReader(bytes.NewReader(cbcEncrypt(key, cbcIV, pt)), key, cbcIV, m.opt)
+			cbc, _ := newCBCDecryptReader(bytes.NewReader(cbcEncrypt(key, cbcIV, pt)), key, cbcIV, m.opt)
 			got.Reset()
 			if _, err := io.Copy(&got, cbc); err != nil || !bytes.Equal(got.Bytes(), pt) {
 				t.Fatalf("%s size %d: CBC WriteTo: %v", m.name, size, err)

@@ -178,7 +178,7 @@ type Options struct {
 	// but the bytes before them were released unverified, so act on them
 	// only once the read has ended without error. Reads that stop before
 	// the end (ReadAt of a slice, when the policy refuses ranged reads)
-	// still authenticate the whole object first. See cse.DecryptOptions.
+	// still authenticate the whole object first. See cse.StreamOptions.
 	DelayedAuthentication bool
 
 	// DecryptMemoryLimit is how much of an object an authenticating read
@@ -367,7 +367,7 @@ func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 }
 
 // decryptOptions applies the Options of whole-object CSE reads.
-func (c *Client) decryptOptions(o *cse.DecryptOptions) {
+func (c *Client) decryptOptions(o *cse.StreamOptions) {
 	o.DelayedAuthentication = c.opts.DelayedAuthentication
 	o.MemoryLimit = c.opts.DecryptMemoryLimit
 	o.TempDir = c.opts.TempDir

@@ -29,9 +29,6 @@ type cseState struct {
 	cfg *CSE
 	enc *cse.Encryptor
 	dec *cse.Decryptor
-	// ranges reports whether partial reads of content with algorithm a
-	// may be ranged (unauthenticated) GETs.
-	ranges func(a cse.Algorithm) bool
 }
 
 // cseStates caches cseState by bucket name.
@@ -55,21 +52,20 @@ func (c *Client) cseFor(ctx context.Context, b *Bucket) (*cseState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emrfs: CSE for bucket %s: %w", b.Name, err)
 	}
-	policy, ranges := c.readPolicy(b.CSE)
+	policy := c.readPolicy(b.CSE)
 	ctxPairs := b.CSE.EncryptionContext
 	if !b.CSE.IsKMS() || b.CSE.MaterialsDescription != nil {
 		ctxPairs = mergeMaps(b.CSE.EncryptionContext, b.CSE.MaterialsDescription)
 	}
 	st := &cseState{
-		cfg:    b.CSE,
-		ranges: ranges,
-		enc: cse.NewEncryptor(p, func(o *cse.EncryptorOptions) {
+		cfg: b.CSE,
+		enc: cse.NewEncryptor(p, func(o *cse.Options) {
 			o.Policy = policy
 			o.InstructionFile = b.CSE.InstructionFile
 			o.LegacyKMSWrap = b.CSE.IsKMS() && !b.CSE.V2 && !b.CSE.S3A
 			o.EncryptionContext = ctxPairs
 		}),
-		dec: cse.NewDecryptor(p, func(o *cse.DecryptorOptions) {
+		dec: cse.NewDecryptor(p, func(o *cse.Options) {
 			o.Policy = policy
 			if !b.CSE.MaterialsDescriptionEnabled {
 				o.EncryptionContext = ctxPairs
@@ -84,11 +80,11 @@ func (c *Client) cseFor(ctx context.Context, b *Bucket) (*cseState, error) {
 }
 
 // readPolicy returns the policy a bucket's CSE objects are read (and
-// written) with, and which partial reads may be ranged.
+// written) with; its CheckRange says which partial reads may be ranged.
 //
 // The policy is Options.CSEPolicy when set, else defaultPolicy. The crypto
 // mode (fs.s3.cse.cryptoMode, CSE.CryptoMode) then applies as in the AWS
-// Java v1 client:
+// Java v1 client (cse.Policy documents the mapping):
 //
 //   - StrictAuthenticatedEncryption: only authenticated content, whatever
 //     the policy says — CBC objects are refused and partial reads of GCM
@@ -102,26 +98,20 @@ func (c *Client) cseFor(ctx context.Context, b *Bucket) (*cseState, error) {
 //     ranged reads;
 //   - EncryptionOnly (the EMRFS default): nothing changes — ranged reads
 //     happen only when the policy allows them (cse.EMRFSCompatible does).
-func (c *Client) readPolicy(s *CSE) (cse.Policy, func(cse.Algorithm) bool) {
-	explicit := c.opts.CSEPolicy != nil
+//     The default policy never ranges, even when the compatibility option
+//     lets it read CBC content.
+func (c *Client) readPolicy(s *CSE) cse.Policy {
 	policy := defaultPolicy(s)
-	if explicit {
+	if c.opts.CSEPolicy != nil {
 		policy = *c.opts.CSEPolicy
 	}
 	switch {
 	case s.CryptoMode == CryptoModeStrictAuthenticatedEncryption:
-		policy.LegacyUnauthenticated = false
-		return policy, func(cse.Algorithm) bool { return false }
+		policy.LegacyUnauthenticated, policy.UnauthenticatedRanges = false, false
 	case s.CryptoMode == CryptoModeAuthenticatedEncryption && !s.S3A:
-		return policy, func(a cse.Algorithm) bool {
-			return a != cse.AlgCBC || policy.CheckRange(a) == nil
-		}
-	case explicit:
-		return policy, func(a cse.Algorithm) bool { return policy.CheckRange(a) == nil }
+		policy.UnauthenticatedRanges = true
 	}
-	// The default policy never ranges, even when the compatibility option
-	// lets it read CBC content.
-	return policy, func(cse.Algorithm) bool { return false }
+	return policy
 }
 
 // defaultPolicy is the policy of a CSE bucket when Options.CSEPolicy is nil:
@@ -183,10 +173,19 @@ func (c *Client) provider(ctx context.Context, s *CSE) (cse.MaterialsProvider, e
 	return reg.New(ctx, s.Provider, cse.ProviderConfig{Properties: props, KMS: c.kmsClient(s.KMSRegion)})
 }
 
-// getInstruction returns the body of <key>.instruction, or nil if there is
-// none.
-func (c *Client) getInstruction(ctx context.Context, loc Location, b *Bucket) ([]byte, error) {
-	key := loc.Key + InstructionSuffix
+// instructionFetcher returns the instruction-file fetch of cse's Decrypt for
+// the object at loc; the body it fetched, if any, is left in *body.
+func (c *Client) instructionFetcher(loc Location, b *Bucket, body *[]byte) func(context.Context, string) ([]byte, error) {
+	return func(ctx context.Context, key string) ([]byte, error) {
+		var err error
+		*body, err = c.fetchInstruction(ctx, loc, b, key)
+		return *body, err
+	}
+}
+
+// fetchInstruction returns the body of the instruction file key of the
+// object at loc, or nil if there is none.
+func (c *Client) fetchInstruction(ctx context.Context, loc Location, b *Bucket, key string) ([]byte, error) {
 	ro, err := c.reqOpts(ctx, "GetObject", loc.Bucket, key)
 	if err != nil {
 		return nil, err
@@ -212,7 +211,7 @@ func (c *Client) getInstruction(ctx context.Context, loc Location, b *Bucket) ([
 type cseObject struct {
 	content *cse.Content // nil: a plaintext object (compatibility mode)
 	size    int64        // plaintext size
-	ranged  bool         // partial reads may be ranged (cseState.ranges)
+	ranged  bool         // partial reads may be ranged (the policy's CheckRange)
 	// envelope is a digest of the envelope (metadata and instruction
 	// file), part of the key of cached chunk tables.
 	envelope [32]byte
@@ -236,13 +235,7 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 	meta := head.meta
 	ctSize := head.size
 	var instr []byte
-	if cse.NeedsInstructionFile(meta) {
-		var err error
-		if instr, err = c.getInstruction(ctx, loc, b); err != nil {
-			return nil, err
-		}
-	}
-	content, err := st.dec.Decrypt(withObject(ctx, loc.Bucket, loc.Key), meta, instr, cse.ObjectInfo{Bucket: loc.Bucket, Key: loc.Key})
+	content, err := st.dec.Decrypt(withObject(ctx, loc.Bucket, loc.Key), meta, c.instructionFetcher(loc, b, &instr), cse.ObjectInfo{Bucket: loc.Bucket, Key: loc.Key})
 	if errors.Is(err, cse.ErrNoEnvelope) {
 		// No envelope key at all and no instruction file (a partial
 		// envelope is an error matching cse.ErrNotAuthentic instead).
@@ -261,7 +254,7 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 	if err != nil {
 		return nil, err
 	}
-	obj := &cseObject{content: content, ranged: st.ranges(content.Algorithm), envelope: envelopeDigest(meta, instr)}
+	obj := &cseObject{content: content, ranged: st.dec.Policy().CheckRange(content.Algorithm) == nil, envelope: envelopeDigest(meta, instr)}
 	pin := &objectPin{c: c, loc: loc, b: b, etag: head.etag, versionID: head.versionID, size: ctSize}
 	switch {
 	case content.PlaintextSize >= 0:
@@ -270,10 +263,7 @@ func (c *Client) openCSE(ctx context.Context, st *cseState, loc Location, b *Buc
 	case content.Algorithm == cse.AlgCBC:
 		obj.size, err = c.cbcSize(ctx, pin, content)
 	default:
-		obj.size, err = cse.GCMPlaintextSize(ctSize)
-		if err != nil {
-			err = fmt.Errorf("emrfs: %v: %w", err, cse.ErrNotAuthentic)
-		}
+		obj.size, err = content.DecryptedSize(ctSize, nil)
 	}
 	if err != nil {
 		content.Wipe()
@@ -312,7 +302,7 @@ func (c *Client) cbcSize(ctx context.Context, pin *objectPin, content *cse.Conte
 		}
 		return 0, fmt.Errorf("emrfs: reading the last blocks: %w", err)
 	}
-	return cse.CBCPlaintextSize(n, tail, content.Key, content.IV)
+	return content.DecryptedSize(n, tail)
 }
 
 // cseStatSize returns the plaintext size of a CSE object for Stat and

@@ -123,7 +123,9 @@ func TestCSERoundTrip(t *testing.T) {
 				if len(raw) != n+16 || (n > 16 && bytes.Equal(raw[:16], data[:16])) {
 					t.Fatalf("size %d: stored %d bytes, want ciphertext of %d", n, len(raw), n+16)
 				}
-				if got := !cse.NeedsInstructionFile(out.Metadata); got == instruction {
+				_, v2 := out.Metadata["x-amz-key-v2"]
+				_, v3 := out.Metadata["x-amz-3"]
+				if got := v2 || v3; got == instruction {
 					t.Errorf("size %d: envelope in metadata = %v, instruction mode %v", n, got, instruction)
 				}
 				_, ierr := e.api.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key + ".instruction")})
@@ -143,13 +145,20 @@ func TestCSERoundTrip(t *testing.T) {
 					t.Errorf("size %d: %d parts", n, len(lens))
 				}
 
-				// The cse package decrypts the stored object on its own.
-				var instr []byte
-				if instruction {
-					_, instr = rawObject(t, e.api, key+".instruction")
+				// The cse package decrypts the stored object on its own,
+				// fetching the instruction file only when it holds the
+				// envelope.
+				fetched := false
+				fetch := func(_ context.Context, ikey string) ([]byte, error) {
+					fetched = true
+					_, instr := rawObject(t, e.api, ikey)
+					return instr, nil
 				}
 				dec := cse.NewDecryptor(cse.NewKMSProvider(e.kms, e.keyID))
-				content, err := dec.Decrypt(context.Background(), out.Metadata, instr, cse.ObjectInfo{Bucket: testBucket, Key: key})
+				content, err := dec.Decrypt(context.Background(), out.Metadata, fetch, cse.ObjectInfo{Bucket: testBucket, Key: key})
+				if fetched != instruction {
+					t.Errorf("size %d: instruction file fetched = %v, instruction mode %v", n, fetched, instruction)
+				}
 				if err != nil {
 					t.Fatalf("size %d: cse.Decrypt: %v", n, err)
 				}

@@ -76,9 +76,9 @@ func TestCSECompatibilityDamagedEnvelope(t *testing.T) {
 		if !errors.Is(err, cse.ErrNotAuthentic) || len(got) != 0 {
 			t.Errorf("%s: read %d bytes, err = %v; want no bytes and an error matching cse.ErrNotAuthentic", name, len(got), err)
 		}
-		var me *cse.MalformedError
-		if !errors.As(err, &me) {
-			t.Errorf("%s: err = %T %v, want a *cse.MalformedError", name, err, err)
+		var me *cse.AuthenticationError
+		if !errors.As(err, &me) || me.Check != "envelope" {
+			t.Errorf("%s: err = %T %v, want an envelope *cse.AuthenticationError", name, err, err)
 		}
 	}
 	// Untouched, it reads back; with no envelope key at all it is read as

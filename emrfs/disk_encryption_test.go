@@ -262,8 +262,8 @@ func TestDiskEncryptionAsymmetricKeyRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := read(c, ctx, "s3://data/r")
-	var kc *cse.KeyCheckError
-	if len(got) != 0 || !errors.As(err, &kc) || !strings.Contains(err.Error(), "asymmetric") || !strings.Contains(err.Error(), "RSA_2048") {
+	var kc *cse.KMSError
+	if len(got) != 0 || !errors.As(err, &kc) || kc.Kind != cse.KMSUnsuitableKey || !strings.Contains(err.Error(), "asymmetric") || !strings.Contains(err.Error(), "RSA_2048") {
 		t.Fatalf("asymmetric disk key: %d bytes, %v", len(got), err)
 	}
 	if n := len(diskCalls(st, rsaKey, "GenerateDataKey")); n != 0 {

@@ -37,7 +37,7 @@ type spoolKeyDesc struct {
 
 // diskKeys is the disk-encryption key source of one DiskEncryption in one
 // Client: it checks the key once, and asks KMS for a data key at most once
-// per rotation interval. It implements cse.SpoolKeySource.
+// per rotation interval. Its SpoolKey method is a cse.StreamOptions.SpoolKeys.
 type diskKeys struct {
 	c   *Client
 	cfg *DiskEncryption
@@ -51,7 +51,7 @@ type diskKeys struct {
 	expires time.Time
 }
 
-var _ cse.SpoolKeySource = (*diskKeys)(nil)
+var _ func(context.Context) ([]byte, []byte, error) = (*diskKeys)(nil).SpoolKey
 
 // diskStates caches the diskKeys of a Client by configuration.
 type diskStates struct {
@@ -164,7 +164,7 @@ func (k *diskKeys) check(ctx context.Context) error {
 		reason = fmt.Sprintf("KeyState is %s, want Enabled", md.KeyState)
 	}
 	if reason != "" {
-		return &cse.KeyCheckError{KeyID: k.cfg.KeyARN, Reason: reason}
+		return &cse.KMSError{Operation: "DescribeKey", KeyID: k.cfg.KeyARN, Kind: cse.KMSUnsuitableKey, Err: errors.New(reason)}
 	}
 	k.checked = true
 	return nil

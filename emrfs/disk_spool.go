@@ -43,13 +43,13 @@ func (c *Client) openDisk(o *OpenOptions) (*diskKeys, error) {
 // decryptOptions applies the Options of whole-object CSE reads of f: the
 // Client's, the spool caps, and the spool key of f's disk encryption,
 // obtained under f's context (with the object, for Options.Credentials).
-func (f *File) decryptOptions(o *cse.DecryptOptions) {
+func (f *File) decryptOptions(o *cse.StreamOptions) {
 	f.c.decryptOptions(o)
 	o.Context = withObject(f.ctx, f.loc.Bucket, f.loc.Key)
 	o.SpoolLimit = f.c.opts.SpoolLimit
 	o.SpoolBudget = f.c.disk.budget
 	if f.disk != nil {
-		o.SpoolKeys = f.disk
+		o.SpoolKeys = f.disk.SpoolKey
 	}
 }
 
@@ -57,8 +57,8 @@ func (f *File) decryptOptions(o *cse.DecryptOptions) {
 // when the object certainly needs more spool than a cap allows (its
 // plaintext past the memory limit is spooled, at least size − MemoryLimit
 // bytes) or the spool's key cannot be had.
-func (f *File) checkSpool(opts func(*cse.DecryptOptions)) (func(*cse.DecryptOptions), error) {
-	var o cse.DecryptOptions
+func (f *File) checkSpool(opts func(*cse.StreamOptions)) (func(*cse.StreamOptions), error) {
+	var o cse.StreamOptions
 	opts(&o)
 	if o.DelayedAuthentication {
 		return opts, nil
@@ -88,15 +88,15 @@ func (f *File) checkSpool(opts func(*cse.DecryptOptions)) (func(*cse.DecryptOpti
 		if ctx == nil {
 			ctx = f.ctx
 		}
-		secret, desc, err := o.SpoolKeys.SpoolKey(ctx)
+		secret, desc, err := o.SpoolKeys(ctx)
 		if err != nil {
 			return nil, f.spoolFailure(&cse.SpoolError{Op: "key", Dir: dir, Err: err})
 		}
 		pk := &preparedKey{secret: secret, desc: desc, next: o.SpoolKeys}
 		inner := opts
-		opts = func(o *cse.DecryptOptions) {
+		opts = func(o *cse.StreamOptions) {
 			inner(o)
-			o.SpoolKeys = pk
+			o.SpoolKeys = pk.SpoolKey
 		}
 	}
 	switch {
@@ -110,7 +110,7 @@ func (f *File) checkSpool(opts func(*cse.DecryptOptions)) (func(*cse.DecryptOpti
 
 // newDecryptReader is f.content.NewDecryptReader with spool failures
 // turned into errors that name emrfs's options.
-func (f *File) newDecryptReader(body io.Reader, opts func(*cse.DecryptOptions)) (io.ReadCloser, error) {
+func (f *File) newDecryptReader(body io.Reader, opts func(*cse.StreamOptions)) (io.ReadCloser, error) {
 	dr, err := f.content.NewDecryptReader(body, opts)
 	if err != nil {
 		return nil, err
@@ -177,7 +177,7 @@ func (f *File) spoolFailure(err error) error {
 type preparedKey struct {
 	mu           sync.Mutex
 	secret, desc []byte
-	next         cse.SpoolKeySource
+	next         func(context.Context) ([]byte, []byte, error)
 }
 
 func (k *preparedKey) SpoolKey(ctx context.Context) ([]byte, []byte, error) {
@@ -188,5 +188,5 @@ func (k *preparedKey) SpoolKey(ctx context.Context) ([]byte, []byte, error) {
 	if secret != nil {
 		return secret, desc, nil
 	}
-	return k.next.SpoolKey(ctx)
+	return k.next(ctx)
 }

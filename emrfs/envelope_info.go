@@ -129,8 +129,8 @@ func (k *keyIDRecorder) Decrypt(ctx context.Context, in *kms.DecryptInput, optFn
 //
 // Errors are *fs.PathError: a missing object matches fs.ErrNotExist, a
 // denied one fs.ErrPermission; a malformed or downgraded envelope returns
-// cse's error (*cse.MalformedError, *cse.DowngradeError); with Unwrap, a
-// key that does not open returns the KMS error.
+// cse's error (a *cse.AuthenticationError matching cse.ErrNotAuthentic);
+// with Unwrap, a key that does not open returns the KMS error.
 func (c *Client) Envelope(ctx context.Context, uri string, optFns ...func(*EnvelopeOptions)) (*EnvelopeInfo, error) {
 	var o EnvelopeOptions
 	for _, fn := range optFns {
@@ -157,20 +157,24 @@ func (c *Client) Envelope(ctx context.Context, uri string, optFns ...func(*Envel
 	}
 	meta := head.Metadata
 	var instr []byte
-	if cse.NeedsInstructionFile(meta) {
-		if instr, err = c.getInstruction(ctx, loc, b); err != nil {
-			return nil, pathError("envelope", uri, err)
-		}
-		info.InstructionFile = instr != nil
-	}
+	var fetchErr error
+	fetch := c.instructionFetcher(loc, b, &instr)
 	p := &describeProvider{}
-	dec := cse.NewDecryptor(p, func(o *cse.DecryptorOptions) {
+	dec := cse.NewDecryptor(p, func(o *cse.Options) {
 		o.Policy = cse.Policy{LegacyUnauthenticated: true, LegacyWrapping: true}
 	})
-	content, err := dec.Decrypt(ctx, meta, instr, cse.ObjectInfo{Bucket: loc.Bucket, Key: loc.Key})
+	content, err := dec.Decrypt(ctx, meta, func(ctx context.Context, key string) ([]byte, error) {
+		body, err := fetch(ctx, key)
+		fetchErr = err
+		return body, err
+	}, cse.ObjectInfo{Bucket: loc.Bucket, Key: loc.Key})
 	if content != nil {
 		content.Wipe() // not reached: the provider refuses
 	}
+	if fetchErr != nil {
+		return nil, pathError("envelope", uri, fetchErr)
+	}
+	info.InstructionFile = instr != nil
 	if p.req == nil {
 		if err == nil || errors.Is(err, cse.ErrNoEnvelope) {
 			return info, nil
@@ -228,10 +232,8 @@ func envelopePlaintextSize(meta map[string]string, info *EnvelopeInfo) int64 {
 			}
 		}
 	}
-	if info.Authenticated {
-		if n, err := cse.GCMPlaintextSize(info.Size); err == nil {
-			return n
-		}
+	if info.Authenticated && info.Size >= 16 {
+		return info.Size - 16 // the GCM tag
 	}
 	return -1
 }

@@ -97,7 +97,7 @@ func (c *Client) Open(ctx context.Context, uri string, optFns ...func(*OpenOptio
 		return nil, pathError("open", uri, err)
 	}
 	if st != nil {
-		if _, cached := c.tables.has(loc.Bucket, loc.Key); f.firstEnd < size && !cached && !st.ranges(cse.AlgGCM) && !st.ranges(cse.AlgCBC) {
+		if _, cached := c.tables.has(loc.Bucket, loc.Key); f.firstEnd < size && !cached && !st.dec.Policy().UnauthenticatedRanges {
 			// Every read of this File will read the whole object (the
 			// authenticating pass): start the part GETs now, so that
 			// they travel while the content key is recovered.

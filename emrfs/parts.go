@@ -17,7 +17,7 @@ import (
 // nothing else is retried. A part that fails fails the read when the
 // reader reaches it.
 //
-// partsReader is a cse.LandingSource: a GCM decrypter reading from it
+// partsReader is a landing source of cse (its unexported landingSource interface): a GCM decrypter reading from it
 // hashes and decrypts each fetched part where it lands, on the goroutine
 // that fetched it (in parallel with the other parts' transfers), and only
 // combines the parts' hashes in order; the first part, which streams, goes
@@ -52,6 +52,12 @@ type partsReader struct {
 	buf  *[]byte // buffer of cur, when it is a fetched part
 	err  error
 }
+
+// partsReader keeps the GCM decrypter's fast path (cse's landingSource).
+var _ interface {
+	StreamSize() int64
+	OnLand(func(off int64, b []byte))
+} = (*partsReader)(nil)
 
 type partResult struct {
 	buf *[]byte
@@ -96,11 +102,11 @@ func newPartsReader(ctx context.Context, p *objectPin, first io.ReadCloser, firs
 	return r, nil
 }
 
-// StreamSize returns the stored size of the object (cse.LandingSource).
+// StreamSize returns the stored size of the object (cse's landingSource).
 func (r *partsReader) StreamSize() int64 { return r.p.size }
 
 // OnLand registers fn, called on each fetched part once it is in memory
-// (cse.LandingSource), and starts the fetches if prefetch has not. Called
+// (cse's landingSource), and starts the fetches if prefetch has not. Called
 // before the first Read; parts already fetched are landed now, in parallel.
 func (r *partsReader) OnLand(fn func(off int64, b []byte)) {
 	r.setLand(fn)

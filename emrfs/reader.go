@@ -121,7 +121,7 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 		if gcm && f.table.Load() == nil {
 			t = &cse.ChunkTable{}
 		}
-		opts := func(o *cse.DecryptOptions) {
+		opts := func(o *cse.StreamOptions) {
 			f.decryptOptions(o)
 			o.ChunkTable = t
 			if !toEnd {
@@ -161,13 +161,7 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 		}
 		return &multiCloser{Reader: r, closers: []io.Closer{dr, body}}, nil
 	}
-	var r cse.Range
-	var err error
-	if f.content.Algorithm == cse.AlgCBC {
-		r, err = cse.CBCRange(off, n, f.ctSize)
-	} else {
-		r, err = cse.GCMRange(off, n, f.ctSize)
-	}
+	r, err := f.content.Range(off, n, f.ctSize)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +176,7 @@ func (f *File) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr, err := cse.NewRangeReader(body, f.content.Key, f.content.IV, r)
+	pr, err := f.content.NewRangeReader(body, r)
 	if err != nil {
 		body.Close()
 		return nil, err
@@ -444,7 +438,7 @@ func (f *File) verifyEmpty(ctx context.Context) error {
 		return err
 	}
 	defer body.Close()
-	dr, err := f.newDecryptReader(body, func(o *cse.DecryptOptions) {
+	dr, err := f.newDecryptReader(body, func(o *cse.StreamOptions) {
 		f.decryptOptions(o)
 		o.DelayedAuthentication = false
 	})
@@ -512,7 +506,7 @@ func (f *File) authenticate(ctx context.Context, off, n int64) (t *cse.ChunkTabl
 	// The plaintext is discarded as it is decrypted (only the range asked
 	// for is kept, and released once the tag has verified), so the pass
 	// streams: nothing is held or spooled.
-	dr, err := f.newDecryptReader(body, func(o *cse.DecryptOptions) {
+	dr, err := f.newDecryptReader(body, func(o *cse.StreamOptions) {
 		f.decryptOptions(o)
 		o.DelayedAuthentication = true
 		o.ChunkTable = t

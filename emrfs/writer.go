@@ -156,7 +156,7 @@ func (w *Writer) startCSE(size int64) error {
 	if err != nil {
 		return err
 	}
-	enc, err := cse.NewMultipartEncryptor(content.Key, content.IV, content.AAD)
+	enc, err := content.NewMultipartEncryptor()
 	if err != nil {
 		content.Wipe()
 		return err
@@ -638,7 +638,7 @@ func (w *Writer) putInstruction(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	meta, mark := withToken(map[string]string{cse.InstructionMarker: ""})
+	meta, mark := withToken(w.env.InstructionMetadata)
 	body := w.env.Instruction
 	in := &s3.PutObjectInput{
 		Bucket:            aws.String(loc.Bucket),

@@ -118,12 +118,12 @@ func New(s3Client S3API, p cse.MaterialsProvider, optFns ...func(*Options)) (*Cl
 	return &Client{
 		s3:   s3Client,
 		opts: o,
-		enc: cse.NewEncryptor(p, func(eo *cse.EncryptorOptions) {
+		enc: cse.NewEncryptor(p, func(eo *cse.Options) {
 			eo.Policy = pol
 			eo.InstructionFile = o.InstructionFile
 			eo.EncryptionContext = ec
 		}),
-		dec: cse.NewDecryptor(p, func(do *cse.DecryptorOptions) {
+		dec: cse.NewDecryptor(p, func(do *cse.Options) {
 			do.Policy = pol
 			do.EncryptionContext = ec
 		}),
@@ -177,12 +177,16 @@ func (c *Client) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opt
 	if err != nil {
 		return out, err
 	}
-	ikey := *in.Key + cse.InstructionSuffix
+	ikey := *in.Key + instructionSuffix
 	if _, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: in.Bucket, Key: &ikey, ExpectedBucketOwner: in.ExpectedBucketOwner}, optFns...); err != nil {
 		return out, fmt.Errorf("s3ec: deleted s3://%s/%s but not its instruction file %s: %w", *in.Bucket, *in.Key, ikey, err)
 	}
 	return out, nil
 }
+
+// instructionSuffix names an object's instruction file, as the AWS clients
+// do by default (cse's Envelope.InstructionKey).
+const instructionSuffix = ".instruction"
 
 // objectError names the object in an error of GetObject or PutObject.
 func objectError(op, bucket, key string, err error) error {

@@ -163,7 +163,7 @@ func TestCommitmentPolicies(t *testing.T) {
 	before := len(e.st.KMS.Audit())
 	_, _, err := get(ctx, e.client(t), "v2")
 	var pe *cse.PolicyError
-	var ce *cse.CommitmentError
+	var ce *cse.AuthenticationError
 	if !errors.As(err, &pe) && !errors.As(err, &ce) {
 		t.Fatalf("default client reading V2: %v, want a commitment refusal", err)
 	}

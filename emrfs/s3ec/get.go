@@ -26,9 +26,9 @@ var ErrRange = errors.New("s3ec: GetObject decrypts whole objects only (no Range
 // Body releases no plaintext until the whole object has been read and
 // authenticated, unless Options.DelayedAuthentication is set; a modified
 // object fails with an error matching cse.ErrNotAuthentic. Envelope and
-// policy errors (*cse.PolicyError, *cse.CommitmentError,
-// *cse.ContextMismatchError, ...) are returned by GetObject itself, before
-// any of the body is read. Close the Body.
+// policy errors (*cse.PolicyError, *cse.ContextMismatchError, an envelope
+// that matches cse.ErrNotAuthentic, ...) are returned by GetObject itself,
+// before any of the body is read. Close the Body.
 func (c *Client) GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
 	if in == nil || aws.ToString(in.Bucket) == "" || aws.ToString(in.Key) == "" {
 		return nil, errors.New("s3ec: GetObject: Bucket and Key are required")
@@ -50,20 +50,13 @@ func (c *Client) GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ..
 }
 
 func (c *Client) decrypt(ctx context.Context, bucket, key string, in *s3.GetObjectInput, out *s3.GetObjectOutput, optFns []func(*s3.Options)) (*s3.GetObjectOutput, error) {
-	var instr []byte
-	if cse.NeedsInstructionFile(out.Metadata) {
-		b, err := c.instruction(ctx, in, optFns)
-		if err != nil {
-			return nil, err
-		}
-		instr = b
-	}
-	content, err := c.dec.Decrypt(ctx, out.Metadata, instr, cse.ObjectInfo{Bucket: bucket, Key: key, EncryptionContext: requestContext(ctx)})
+	fetch := func(ctx context.Context, ikey string) ([]byte, error) { return c.instruction(ctx, in, ikey, optFns) }
+	content, err := c.dec.Decrypt(ctx, out.Metadata, fetch, cse.ObjectInfo{Bucket: bucket, Key: key, EncryptionContext: requestContext(ctx)})
 	if err != nil {
 		return nil, err
 	}
 	defer content.Wipe()
-	r, err := content.NewDecryptReader(out.Body, func(o *cse.DecryptOptions) {
+	r, err := content.NewDecryptReader(out.Body, func(o *cse.StreamOptions) {
 		o.DelayedAuthentication = c.opts.DelayedAuthentication
 		o.MemoryLimit = c.opts.BufferSize
 		o.TempDir = c.opts.TempFolderPath
@@ -78,18 +71,17 @@ func (c *Client) decrypt(ctx context.Context, bucket, key string, in *s3.GetObje
 	case content.PlaintextSize >= 0:
 		pt.ContentLength = aws.Int64(content.PlaintextSize)
 	case content.Algorithm != cse.AlgCBC && out.ContentLength != nil:
-		if n, err := cse.GCMPlaintextSize(*out.ContentLength); err == nil {
+		if n, err := content.DecryptedSize(*out.ContentLength, nil); err == nil {
 			pt.ContentLength = aws.Int64(n)
 		}
 	}
 	return &pt, nil
 }
 
-// instruction reads "<key>.instruction" (the current version: instruction
-// files are not versioned with their object), up to
+// instruction reads ikey, the object's "<key>.instruction" (the current
+// version: instruction files are not versioned with their object), up to
 // Options.MaxInstructionFileSize bytes.
-func (c *Client) instruction(ctx context.Context, in *s3.GetObjectInput, optFns []func(*s3.Options)) ([]byte, error) {
-	ikey := *in.Key + cse.InstructionSuffix
+func (c *Client) instruction(ctx context.Context, in *s3.GetObjectInput, ikey string, optFns []func(*s3.Options)) ([]byte, error) {
 	out, err := c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: in.Bucket, Key: &ikey, ExpectedBucketOwner: in.ExpectedBucketOwner}, optFns...)
 	if err != nil {
 		return nil, fmt.Errorf("the object's envelope is in its instruction file %s, which cannot be read: %w", ikey, err)

@@ -69,11 +69,11 @@ func (c *Client) PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ..
 		return out, objectError("PutObject", bucket, key, err)
 	}
 	if env.Instruction != nil {
-		ikey := key + cse.InstructionSuffix
+		ikey := env.InstructionKey
 		if _, err := c.s3.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: in.Bucket, Key: &ikey, Body: bytes.NewReader(env.Instruction),
 			ContentLength:        aws.Int64(int64(len(env.Instruction))),
-			Metadata:             map[string]string{cse.InstructionMarker: ""},
+			Metadata:             env.InstructionMetadata,
 			ExpectedBucketOwner:  in.ExpectedBucketOwner,
 			ServerSideEncryption: in.ServerSideEncryption, SSEKMSKeyId: in.SSEKMSKeyId,
 			BucketKeyEnabled: in.BucketKeyEnabled,
@@ -136,7 +136,7 @@ func newCipherBody(src io.Reader, n int64, c *cse.Content) *cipherBody {
 	own.Key = bytes.Clone(c.Key)
 	own.IV = bytes.Clone(c.IV)
 	own.AAD = bytes.Clone(c.AAD)
-	b := &cipherBody{src: src, n: n, size: cse.GCMCiphertextSize(n), content: &own}
+	b := &cipherBody{src: src, n: n, size: c.EncryptedSize(n), content: &own}
 	if s, ok := src.(io.Seeker); ok {
 		if pos, err := s.Seek(0, io.SeekCurrent); err == nil {
 			b.seeker, b.start = s, pos

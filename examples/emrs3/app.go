@@ -257,9 +257,6 @@ func classify(ctx context.Context, err error) (int, string) {
 	var (
 		cfgErr  *configError
 		pol     *cse.PolicyError
-		down    *cse.DowngradeError
-		commit  *cse.CommitmentError
-		mal     *cse.MalformedError
 		ctxMis  *cse.ContextMismatchError
 		apiErr  smithy.APIError
 		pathErr *fs.PathError
@@ -269,7 +266,7 @@ func classify(ctx context.Context, err error) (int, string) {
 		return exitInterrupt, "interrupted: nothing was left half-written (uploads are aborted, downloads removed)"
 	case errors.As(err, &cfgErr), errors.Is(err, emrfs.ErrInvalidConfig), errors.Is(err, emrfs.ErrSyntax):
 		return exitConfig, "configuration problem: check --conf, --security-configuration, --set and the AWS environment"
-	case errors.Is(err, cse.ErrNotAuthentic), errors.As(err, &down), errors.As(err, &commit), errors.As(err, &mal), errors.As(err, &ctxMis):
+	case errors.Is(err, cse.ErrNotAuthentic), errors.As(err, &ctxMis):
 		return exitIntegrity, "integrity failure: the object (or its envelope) was modified or is not what it claims; no plaintext was written"
 	case errors.Is(err, fs.ErrNotExist):
 		if errors.As(err, &pathErr) && !isS3(pathErr.Path) {

@@ -87,7 +87,7 @@ func TestOfficialWritesEmrs3Reads(t *testing.T) {
 			if !w.v3 {
 				before := len(e.st.KMS.Audit())
 				_, err := e.get(ctx, s3ecDefault, key)
-				var ce *cse.CommitmentError
+				var ce *cse.AuthenticationError
 				var pe *cse.PolicyError
 				if !errors.As(err, &ce) && !errors.As(err, &pe) {
 					t.Fatalf("%s read by s3ec default: %v, want a commitment refusal", name, err)

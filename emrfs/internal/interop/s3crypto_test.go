@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go/service/s3/s3crypto"
 
 	"github.com/emrs3/emrs3/cse"
+	"github.com/emrs3/emrs3/emrfs"
 	"github.com/emrs3/emrs3/emrfs/emrfstest"
 )
 
@@ -90,8 +91,8 @@ func (e *s3cryptoEnv) put(t *testing.T, enc *cse.Encryptor, key string, pt []byt
 		t.Fatal(err)
 	}
 	if env.Instruction != nil {
-		if _, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(key + cse.InstructionSuffix),
-			Body: bytes.NewReader(env.Instruction), Metadata: map[string]string{cse.InstructionMarker: ""}}); err != nil {
+		if _, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(env.InstructionKey),
+			Body: bytes.NewReader(env.Instruction), Metadata: env.InstructionMetadata}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -106,19 +107,15 @@ func (e *s3cryptoEnv) get(t *testing.T, dec *cse.Decryptor, key string, ec map[s
 		t.Fatal(err)
 	}
 	defer out.Body.Close()
-	var instr []byte
-	if cse.NeedsInstructionFile(out.Metadata) {
-		io2, err := e.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(key + cse.InstructionSuffix)})
+	fetch := func(ctx context.Context, ikey string) ([]byte, error) {
+		io2, err := e.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(ikey)})
 		if err != nil {
 			t.Fatalf("instruction file: %v", err)
 		}
-		instr, err = io.ReadAll(io2.Body)
-		io2.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		defer io2.Body.Close()
+		return io.ReadAll(io2.Body)
 	}
-	c, err := dec.Decrypt(ctx, out.Metadata, instr, cse.ObjectInfo{Bucket: e.bucket, Key: key, EncryptionContext: ec})
+	c, err := dec.Decrypt(ctx, out.Metadata, fetch, cse.ObjectInfo{Bucket: e.bucket, Key: key, EncryptionContext: ec})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -141,7 +138,7 @@ func TestInteropS3CryptoWritesWeRead(t *testing.T) {
 	s3Client := s3v1.New(e.sess)
 	v2Builder := s3crypto.AESGCMContentCipherBuilderV2(s3crypto.NewKMSContextKeyGenerator(kmsClient, e.keyID, s3crypto.MaterialDescription{"project": awsv1.String("alpha")}))
 	instrOpt := func(o *s3crypto.EncryptionClientOptions) {
-		o.SaveStrategy = s3crypto.S3SaveStrategy{Client: s3Client, InstructionFileSuffix: cse.InstructionSuffix}
+		o.SaveStrategy = s3crypto.S3SaveStrategy{Client: s3Client, InstructionFileSuffix: emrfs.InstructionSuffix}
 	}
 	v2, err := s3crypto.NewEncryptionClientV2(e.sess, v2Builder)
 	if err != nil {
@@ -156,7 +153,7 @@ func TestInteropS3CryptoWritesWeRead(t *testing.T) {
 	v1GCM := s3crypto.NewEncryptionClient(e.sess, s3crypto.AESGCMContentCipherBuilder(s3crypto.NewKMSKeyGenerator(kmsClient, e.keyID)))
 	v1CBCInstr := s3crypto.NewEncryptionClient(e.sess, s3crypto.AESCBCContentCipherBuilder(s3crypto.NewKMSKeyGenerator(kmsClient, e.keyID), s3crypto.AESCBCPadder),
 		func(c *s3crypto.EncryptionClient) {
-			c.SaveStrategy = s3crypto.S3SaveStrategy{Client: s3Client, InstructionFileSuffix: cse.InstructionSuffix}
+			c.SaveStrategy = s3crypto.S3SaveStrategy{Client: s3Client, InstructionFileSuffix: emrfs.InstructionSuffix}
 		})
 
 	type putter func(*s3v1.PutObjectInput) (*s3v1.PutObjectOutput, error)
@@ -182,7 +179,7 @@ func TestInteropS3CryptoWritesWeRead(t *testing.T) {
 			if _, err := tc.put(&s3v1.PutObjectInput{Bucket: awsv1.String(e.bucket), Key: awsv1.String(key), Body: bytes.NewReader(pt)}); err != nil {
 				t.Fatalf("%s: s3crypto PutObject: %v", tc.name, err)
 			}
-			got, c, err := e.get(t, cse.NewDecryptor(cse.NewKMSProvider(e.kms, e.keyID), func(o *cse.DecryptorOptions) { o.Policy = tc.policy }), key, tc.ec)
+			got, c, err := e.get(t, cse.NewDecryptor(cse.NewKMSProvider(e.kms, e.keyID), func(o *cse.Options) { o.Policy = tc.policy }), key, tc.ec)
 			if err != nil {
 				t.Fatalf("%s, %d bytes: %v", tc.name, size, err)
 			}
@@ -213,7 +210,7 @@ func TestInteropS3CryptoWritesWeRead(t *testing.T) {
 				}
 				if tc.all == 2 {
 					// With one of the two set, the other is named alone.
-					_, _, err := e.get(t, cse.NewDecryptor(cse.NewKMSProvider(e.kms, e.keyID), func(o *cse.DecryptorOptions) { o.Policy.LegacyUnauthenticated = true }), key, nil)
+					_, _, err := e.get(t, cse.NewDecryptor(cse.NewKMSProvider(e.kms, e.keyID), func(o *cse.Options) { o.Policy.LegacyUnauthenticated = true }), key, nil)
 					if !errors.As(err, &pe) || pe.Option != "Policy.LegacyWrapping" || pe.Options != nil {
 						t.Fatalf("%s with LegacyUnauthenticated only: err = %v, want refusal naming Policy.LegacyWrapping alone", tc.name, err)
 					}
@@ -257,8 +254,8 @@ func TestInteropWeWriteS3CryptoReads(t *testing.T) {
 		ec   map[string]string
 	}{
 		{"V2 GCM kms+context, metadata", cse.NewEncryptor(p), map[string]string{"team": "data"}},
-		{"V2 GCM kms+context, instruction file", cse.NewEncryptor(p, func(o *cse.EncryptorOptions) { o.InstructionFile = true }), nil},
-		{"V2 GCM legacy kms (EMR 5.30.1 / 6.1.0 readers)", cse.NewEncryptor(p, func(o *cse.EncryptorOptions) { o.LegacyKMSWrap = true }), nil},
+		{"V2 GCM kms+context, instruction file", cse.NewEncryptor(p, func(o *cse.Options) { o.InstructionFile = true }), nil},
+		{"V2 GCM legacy kms (EMR 5.30.1 / 6.1.0 readers)", cse.NewEncryptor(p, func(o *cse.Options) { o.LegacyKMSWrap = true }), nil},
 	}
 	for i, tc := range cases {
 		for _, size := range []int{0, 17, 300000} {
@@ -284,7 +281,7 @@ func TestInteropWeWriteS3CryptoReads(t *testing.T) {
 				t.Fatalf("%s, %d bytes: s3crypto V1 client read %d bytes, %v", tc.name, size, len(got), err)
 			}
 			// And back here.
-			got, _, err = e.get(t, cse.NewDecryptor(p, func(o *cse.DecryptorOptions) { o.Policy.LegacyWrapping = true }), key, tc.ec)
+			got, _, err = e.get(t, cse.NewDecryptor(p, func(o *cse.Options) { o.Policy.LegacyWrapping = true }), key, tc.ec)
 			if err != nil || !bytes.Equal(got, pt) {
 				t.Fatalf("%s: own read: %v", tc.name, err)
 			}

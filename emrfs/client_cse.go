@@ -192,7 +192,7 @@ func (c *Client) getInstruction(ctx context.Context, loc Location, b *Bucket) ([
 		return nil, err
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(key)}
-	b.SSE.GetObject(in)
+	b.SSE.apply(in, nil)
 	out, err := c.s3.GetObject(ctx, in, ro...)
 	if err != nil {
 		if isNotExist(err) {

@@ -12,11 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// DeleteObjectsAPI is the S3 DeleteObjects (multi-object delete) operation.
-type DeleteObjectsAPI interface {
-	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
-}
-
 // maxDeleteKeys is the S3 limit on keys in one DeleteObjects request, and
 // the most keys one ListObjectsV2 page returns.
 const maxDeleteKeys = 1000

@@ -82,48 +82,46 @@ type ssecTargets struct{ alg, key, md5 **string }
 
 // fieldsOf returns the fields of in, a request of one of the operations
 // the Client sends. The x-amz-server-side-encryption headers are fields
-// of PutObject, CreateMultipartUpload and CopyObject only (S3 rejects them
-// on GetObject and HeadObject); the SSE-C key is one of every request that
-// reads or writes the object's data, CompleteMultipartUpload included.
+// of the requests that write an object (PutObject, CopyObject,
+// CreateMultipartUpload; S3 rejects them on GetObject and HeadObject);
+// the SSE-C key is one of every request that reads or writes the
+// object's data, CompleteMultipartUpload included, and a copy names the
+// source's key too.
 func fieldsOf(in any) reqFields {
 	switch in := in.(type) {
-	case *s3.PutObjectInput:
-		return reqFields{op: "PutObject", bucket: &in.Bucket, key: &in.Key, sse: sseTargets{
-			kind: &in.ServerSideEncryption, kmsKeyID: &in.SSEKMSKeyId, kmsContext: &in.SSEKMSEncryptionContext, bucketKey: &in.BucketKeyEnabled,
-			customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5}}}
-	case *s3.CreateMultipartUploadInput:
-		return reqFields{op: "CreateMultipartUpload", bucket: &in.Bucket, key: &in.Key, sse: sseTargets{
-			kind: &in.ServerSideEncryption, kmsKeyID: &in.SSEKMSKeyId, kmsContext: &in.SSEKMSEncryptionContext, bucketKey: &in.BucketKeyEnabled,
-			customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5}}}
-	case *s3.CopyObjectInput:
-		return reqFields{op: "CopyObject", bucket: &in.Bucket, key: &in.Key, sse: sseTargets{
-			kind: &in.ServerSideEncryption, kmsKeyID: &in.SSEKMSKeyId, kmsContext: &in.SSEKMSEncryptionContext, bucketKey: &in.BucketKeyEnabled,
-			customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5},
-			source:   ssecTargets{&in.CopySourceSSECustomerAlgorithm, &in.CopySourceSSECustomerKey, &in.CopySourceSSECustomerKeyMD5}}}
-	case *s3.UploadPartInput:
-		return reqFields{op: "UploadPart", bucket: &in.Bucket, key: &in.Key, sse: sseTargets{
-			customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5}}}
-	case *s3.UploadPartCopyInput:
-		return reqFields{op: "UploadPartCopy", bucket: &in.Bucket, key: &in.Key, sse: sseTargets{
-			customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5},
-			source:   ssecTargets{&in.CopySourceSSECustomerAlgorithm, &in.CopySourceSSECustomerKey, &in.CopySourceSSECustomerKeyMD5}}}
-	case *s3.CompleteMultipartUploadInput:
-		return reqFields{op: "CompleteMultipartUpload", bucket: &in.Bucket, key: &in.Key, sse: sseTargets{
-			customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5}}}
+	// Reads.
 	case *s3.GetObjectInput:
-		return reqFields{op: "GetObject", bucket: &in.Bucket, key: &in.Key, sse: sseTargets{
-			customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5}}}
+		return reqFields{"GetObject", &in.Bucket, &in.Key, sseTargets{customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5}}}
 	case *s3.HeadObjectInput:
-		return reqFields{op: "HeadObject", bucket: &in.Bucket, key: &in.Key, sse: sseTargets{
-			customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5}}}
+		return reqFields{"HeadObject", &in.Bucket, &in.Key, sseTargets{customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5}}}
+	// Writes of a whole object.
+	case *s3.PutObjectInput:
+		return reqFields{"PutObject", &in.Bucket, &in.Key, sseTargets{&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSEKMSEncryptionContext, &in.BucketKeyEnabled,
+			ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5}, ssecTargets{}}}
+	case *s3.CopyObjectInput:
+		return reqFields{"CopyObject", &in.Bucket, &in.Key, sseTargets{&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSEKMSEncryptionContext, &in.BucketKeyEnabled,
+			ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5},
+			ssecTargets{&in.CopySourceSSECustomerAlgorithm, &in.CopySourceSSECustomerKey, &in.CopySourceSSECustomerKeyMD5}}}
+	// Multipart uploads.
+	case *s3.CreateMultipartUploadInput:
+		return reqFields{"CreateMultipartUpload", &in.Bucket, &in.Key, sseTargets{&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSEKMSEncryptionContext, &in.BucketKeyEnabled,
+			ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5}, ssecTargets{}}}
+	case *s3.UploadPartInput:
+		return reqFields{"UploadPart", &in.Bucket, &in.Key, sseTargets{customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5}}}
+	case *s3.UploadPartCopyInput:
+		return reqFields{"UploadPartCopy", &in.Bucket, &in.Key, sseTargets{customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5},
+			source: ssecTargets{&in.CopySourceSSECustomerAlgorithm, &in.CopySourceSSECustomerKey, &in.CopySourceSSECustomerKeyMD5}}}
+	case *s3.CompleteMultipartUploadInput:
+		return reqFields{"CompleteMultipartUpload", &in.Bucket, &in.Key, sseTargets{customer: ssecTargets{&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5}}}
 	case *s3.AbortMultipartUploadInput:
-		return reqFields{op: "AbortMultipartUpload", bucket: &in.Bucket, key: &in.Key}
+		return reqFields{"AbortMultipartUpload", &in.Bucket, &in.Key, sseTargets{}}
+	// Deletes and listings.
 	case *s3.DeleteObjectInput:
-		return reqFields{op: "DeleteObject", bucket: &in.Bucket, key: &in.Key}
+		return reqFields{"DeleteObject", &in.Bucket, &in.Key, sseTargets{}}
 	case *s3.DeleteObjectsInput:
-		return reqFields{op: "DeleteObjects", bucket: &in.Bucket}
+		return reqFields{"DeleteObjects", &in.Bucket, nil, sseTargets{}}
 	case *s3.ListObjectsV2Input:
-		return reqFields{op: "ListObjectsV2", bucket: &in.Bucket}
+		return reqFields{"ListObjectsV2", &in.Bucket, nil, sseTargets{}}
 	}
 	panic(fmt.Sprintf("emrfs: no S3 request fields for %T", in))
 }

@@ -257,9 +257,7 @@ func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc
 	}
 	r := commitReq{op: "CopyObject", loc: dloc, b: db, mark: mark}
 	in.IfMatch, in.IfNoneMatch, r.cond = o.conditions()
-	req := c.req(dloc, db.SSE)
-	req.src = sb.SSE
-	if _, err := send(cctx, req, in, c.s3.CopyObject); err != nil {
+	if _, err := send(cctx, c.req(dloc, db.SSE).from(sb.SSE), in, c.s3.CopyObject); err != nil {
 		return c.settle(ctx, r, err)
 	}
 	return nil

@@ -27,14 +27,21 @@ func (c *Client) req(loc Location, sse *SSE) objectReq {
 	return objectReq{c: c, bucket: loc.Bucket, key: loc.Key, sse: sse}
 }
 
+// from returns r for a copy whose source is in a bucket with server-side
+// encryption src.
+func (r objectReq) from(src *SSE) objectReq {
+	r.src = src
+	return r
+}
+
 // send makes one S3 call about r's object, the one place that does: it
 // names the object in in (Bucket and Key; Bucket alone for ListObjectsV2
 // and DeleteObjects), sets the SSE fields that request takes (see SSE),
 // sends it with the credentials Options.Credentials chooses for the
 // operation and object (an error choosing them is an *unsentError), and
-// returns S3's error classified (see s3Err), so
-// that "not found" and "access denied" match fs.ErrNotExist and
-// fs.ErrPermission. The caller fills the rest of in.
+// returns S3's error classified (see s3Err), so that "not found" and
+// "access denied" match fs.ErrNotExist and fs.ErrPermission. The caller
+// fills the rest of in.
 func send[In, Out any](ctx context.Context, r objectReq, in *In, call func(context.Context, *In, ...func(*s3.Options)) (*Out, error)) (*Out, error) {
 	f := fieldsOf(in)
 	ro, err := r.c.reqOpts(ctx, f.op, r.bucket, r.key)

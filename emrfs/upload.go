@@ -71,9 +71,7 @@ func (u *upload) uploadPart(ctx context.Context, num int32, buf []byte) error {
 // copyPart copies the bytes [off, end] of the object at src (of a bucket
 // with server-side encryption srcSSE), pinned by its ETag, as part num.
 func (u *upload) copyPart(ctx context.Context, num int32, src Location, srcSSE *SSE, etag *string, off, end int64) error {
-	r := u.req()
-	r.src = srcSSE
-	out, err := send(ctx, r, &s3.UploadPartCopyInput{
+	out, err := send(ctx, u.req().from(srcSSE), &s3.UploadPartCopyInput{
 		UploadId:          aws.String(u.id),
 		PartNumber:        aws.Int32(num),
 		CopySource:        aws.String(copySource(src.Bucket, src.Key)),

@@ -607,9 +607,7 @@ func (w *Writer) addUnencryptedLength(ctx context.Context) error {
 		Metadata:          meta,
 	}
 	w.opts.headers().copyObject(in)
-	r := w.c.req(w.loc, w.b.SSE)
-	r.src = w.b.SSE
-	if _, err := send(ctx, r, in, w.c.s3.CopyObject); err != nil {
+	if _, err := send(ctx, w.c.req(w.loc, w.b.SSE).from(w.b.SSE), in, w.c.s3.CopyObject); err != nil {
 		r := commitReq{op: "CopyObject", loc: w.loc, b: w.b, mark: mergeMaps(w.mark, length)}
 		return w.c.settle(w.parent, r, err)
 	}

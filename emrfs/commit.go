@@ -168,7 +168,8 @@ func commitContext(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // settle finds out the outcome of r after its request failed with err. It
 // returns nil when this write's object is in place, and a *CommitError
-// otherwise (err itself when the request was never sent). It runs even when ctx is cancelled.
+// otherwise (err itself when the request was never sent). It runs even
+// when ctx is cancelled.
 func (c *Client) settle(ctx context.Context, r commitReq, err error) error {
 	var unsent *unsentError
 	if errors.As(err, &unsent) {

@@ -16,75 +16,21 @@ import (
 	"github.com/emrs3/emrs3/cse"
 )
 
-// GetObjectAPI is the S3 GetObject operation.
-type GetObjectAPI interface {
-	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
-}
-
-// HeadObjectAPI is the S3 HeadObject operation.
-type HeadObjectAPI interface {
-	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
-}
-
-// PutObjectAPI is the S3 PutObject operation.
-type PutObjectAPI interface {
-	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
-}
-
-// CreateMultipartUploadAPI is the S3 CreateMultipartUpload operation.
-type CreateMultipartUploadAPI interface {
-	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
-}
-
-// UploadPartAPI is the S3 UploadPart operation.
-type UploadPartAPI interface {
-	UploadPart(ctx context.Context, in *s3.UploadPartInput, optFns ...func(*s3.Options)) (*s3.UploadPartOutput, error)
-}
-
-// CompleteMultipartUploadAPI is the S3 CompleteMultipartUpload operation.
-type CompleteMultipartUploadAPI interface {
-	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
-}
-
-// AbortMultipartUploadAPI is the S3 AbortMultipartUpload operation.
-type AbortMultipartUploadAPI interface {
-	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
-}
-
-// ListObjectsV2API is the S3 ListObjectsV2 operation.
-type ListObjectsV2API interface {
-	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
-}
-
-// DeleteObjectAPI is the S3 DeleteObject operation.
-type DeleteObjectAPI interface {
-	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
-}
-
-// CopyObjectAPI is the S3 CopyObject operation.
-type CopyObjectAPI interface {
-	CopyObject(ctx context.Context, in *s3.CopyObjectInput, optFns ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
-}
-
-// UploadPartCopyAPI is the S3 UploadPartCopy operation.
-type UploadPartCopyAPI interface {
-	UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput, optFns ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error)
-}
-
-// S3API is the set of S3 operations the client uses. *s3.Client satisfies it.
+// S3API is the set of S3 operations the client uses. *s3.Client satisfies
+// it; a wrapper (to trace, count or fail calls) need implement only these.
 type S3API interface {
-	GetObjectAPI
-	HeadObjectAPI
-	PutObjectAPI
-	CreateMultipartUploadAPI
-	UploadPartAPI
-	CompleteMultipartUploadAPI
-	AbortMultipartUploadAPI
-	ListObjectsV2API
-	DeleteObjectAPI
-	DeleteObjectsAPI
-	CopyObjectAPI
-	UploadPartCopyAPI
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(ctx context.Context, in *s3.UploadPartInput, optFns ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	CopyObject(ctx context.Context, in *s3.CopyObjectInput, optFns ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
+	UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput, optFns ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error)
 }
 
 var _ S3API = (*s3.Client)(nil)

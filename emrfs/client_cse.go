@@ -186,13 +186,7 @@ func (c *Client) instructionFetcher(loc Location, b *Bucket, body *[]byte) func(
 // fetchInstruction returns the body of the instruction file key of the
 // object at loc, or nil if there is none.
 func (c *Client) fetchInstruction(ctx context.Context, loc Location, b *Bucket, key string) ([]byte, error) {
-	ro, err := c.reqOpts(ctx, "GetObject", loc.Bucket, key)
-	if err != nil {
-		return nil, err
-	}
-	in := &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(key)}
-	b.SSE.GetObject(in)
-	out, err := c.s3.GetObject(ctx, in, ro...)
+	out, err := send(ctx, c.req(Location{Scheme: loc.Scheme, Bucket: loc.Bucket, Key: key}, b.SSE), &s3.GetObjectInput{}, c.s3.GetObject)
 	if err != nil {
 		if isNotExist(err) {
 			return nil, nil

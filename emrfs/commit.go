@@ -168,8 +168,13 @@ func commitContext(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // settle finds out the outcome of r after its request failed with err. It
 // returns nil when this write's object is in place, and a *CommitError
-// otherwise. It runs even when ctx is cancelled.
+// otherwise (err itself when the request was never sent). It runs even
+// when ctx is cancelled.
 func (c *Client) settle(ctx context.Context, r commitReq, err error) error {
+	var unsent *unsentError
+	if errors.As(err, &unsent) {
+		return err // never sent: nothing to find out
+	}
 	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), verifyTimeout)
 	defer cancel()
 	uri := r.loc.String()
@@ -271,18 +276,4 @@ func answeredNo(err error) bool {
 		return false
 	}
 	return true
-}
-
-// abortOnce sends one AbortMultipartUpload and returns its error as is.
-func (c *Client) abortOnce(ctx context.Context, loc Location, uploadID string) error {
-	ro, err := c.reqOpts(ctx, "AbortMultipartUpload", loc.Bucket, loc.Key)
-	if err != nil {
-		return err
-	}
-	_, err = c.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket:   &loc.Bucket,
-		Key:      &loc.Key,
-		UploadId: &uploadID,
-	}, ro...)
-	return err
 }

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -154,7 +153,7 @@ func (c *Client) Copy(ctx context.Context, src, dst string, optFns ...func(*Copy
 // instructionHead returns the HeadObject of the instruction file of the
 // object at loc, or nil if it has none.
 func (c *Client) instructionHead(ctx context.Context, loc Location, b *Bucket) (*s3.HeadObjectOutput, error) {
-	head, err := c.head(ctx, Location{Scheme: loc.Scheme, Bucket: loc.Bucket, Key: loc.Key + InstructionSuffix}, b)
+	head, err := c.head(ctx, instructionOf(loc), b)
 	if isNotExist(err) {
 		return nil, nil
 	}
@@ -215,12 +214,10 @@ func userMetadata(meta map[string]string) map[string]string {
 // none (instr nil), so that dst's object is never read with a stale
 // envelope.
 func (c *Client) copyInstruction(ctx context.Context, sloc Location, sb *Bucket, dloc Location, db *Bucket, instr *s3.HeadObjectOutput) error {
-	si := Location{Scheme: sloc.Scheme, Bucket: sloc.Bucket, Key: sloc.Key + InstructionSuffix}
-	di := Location{Scheme: dloc.Scheme, Bucket: dloc.Bucket, Key: dloc.Key + InstructionSuffix}
 	if instr == nil {
-		return c.deleteKey(ctx, di.Bucket, di.Key)
+		return c.deleteKey(ctx, instructionOf(dloc))
 	}
-	return c.copyObject(ctx, si, sb, di, db, instr, &CopyOptions{})
+	return c.copyObject(ctx, instructionOf(sloc), sb, instructionOf(dloc), db, instr, &CopyOptions{})
 }
 
 // copyMetadata sets the metadata of a CopyObject or CreateMultipartUpload
@@ -243,13 +240,7 @@ func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc
 	}
 	cctx, cancel := commitContext(ctx)
 	defer cancel()
-	ro, err := c.reqOpts(cctx, "CopyObject", dloc.Bucket, dloc.Key)
-	if err != nil {
-		return err
-	}
 	in := &s3.CopyObjectInput{
-		Bucket:            aws.String(dloc.Bucket),
-		Key:               aws.String(dloc.Key),
 		CopySource:        aws.String(copySource(sloc.Bucket, sloc.Key)),
 		MetadataDirective: types.MetadataDirectiveCopy,
 	}
@@ -266,8 +257,7 @@ func (c *Client) copyObject(ctx context.Context, sloc Location, sb *Bucket, dloc
 	}
 	r := commitReq{op: "CopyObject", loc: dloc, b: db, mark: mark}
 	in.IfMatch, in.IfNoneMatch, r.cond = o.conditions()
-	db.SSE.CopyObject(in, sb.SSE)
-	if _, err = c.s3.CopyObject(cctx, in, ro...); err != nil {
+	if _, err := send(cctx, c.req(dloc, db.SSE).from(sb.SSE), in, c.s3.CopyObject); err != nil {
 		return c.settle(ctx, r, err)
 	}
 	return nil
@@ -286,21 +276,11 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Once sent, CreateMultipartUpload is waited for even if ctx is
-	// cancelled: an upload whose ID was never heard could not be aborted.
-	cctx, cancel := commitContext(ctx)
-	defer cancel()
-	ro, err := c.reqOpts(cctx, "CreateMultipartUpload", dloc.Bucket, dloc.Key)
-	if err != nil {
-		return err
-	}
 	meta, mark := copyMetadata(head)
 	if mark == nil {
 		meta = head.Metadata
 	}
-	cin := &s3.CreateMultipartUploadInput{
-		Bucket:                  aws.String(dloc.Bucket),
-		Key:                     aws.String(dloc.Key),
+	up, err := c.createUpload(ctx, dloc, db, &s3.CreateMultipartUploadInput{
 		Metadata:                meta,
 		Expires:                 expiresOf(head),
 		WebsiteRedirectLocation: head.WebsiteRedirectLocation,
@@ -309,16 +289,13 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 		ContentDisposition:      head.ContentDisposition,
 		ContentLanguage:         head.ContentLanguage,
 		CacheControl:            head.CacheControl,
-	}
-	db.SSE.CreateMultipartUpload(cin)
-	cout, err := c.s3.CreateMultipartUpload(cctx, cin, ro...)
+	})
 	if err != nil {
 		return err
 	}
-	uploadID := cout.UploadId
 	defer func() {
 		if err != nil {
-			if aerr := c.abortUpload(ctx, dloc, aws.ToString(uploadID)); aerr != nil {
+			if aerr := up.abort(ctx); aerr != nil {
 				err = errors.Join(err, aerr)
 			}
 		}
@@ -326,38 +303,20 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 
 	size := aws.ToInt64(head.ContentLength)
 	ps := c.copyPartSize(size)
-	var parts []types.CompletedPart
 	var mu sync.Mutex
 	var copied int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.opts.Concurrency)
+	n := 0
 	for num, off := int32(1), int64(0); off < size; num, off = num+1, off+ps {
 		end := min(off+ps, size) - 1
+		n++
 		g.Go(func() error {
-			pro, err := c.reqOpts(gctx, "UploadPartCopy", dloc.Bucket, dloc.Key)
-			if err != nil {
+			if err := up.copyPart(gctx, num, sloc, sb.SSE, head.ETag, off, end); err != nil {
 				return err
-			}
-			in := &s3.UploadPartCopyInput{
-				Bucket:            aws.String(dloc.Bucket),
-				Key:               aws.String(dloc.Key),
-				UploadId:          uploadID,
-				PartNumber:        aws.Int32(num),
-				CopySource:        aws.String(copySource(sloc.Bucket, sloc.Key)),
-				CopySourceRange:   aws.String(fmt.Sprintf("bytes=%d-%d", off, end)),
-				CopySourceIfMatch: head.ETag,
-			}
-			db.SSE.UploadPartCopy(in, sb.SSE)
-			out, err := c.s3.UploadPartCopy(gctx, in, pro...)
-			if err != nil {
-				return fmt.Errorf("part %d: %w", num, err)
-			}
-			if out.CopyPartResult == nil {
-				return fmt.Errorf("part %d: UploadPartCopy returned no result", num)
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.CopyPartResult.ETag})
 			copied += end + 1 - off
 			if o.Progress != nil {
 				o.Progress(copied, size)
@@ -368,55 +327,13 @@ func (c *Client) multipartCopy(ctx context.Context, sloc Location, sb *Bucket, d
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	sort.Slice(parts, func(i, j int) bool { return *parts[i].PartNumber < *parts[j].PartNumber })
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cctx, cancel2 := commitContext(ctx)
-	defer cancel2()
-	ro, err = c.reqOpts(cctx, "CompleteMultipartUpload", dloc.Bucket, dloc.Key)
-	if err != nil {
-		return err
-	}
-	in := &s3.CompleteMultipartUploadInput{
-		Bucket:          aws.String(dloc.Bucket),
-		Key:             aws.String(dloc.Key),
-		UploadId:        uploadID,
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-	}
-	r := commitReq{op: "CompleteMultipartUpload", loc: dloc, b: db, mark: mark, uploadID: aws.ToString(uploadID)}
-	in.IfMatch, in.IfNoneMatch, r.cond = o.conditions()
-	db.SSE.CompleteMultipartUpload(in)
-	if _, err = c.s3.CompleteMultipartUpload(cctx, in, ro...); err != nil {
-		// On failure the deferred abort runs after settle: an upload
-		// already gone counts as aborted there.
-		return c.settle(ctx, r, err)
-	}
-	return nil
-}
-
-// abortUpload aborts a multipart upload, even if ctx is already cancelled.
-// An upload that no longer exists counts as aborted: callers that sent a
-// CompleteMultipartUpload settle its outcome first (Client.settle), which
-// tells a completed upload from an aborted one.
-func (c *Client) abortUpload(ctx context.Context, loc Location, uploadID string) error {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
-	defer cancel()
-	ro, err := c.reqOpts(actx, "AbortMultipartUpload", loc.Bucket, loc.Key)
-	if err == nil {
-		_, err = c.s3.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
-			Bucket:   aws.String(loc.Bucket),
-			Key:      aws.String(loc.Key),
-			UploadId: aws.String(uploadID),
-		}, ro...)
-	}
-	if err == nil || isNotExist(err) {
-		c.log().Debug("emrfs: aborted multipart upload", "uri", loc.String(), "upload", uploadID)
-		return nil
-	}
-	c.log().Warn("emrfs: aborting a multipart upload failed; its parts stay in the bucket", "uri", loc.String(), "upload", uploadID, "error", err)
-	return fmt.Errorf("emrfs: aborting multipart upload %s of %s failed, so its parts stay in the bucket (billed, invisible) until it is aborted again or a lifecycle rule (AbortIncompleteMultipartUpload) removes it: %w",
-		uploadID, Location{Scheme: "s3", Bucket: loc.Bucket, Key: loc.Key}, err)
+	// On failure the deferred abort runs after settle: an upload already
+	// gone counts as aborted there.
+	ifMatch, ifNoneMatch, cond := o.conditions()
+	return up.complete(ctx, n, commitReq{mark: mark, cond: cond}, ifMatch, ifNoneMatch)
 }
 
 // Rename copies src to dst (see Copy) and then removes src (see Remove,

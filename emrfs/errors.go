@@ -61,12 +61,25 @@ func pathError(op, uri string, err error) error {
 	if errors.As(err, &pe) {
 		return err
 	}
-	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		if k := classify(err); k != nil {
-			err = &s3Error{kind: k, err: err}
-		}
+	var se *s3Error
+	if !errors.As(err, &se) {
+		err = s3Err(err)
 	}
 	return &fs.PathError{Op: op, Path: uri, Err: err}
+}
+
+// s3Err classifies err, the error of an S3 call: one that means "not
+// found" or "access denied" (see classify) becomes an *s3Error matching
+// fs.ErrNotExist or fs.ErrPermission. A cancelled or timed-out call, and
+// any other error, is returned as it is.
+func s3Err(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if k := classify(err); k != nil {
+		return &s3Error{kind: k, err: err}
+	}
+	return err
 }
 
 func isNotExist(err error) bool { return classify(err) == fs.ErrNotExist }

@@ -35,14 +35,7 @@ type objectPin struct {
 // getRange GETs the stored bytes [off, end) (off == 0 && end == size: the
 // whole object, without a Range header).
 func (p *objectPin) getRange(ctx context.Context, off, end int64) (io.ReadCloser, error) {
-	ro, err := p.c.reqOpts(ctx, "GetObject", p.loc.Bucket, p.loc.Key)
-	if err != nil {
-		return nil, err
-	}
-	in := &s3.GetObjectInput{
-		Bucket: aws.String(p.loc.Bucket),
-		Key:    aws.String(p.loc.Key),
-	}
+	in := &s3.GetObjectInput{}
 	if off != 0 || end != p.size {
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, end-1))
 	}
@@ -52,8 +45,7 @@ func (p *objectPin) getRange(ctx context.Context, off, end int64) (io.ReadCloser
 	if p.versionID != "" {
 		in.VersionId = aws.String(p.versionID)
 	}
-	p.b.SSE.GetObject(in)
-	out, err := p.c.s3.GetObject(ctx, in, ro...)
+	out, err := send(ctx, p.c.req(p.loc, p.b.SSE), in, p.c.s3.GetObject)
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,7 @@ func (c *Client) List(ctx context.Context, uri string, optFns ...func(*ListOptio
 			return
 		}
 		plain := o.PlaintextSizes && b.CSE != nil
-		in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(loc.Key)}
+		in := &s3.ListObjectsV2Input{Prefix: aws.String(loc.Key)}
 		urlEncodedListing(in)
 		if !o.Recursive {
 			in.Delimiter = aws.String("/")
@@ -74,12 +74,7 @@ func (c *Client) List(ctx context.Context, uri string, optFns ...func(*ListOptio
 		}
 		seen := map[string]bool{} // common prefixes already reported
 		for {
-			ro, err := c.reqOpts(ctx, "ListObjectsV2", loc.Bucket, loc.Key)
-			if err != nil {
-				yield(nil, pathError("list", uri, err))
-				return
-			}
-			out, err := c.s3.ListObjectsV2(ctx, in, ro...)
+			out, err := send(ctx, c.req(loc, nil), in, c.s3.ListObjectsV2)
 			if err == nil {
 				err = decodeListing(out)
 			}

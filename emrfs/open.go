@@ -135,10 +135,6 @@ func (c *Client) Open(ctx context.Context, uri string, optFns ...func(*OpenOptio
 // also brings its metadata, ETag and, from Content-Range, its size. An
 // empty object answers a ranged GET with 416; it is fetched without Range.
 func (c *Client) firstGet(ctx context.Context, loc Location, b *Bucket, o *OpenOptions) (*s3.GetObjectOutput, int64, error) {
-	ro, err := c.reqOpts(ctx, "GetObject", loc.Bucket, loc.Key)
-	if err != nil {
-		return nil, 0, err
-	}
 	first := o.PartSize
 	if size, cached := c.tables.has(loc.Bucket, loc.Key); b.CSE != nil && cached && size > firstGetCached {
 		// Read at random (a chunk table of it is cached): fetch one
@@ -148,19 +144,14 @@ func (c *Client) firstGet(ctx context.Context, loc Location, b *Bucket, o *OpenO
 		// request).
 		first = min(first, cse.DefaultChunkSize)
 	}
-	in := &s3.GetObjectInput{
-		Bucket: aws.String(loc.Bucket),
-		Key:    aws.String(loc.Key),
-		Range:  aws.String(fmt.Sprintf("bytes=0-%d", first-1)),
-	}
+	in := &s3.GetObjectInput{Range: aws.String(fmt.Sprintf("bytes=0-%d", first-1))}
 	if o.VersionID != "" {
 		in.VersionId = aws.String(o.VersionID)
 	}
-	b.SSE.GetObject(in)
-	out, err := c.s3.GetObject(ctx, in, ro...)
+	out, err := send(ctx, c.req(loc, b.SSE), in, c.s3.GetObject)
 	if isInvalidRange(err) {
 		in.Range = nil
-		out, err = c.s3.GetObject(ctx, in, ro...)
+		out, err = send(ctx, c.req(loc, b.SSE), in, c.s3.GetObject)
 	}
 	if err != nil {
 		return nil, 0, err

@@ -279,10 +279,7 @@ var redactionNothingToPrint = map[string]bool{
 	"cse.MaterialsProvider": true, "cse.ProviderFactory": true, "cse.ProviderFunc": true, "cse.KMSAPI": true,
 	"authz.AssumeRoleAPI": true, "authz.CustomFunc": true, "authz.ProviderFactory": true, "authz.GroupResolver": true,
 	"authz.GroupResolverFunc": true,
-	"emrfs.GetObjectAPI":      true, "emrfs.HeadObjectAPI": true, "emrfs.PutObjectAPI": true, "emrfs.CreateMultipartUploadAPI": true,
-	"emrfs.UploadPartAPI": true, "emrfs.CompleteMultipartUploadAPI": true, "emrfs.AbortMultipartUploadAPI": true,
-	"emrfs.ListObjectsV2API": true, "emrfs.DeleteObjectAPI": true, "emrfs.CopyObjectAPI": true, "emrfs.UploadPartCopyAPI": true,
-	"emrfs.S3API": true, "emrfs.DeleteObjectsAPI": true,
+	"emrfs.S3API":             true,
 }
 
 // TestNoSecretUnderAnyVerb formats every exported type of cse, emrfs,

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -31,22 +30,25 @@ func (c *Client) Remove(ctx context.Context, uri string) error {
 	}
 	// The object first: a crash in between leaves an orphan instruction
 	// file (hidden by List), never an object without its envelope.
-	if err := c.deleteKey(ctx, loc.Bucket, loc.Key); err != nil {
+	if err := c.deleteKey(ctx, loc); err != nil {
 		return pathError("remove", uri, err)
 	}
 	if b.CSE != nil && b.CSE.DeleteInstructionFiles {
-		if err := c.deleteKey(ctx, loc.Bucket, loc.Key+InstructionSuffix); err != nil {
+		if err := c.deleteKey(ctx, instructionOf(loc)); err != nil {
 			return pathError("remove", uri, err)
 		}
 	}
 	return nil
 }
 
-func (c *Client) deleteKey(ctx context.Context, bucket, key string) error {
-	ro, err := c.reqOpts(ctx, "DeleteObject", bucket, key)
-	if err != nil {
-		return err
-	}
-	_, err = c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}, ro...)
+// deleteKey deletes the object at loc (no error if there is none).
+func (c *Client) deleteKey(ctx context.Context, loc Location) error {
+	_, err := send(ctx, c.req(loc, nil), &s3.DeleteObjectInput{}, c.s3.DeleteObject)
 	return err
+}
+
+// instructionOf returns the location of the instruction file of the
+// object at loc.
+func instructionOf(loc Location) Location {
+	return Location{Scheme: loc.Scheme, Bucket: loc.Bucket, Key: loc.Key + InstructionSuffix}
 }

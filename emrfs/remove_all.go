@@ -12,11 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// DeleteObjectsAPI is the S3 DeleteObjects (multi-object delete) operation.
-type DeleteObjectsAPI interface {
-	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
-}
-
 // maxDeleteKeys is the S3 limit on keys in one DeleteObjects request, and
 // the most keys one ListObjectsV2 page returns.
 const maxDeleteKeys = 1000
@@ -130,13 +125,10 @@ func (c *Client) RemoveAll(ctx context.Context, uri string) error {
 		}
 		prefix += "/"
 	}
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(maxDeleteKeys)}
+	in := &s3.ListObjectsV2Input{Prefix: aws.String(prefix), MaxKeys: aws.Int32(maxDeleteKeys)}
+	dir := Location{Scheme: loc.Scheme, Bucket: loc.Bucket, Key: prefix}
 	for {
-		ro, err := c.reqOpts(ctx, "ListObjectsV2", loc.Bucket, prefix)
-		if err != nil {
-			return pathError("removeall", uri, err)
-		}
-		out, err := c.s3.ListObjectsV2(ctx, in, ro...)
+		out, err := send(ctx, c.req(dir, nil), in, c.s3.ListObjectsV2)
 		if err != nil {
 			return pathError("removeall", uri, err)
 		}
@@ -232,15 +224,12 @@ func (r *remover) flush() error {
 	for i, k := range batch {
 		objs[i] = types.ObjectIdentifier{Key: aws.String(k)}
 	}
-	prefix := batch[0]
-	ro, err := r.c.reqOpts(r.ctx, "DeleteObjects", r.bucket, prefix)
-	if err != nil {
-		return pathError("removeall", r.uri, err)
-	}
-	out, err := r.c.s3.DeleteObjects(r.ctx, &s3.DeleteObjectsInput{
-		Bucket: aws.String(r.bucket),
+	// The request's credentials are those of its first key (add keeps
+	// keys with other credentials out of it).
+	first := Location{Scheme: "s3", Bucket: r.bucket, Key: batch[0]}
+	out, err := send(r.ctx, r.c.req(first, nil), &s3.DeleteObjectsInput{
 		Delete: &types.Delete{Objects: objs, Quiet: aws.Bool(true)},
-	}, ro...)
+	}, r.c.s3.DeleteObjects)
 	if err != nil {
 		return pathError("removeall", r.uri, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/emrs3/emrs3/internal/redact"
@@ -31,10 +30,10 @@ const (
 )
 
 // SSE is the server-side encryption of one bucket; a nil *SSE means none and
-// every method is a no-op (except that CopyObject and UploadPartCopy still
-// apply the copy source's SSE-C key).
+// requests carry no SSE fields (a copy from an SSE-C source still carries
+// the source's key).
 //
-// The methods fill the SSE fields of aws-sdk-go-v2 S3 inputs: the
+// The Client sets the SSE fields of its S3 requests from it: the
 // x-amz-server-side-encryption headers go on PutObject,
 // CreateMultipartUpload and CopyObject (never on GetObject or HeadObject,
 // which S3 rejects); the SSE-C headers go on every call that reads or writes
@@ -148,93 +147,34 @@ func (s *SSE) bucketKey() *bool {
 	return aws.Bool(*s.BucketKey)
 }
 
-// PutObject sets the SSE fields of a PutObject request.
-func (s *SSE) PutObject(in *s3.PutObjectInput) {
-	if s == nil {
-		return
-	}
-	in.ServerSideEncryption = s.header()
-	in.SSEKMSKeyId, in.SSEKMSEncryptionContext = s.kmsFields()
-	in.BucketKeyEnabled = s.bucketKey()
-	in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = s.customerFields()
-}
-
-// CreateMultipartUpload sets the SSE fields of a CreateMultipartUpload
-// request.
-func (s *SSE) CreateMultipartUpload(in *s3.CreateMultipartUploadInput) {
-	if s == nil {
-		return
-	}
-	in.ServerSideEncryption = s.header()
-	in.SSEKMSKeyId, in.SSEKMSEncryptionContext = s.kmsFields()
-	in.BucketKeyEnabled = s.bucketKey()
-	in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = s.customerFields()
-}
-
-// UploadPart sets the SSE-C fields of an UploadPart request (S3 wants the
-// key again on every part); other kinds send nothing.
-func (s *SSE) UploadPart(in *s3.UploadPartInput) {
-	if !s.isSSEC() {
-		return
-	}
-	in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = s.customerFields()
-}
-
-// CompleteMultipartUpload sets the SSE-C fields of a
-// CompleteMultipartUpload request. S3 requires them when the upload was
-// created with a checksum algorithm, as the Writer's uploads are (CRC32);
-// other kinds send nothing.
-func (s *SSE) CompleteMultipartUpload(in *s3.CompleteMultipartUploadInput) {
-	if !s.isSSEC() {
-		return
-	}
-	in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = s.customerFields()
-}
-
-// GetObject sets the SSE-C fields of a GetObject request; other kinds send
-// nothing (S3 answers 400 to an SSE header on GET).
-func (s *SSE) GetObject(in *s3.GetObjectInput) {
-	if !s.isSSEC() {
-		return
-	}
-	in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = s.customerFields()
-}
-
-// HeadObject sets the SSE-C fields of a HeadObject request; other kinds
-// send nothing.
-func (s *SSE) HeadObject(in *s3.HeadObjectInput) {
-	if !s.isSSEC() {
-		return
-	}
-	in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = s.customerFields()
-}
-
-// CopyObject sets the destination's SSE fields from s (the encryption
-// context is sent again, as S3 requires) and, when src is SSE-C, the
-// copy-source SSE-C fields that let S3 read the source.
-func (s *SSE) CopyObject(in *s3.CopyObjectInput, src *SSE) {
+// fill sets the SSE fields t points at for an object of a bucket with
+// encryption s (a nil s sets none), and the copy source's SSE-C key when
+// src is SSE-C. Only SSE-C is sent again on the requests after a write
+// (its parts, its completion) and on reads; the other kinds are fixed by
+// the request that creates the object.
+func (s *SSE) fill(t sseTargets, src *SSE) {
 	if s != nil {
-		in.ServerSideEncryption = s.header()
-		in.SSEKMSKeyId, in.SSEKMSEncryptionContext = s.kmsFields()
-		in.BucketKeyEnabled = s.bucketKey()
-		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = s.customerFields()
+		if t.kind != nil {
+			*t.kind = s.header()
+		}
+		if t.kmsKeyID != nil {
+			*t.kmsKeyID, *t.kmsContext = s.kmsFields()
+		}
+		if t.bucketKey != nil {
+			*t.bucketKey = s.bucketKey()
+		}
+		if t.customer.alg != nil {
+			*t.customer.alg, *t.customer.key, *t.customer.md5 = s.customerFields()
+		}
 	}
-	if src.isSSEC() {
-		in.CopySourceSSECustomerAlgorithm, in.CopySourceSSECustomerKey, in.CopySourceSSECustomerKeyMD5 = src.customerFields()
+	if src.isSSEC() && t.source.alg != nil {
+		*t.source.alg, *t.source.key, *t.source.md5 = src.customerFields()
 	}
 }
 
-// UploadPartCopy sets the destination's SSE-C fields from s (other kinds
-// were fixed by CreateMultipartUpload) and the copy-source SSE-C fields when
-// src is SSE-C.
-func (s *SSE) UploadPartCopy(in *s3.UploadPartCopyInput, src *SSE) {
-	if s.isSSEC() {
-		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = s.customerFields()
-	}
-	if src.isSSEC() {
-		in.CopySourceSSECustomerAlgorithm, in.CopySourceSSECustomerKey, in.CopySourceSSECustomerKeyMD5 = src.customerFields()
-	}
-}
+// apply sets the SSE fields of in, an S3 request (see fieldsOf), as send
+// does; src is the copy source's encryption.
+func (s *SSE) apply(in any, src *SSE) { s.fill(fieldsOf(in).sse, src) }
 
 // String describes s without key material: the SSE-C key is never shown.
 func (s *SSE) String() string {

@@ -75,21 +75,21 @@ func TestSSEPutAndCreateMultipart(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var put s3.PutObjectInput
-			tt.sse.PutObject(&put)
+			tt.sse.apply(&put, nil)
 			got := sseFields{SSE: string(put.ServerSideEncryption), KMSKeyID: str(put.SSEKMSKeyId), Context: str(put.SSEKMSEncryptionContext),
 				BucketKey: boolStr(put.BucketKeyEnabled), CAlg: str(put.SSECustomerAlgorithm), CKey: str(put.SSECustomerKey), CMD5: str(put.SSECustomerKeyMD5)}
 			if got != tt.want {
 				t.Errorf("PutObject: got %+v, want %+v", got, tt.want)
 			}
 			var cmu s3.CreateMultipartUploadInput
-			tt.sse.CreateMultipartUpload(&cmu)
+			tt.sse.apply(&cmu, nil)
 			got = sseFields{SSE: string(cmu.ServerSideEncryption), KMSKeyID: str(cmu.SSEKMSKeyId), Context: str(cmu.SSEKMSEncryptionContext),
 				BucketKey: boolStr(cmu.BucketKeyEnabled), CAlg: str(cmu.SSECustomerAlgorithm), CKey: str(cmu.SSECustomerKey), CMD5: str(cmu.SSECustomerKeyMD5)}
 			if got != tt.want {
 				t.Errorf("CreateMultipartUpload: got %+v, want %+v", got, tt.want)
 			}
 			var cp s3.CopyObjectInput
-			tt.sse.CopyObject(&cp, nil)
+			tt.sse.apply(&cp, nil)
 			got = sseFields{SSE: string(cp.ServerSideEncryption), KMSKeyID: str(cp.SSEKMSKeyId), Context: str(cp.SSEKMSEncryptionContext),
 				BucketKey: boolStr(cp.BucketKeyEnabled), CAlg: str(cp.SSECustomerAlgorithm), CKey: str(cp.SSECustomerKey), CMD5: str(cp.SSECustomerKeyMD5)}
 			if got != tt.want {
@@ -110,11 +110,11 @@ func TestSSEReadsAndParts(t *testing.T) {
 		var part s3.UploadPartInput
 		var partCopy s3.UploadPartCopyInput
 		var complete s3.CompleteMultipartUploadInput
-		s.CompleteMultipartUpload(&complete)
-		s.GetObject(&get)
-		s.HeadObject(&head)
-		s.UploadPart(&part)
-		s.UploadPartCopy(&partCopy, nil)
+		s.apply(&complete, nil)
+		s.apply(&get, nil)
+		s.apply(&head, nil)
+		s.apply(&part, nil)
+		s.apply(&partCopy, nil)
 		want := sseFields{}
 		if s == ssec {
 			want = sseFields{CAlg: "AES256", CKey: testSSECKey, CMD5: testSSECMD5}
@@ -154,7 +154,7 @@ func TestSSECopyFromSSECSource(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var cp s3.CopyObjectInput
-			tt.dst.CopyObject(&cp, src)
+			tt.dst.apply(&cp, src)
 			got := sseFields{SSE: string(cp.ServerSideEncryption), KMSKeyID: str(cp.SSEKMSKeyId), Context: str(cp.SSEKMSEncryptionContext),
 				CAlg: str(cp.SSECustomerAlgorithm), CKey: str(cp.SSECustomerKey), CMD5: str(cp.SSECustomerKeyMD5),
 				SrcCAlg: str(cp.CopySourceSSECustomerAlgorithm), SrcCKey: str(cp.CopySourceSSECustomerKey), SrcCMD5: str(cp.CopySourceSSECustomerKeyMD5)}
@@ -162,7 +162,7 @@ func TestSSECopyFromSSECSource(t *testing.T) {
 				t.Errorf("CopyObject: got %+v, want %+v", got, tt.want)
 			}
 			var pc s3.UploadPartCopyInput
-			tt.dst.UploadPartCopy(&pc, src)
+			tt.dst.apply(&pc, src)
 			tt.want.SSE, tt.want.KMSKeyID = "", "" // fixed by CreateMultipartUpload, not sent per part
 			got = sseFields{CAlg: str(pc.SSECustomerAlgorithm), CKey: str(pc.SSECustomerKey), CMD5: str(pc.SSECustomerKeyMD5),
 				SrcCAlg: str(pc.CopySourceSSECustomerAlgorithm), SrcCKey: str(pc.CopySourceSSECustomerKey), SrcCMD5: str(pc.CopySourceSSECustomerKeyMD5)}
@@ -170,6 +170,33 @@ func TestSSECopyFromSSECSource(t *testing.T) {
 				t.Errorf("UploadPartCopy: got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSSEExamples keeps what the examples of the exported request fillers
+// (SSE.PutObject, SSE.GetObject, SSE.HeadObject) showed before the
+// Client became their only user.
+func TestSSEExamples(t *testing.T) {
+	sse := &SSE{Kind: SSEKMS, KMSKeyID: "alias/data", Context: map[string]string{"project": "x"}, BucketKey: aws.Bool(true)}
+	put := &s3.PutObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}
+	sse.apply(put, nil)
+	if got, want := fmt.Sprintln(put.ServerSideEncryption, *put.SSEKMSKeyId, *put.SSEKMSEncryptionContext, *put.BucketKeyEnabled), "aws:kms alias/data eyJwcm9qZWN0IjoieCJ9 true\n"; got != want {
+		t.Errorf("SSE-KMS PutObject: got %q, want %q", got, want)
+	}
+	get := &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}
+	sse.apply(get, nil)
+	if get.SSECustomerKey != nil {
+		t.Error("SSE-KMS GetObject carries an SSE-C key")
+	}
+
+	ssec, err := NewSSEC(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := &s3.HeadObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}
+	ssec.apply(head, nil)
+	if got, want := fmt.Sprintln(*head.SSECustomerAlgorithm, *head.SSECustomerKeyMD5), "AES256 cLyPS3KoaSFGi/joRB3OUQ==\n"; got != want {
+		t.Errorf("SSE-C HeadObject: got %q, want %q", got, want)
 	}
 }
 
@@ -236,17 +263,17 @@ func TestSSECOnTheWire(t *testing.T) {
 
 	ssec := testSSEC(t)
 	put := &s3.PutObjectInput{Bucket: aws.String("b"), Key: aws.String("k"), Body: strings.NewReader("hello")}
-	ssec.PutObject(put)
+	ssec.apply(put, nil)
 	if _, err := client.PutObject(ctx, put); err != nil {
 		t.Fatal(err)
 	}
 	head := &s3.HeadObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}
-	(&SSE{Kind: SSEKMS, KMSKeyID: testKeyARN}).HeadObject(head)
+	(&SSE{Kind: SSEKMS, KMSKeyID: testKeyARN}).apply(head, nil)
 	if _, err := client.HeadObject(ctx, head); err != nil {
 		t.Fatal(err)
 	}
 	kmsPut := &s3.PutObjectInput{Bucket: aws.String("b"), Key: aws.String("k2"), Body: strings.NewReader("x")}
-	(&SSE{Kind: SSEKMS, KMSKeyID: testKeyARN, Context: map[string]string{"a": "1"}, BucketKey: aws.Bool(true)}).PutObject(kmsPut)
+	(&SSE{Kind: SSEKMS, KMSKeyID: testKeyARN, Context: map[string]string{"a": "1"}, BucketKey: aws.Bool(true)}).apply(kmsPut, nil)
 	if _, err := client.PutObject(ctx, kmsPut); err != nil {
 		t.Fatal(err)
 	}

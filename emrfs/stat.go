@@ -118,13 +118,7 @@ func fileInfoFromHead(loc Location, out *s3.HeadObjectOutput) *FileInfo {
 
 // head issues a HeadObject with the bucket's SSE settings.
 func (c *Client) head(ctx context.Context, loc Location, b *Bucket) (*s3.HeadObjectOutput, error) {
-	ro, err := c.reqOpts(ctx, "HeadObject", loc.Bucket, loc.Key)
-	if err != nil {
-		return nil, err
-	}
-	in := &s3.HeadObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)}
-	b.SSE.HeadObject(in)
-	return c.s3.HeadObject(ctx, in, ro...)
+	return send(ctx, c.req(loc, b.SSE), &s3.HeadObjectInput{}, c.s3.HeadObject)
 }
 
 // Stat returns information about the object at uri. If no object has that
@@ -160,18 +154,13 @@ func (c *Client) Stat(ctx context.Context, uri string) (*FileInfo, error) {
 		}
 	}
 	prefix := strings.TrimSuffix(loc.Key, "/") + "/"
-	ro, err := c.reqOpts(ctx, "ListObjectsV2", loc.Bucket, prefix)
-	if err != nil {
-		return nil, pathError("stat", uri, err)
-	}
-	out, err := c.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
-		Bucket: aws.String(loc.Bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(1),
-	}, ro...)
+	dir := Location{Scheme: loc.Scheme, Bucket: loc.Bucket, Key: prefix}
+	out, err := send(ctx, c.req(dir, nil), &s3.ListObjectsV2Input{Prefix: aws.String(prefix), MaxKeys: aws.Int32(1)}, c.s3.ListObjectsV2)
 	if err != nil {
 		return nil, pathError("stat", uri, err)
 	}
 	if len(out.Contents) == 0 && len(out.CommonPrefixes) == 0 {
 		return nil, &fs.PathError{Op: "stat", Path: uri, Err: fs.ErrNotExist}
 	}
-	return &FileInfo{uri: Location{Scheme: loc.Scheme, Bucket: loc.Bucket, Key: prefix}.String(), name: baseName(prefix), dir: true}, nil
+	return &FileInfo{uri: dir.String(), name: baseName(prefix), dir: true}, nil
 }

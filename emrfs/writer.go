@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"sort"
 	"sync"
 	"time"
 
@@ -55,13 +54,12 @@ type Writer struct {
 	nbufs    int         // buffers allocated so far, at most Concurrency+1
 	sem      chan struct{}
 
-	uploadID string
-	partNum  int32
-	wg       sync.WaitGroup
+	up      *upload // nil until the first part
+	partNum int32
+	wg      sync.WaitGroup
 
-	mu    sync.Mutex
-	parts []types.CompletedPart
-	err   error // first part-upload error
+	mu  sync.Mutex
+	err error // first part-upload error
 
 	done   bool  // closed or aborted
 	result error // what Close returns once done
@@ -214,7 +212,7 @@ func (w *Writer) setTotal(n int64) {
 
 // commitReq describes the request that makes w's object visible.
 func (w *Writer) commitReq(op string) commitReq {
-	r := commitReq{op: op, loc: w.loc, b: w.b, mark: w.mark, uploadID: w.uploadID}
+	r := commitReq{op: op, loc: w.loc, b: w.b, mark: w.mark}
 	switch {
 	case w.opts.IfAbsent:
 		r.cond = fs.ErrExist
@@ -332,7 +330,7 @@ func (w *Writer) flushPart(last bool) error {
 			return err
 		}
 	}
-	if w.uploadID == "" {
+	if w.up == nil {
 		if err := w.createUpload(); err != nil {
 			return err
 		}
@@ -361,7 +359,7 @@ func (w *Writer) flushPart(last bool) error {
 	go func() {
 		defer w.wg.Done()
 		defer func() { <-w.sem }()
-		err := w.uploadPart(num, buf)
+		err := w.up.uploadPart(w.ctx, num, buf)
 		w.free <- buf
 		if err != nil {
 			w.setErr(err)
@@ -376,59 +374,13 @@ func (w *Writer) createUpload() error {
 	if err := w.ctx.Err(); err != nil {
 		return w.check()
 	}
-	// Once sent, the request is waited for even if the caller cancels:
-	// an upload whose ID was never heard could not be aborted.
-	ctx, cancel := commitContext(w.ctx)
-	defer cancel()
-	ro, err := w.c.reqOpts(ctx, "CreateMultipartUpload", w.loc.Bucket, w.loc.Key)
-	if err != nil {
-		return err
-	}
-	in := &s3.CreateMultipartUploadInput{
-		Bucket:            aws.String(w.loc.Bucket),
-		Key:               aws.String(w.loc.Key),
-		Metadata:          w.metadata(false),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
-	}
+	in := &s3.CreateMultipartUploadInput{Metadata: w.metadata(false), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32}
 	w.opts.headers().createMultipartUpload(in)
-	w.b.SSE.CreateMultipartUpload(in)
-	out, err := w.c.s3.CreateMultipartUpload(ctx, in, ro...)
+	up, err := w.c.createUpload(w.ctx, w.loc, w.b, in)
 	if err != nil {
 		return err
 	}
-	w.uploadID = aws.ToString(out.UploadId)
-	if w.uploadID == "" {
-		return errors.New("emrfs: CreateMultipartUpload returned no upload ID")
-	}
-	return nil
-}
-
-func (w *Writer) uploadPart(num int32, buf []byte) error {
-	ro, err := w.c.reqOpts(w.ctx, "UploadPart", w.loc.Bucket, w.loc.Key)
-	if err != nil {
-		return err
-	}
-	in := &s3.UploadPartInput{
-		Bucket:            aws.String(w.loc.Bucket),
-		Key:               aws.String(w.loc.Key),
-		UploadId:          aws.String(w.uploadID),
-		PartNumber:        aws.Int32(num),
-		Body:              bytes.NewReader(buf),
-		ContentLength:     aws.Int64(int64(len(buf))),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
-	}
-	w.b.SSE.UploadPart(in)
-	out, err := w.c.s3.UploadPart(w.ctx, in, ro...)
-	if err != nil {
-		return fmt.Errorf("part %d: %w", num, err)
-	}
-	w.mu.Lock()
-	w.parts = append(w.parts, types.CompletedPart{
-		PartNumber:    aws.Int32(num),
-		ETag:          out.ETag,
-		ChecksumCRC32: out.ChecksumCRC32,
-	})
-	w.mu.Unlock()
+	w.up = up
 	return nil
 }
 
@@ -469,12 +421,7 @@ func (w *Writer) abort() error {
 	w.wg.Wait()
 	w.recycle()
 	w.content.Wipe()
-	if w.uploadID == "" {
-		return nil
-	}
-	err := w.c.abortUpload(w.parent, w.loc, w.uploadID)
-	w.uploadID = ""
-	return err
+	return w.up.abort(w.parent)
 }
 
 // Abort discards everything written: background uploads stop, the multipart
@@ -521,7 +468,7 @@ func (w *Writer) Close() error {
 	// their outcome must be known.
 	cctx, cancel := commitContext(w.parent)
 	defer cancel()
-	if w.uploadID == "" {
+	if w.up == nil {
 		if err := w.putObject(cctx); err != nil {
 			return w.fail("close", err)
 		}
@@ -533,7 +480,10 @@ func (w *Writer) Close() error {
 		if err := w.check(); err != nil {
 			return w.fail("close", err)
 		}
-		if err := w.complete(cctx); err != nil {
+		ifMatch, ifNoneMatch := w.conditions()
+		if err := w.up.complete(w.parent, int(w.partNum), w.commitReq("CompleteMultipartUpload"), ifMatch, ifNoneMatch); err != nil {
+			// fail aborts the upload (again: an upload already gone counts
+			// as aborted).
 			return w.fail("close", err)
 		}
 		w.progress(0)
@@ -572,7 +522,7 @@ func (c *Client) discardObject(ctx context.Context, op string, loc Location, cau
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
 	ce := &CommitError{Op: op, URI: loc.String(), Err: fmt.Errorf("the object was written, then deleted again because %w", cause)}
-	if derr := c.deleteKey(dctx, loc.Bucket, loc.Key); derr != nil {
+	if derr := c.deleteKey(dctx, loc); derr != nil {
 		ce.Committed = true
 		ce.Err = errors.Join(ce.Err, fmt.Errorf("deleting it failed too, so it is visible but cannot be read correctly; write it again or remove it: %w", derr))
 		c.log().Warn("emrfs: an object left visible but incomplete: a step after it was written failed, and deleting it failed too",
@@ -594,24 +544,19 @@ func (w *Writer) finish() {
 }
 
 func (w *Writer) putObject(ctx context.Context) error {
-	ro, err := w.c.reqOpts(ctx, "PutObject", w.loc.Bucket, w.loc.Key)
-	if err != nil {
-		return err
-	}
 	body := w.buf
 	plain := int64(len(body))
 	if w.cse != nil {
 		if err := w.startCSE(plain); err != nil {
 			return err
 		}
+		var err error
 		if body, err = w.enc.EncryptPart(body, true); err != nil {
 			return err
 		}
 		w.buf = body
 	}
 	in := &s3.PutObjectInput{
-		Bucket:        aws.String(w.loc.Bucket),
-		Key:           aws.String(w.loc.Key),
 		Body:          bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
 		Metadata:      w.metadata(w.cse != nil && plain == 0),
@@ -621,8 +566,7 @@ func (w *Writer) putObject(ctx context.Context) error {
 	}
 	w.opts.headers().putObject(in)
 	in.IfMatch, in.IfNoneMatch = w.conditions()
-	w.b.SSE.PutObject(in)
-	if _, err = w.c.s3.PutObject(ctx, in, ro...); err != nil {
+	if _, err := send(ctx, w.c.req(w.loc, w.b.SSE), in, w.c.s3.PutObject); err != nil {
 		if err := w.c.settle(w.parent, w.commitReq("PutObject"), err); err != nil {
 			return err
 		}
@@ -633,23 +577,16 @@ func (w *Writer) putObject(ctx context.Context) error {
 
 // putInstruction writes the instruction file of the object, after it.
 func (w *Writer) putInstruction(ctx context.Context) error {
-	loc := Location{Scheme: w.loc.Scheme, Bucket: w.loc.Bucket, Key: w.loc.Key + InstructionSuffix}
-	ro, err := w.c.reqOpts(ctx, "PutObject", loc.Bucket, loc.Key)
-	if err != nil {
-		return err
-	}
+	loc := instructionOf(w.loc)
 	meta, mark := withToken(w.env.InstructionMetadata)
 	body := w.env.Instruction
 	in := &s3.PutObjectInput{
-		Bucket:            aws.String(loc.Bucket),
-		Key:               aws.String(loc.Key),
 		Body:              bytes.NewReader(body),
 		ContentLength:     aws.Int64(int64(len(body))),
 		Metadata:          meta,
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	}
-	w.b.SSE.PutObject(in)
-	if _, err = w.c.s3.PutObject(ctx, in, ro...); err != nil {
+	if _, err := send(ctx, w.c.req(loc, w.b.SSE), in, w.c.s3.PutObject); err != nil {
 		return w.c.settle(w.parent, commitReq{op: "PutObject", loc: loc, b: w.b, mark: mark}, err)
 	}
 	return nil
@@ -662,55 +599,17 @@ func (w *Writer) addUnencryptedLength(ctx context.Context) error {
 	if w.enc.Size()+16 > maxCopyObjectSize {
 		return nil
 	}
-	ro, err := w.c.reqOpts(ctx, "CopyObject", w.loc.Bucket, w.loc.Key)
-	if err != nil {
-		return err
-	}
 	length := map[string]string{metaUnencryptedLength: fmt.Sprint(w.enc.Size())}
 	meta := mergeMaps(w.metadata(false), length)
 	in := &s3.CopyObjectInput{
-		Bucket:            aws.String(w.loc.Bucket),
-		Key:               aws.String(w.loc.Key),
 		CopySource:        aws.String(copySource(w.loc.Bucket, w.loc.Key)),
 		MetadataDirective: types.MetadataDirectiveReplace,
 		Metadata:          meta,
 	}
 	w.opts.headers().copyObject(in)
-	w.b.SSE.CopyObject(in, w.b.SSE)
-	if _, err = w.c.s3.CopyObject(ctx, in, ro...); err != nil {
+	if _, err := send(ctx, w.c.req(w.loc, w.b.SSE).from(w.b.SSE), in, w.c.s3.CopyObject); err != nil {
 		r := commitReq{op: "CopyObject", loc: w.loc, b: w.b, mark: mergeMaps(w.mark, length)}
 		return w.c.settle(w.parent, r, err)
 	}
-	return nil
-}
-
-func (w *Writer) complete(ctx context.Context) error {
-	ro, err := w.c.reqOpts(ctx, "CompleteMultipartUpload", w.loc.Bucket, w.loc.Key)
-	if err != nil {
-		return err
-	}
-	w.mu.Lock()
-	parts := append([]types.CompletedPart(nil), w.parts...)
-	w.mu.Unlock()
-	sort.Slice(parts, func(i, j int) bool { return *parts[i].PartNumber < *parts[j].PartNumber })
-	if len(parts) != int(w.partNum) {
-		return fmt.Errorf("emrfs: %d of %d parts uploaded", len(parts), w.partNum)
-	}
-	in := &s3.CompleteMultipartUploadInput{
-		Bucket:          aws.String(w.loc.Bucket),
-		Key:             aws.String(w.loc.Key),
-		UploadId:        aws.String(w.uploadID),
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-	}
-	in.IfMatch, in.IfNoneMatch = w.conditions()
-	w.b.SSE.CompleteMultipartUpload(in)
-	if _, err = w.c.s3.CompleteMultipartUpload(ctx, in, ro...); err != nil {
-		if err = w.c.settle(w.parent, w.commitReq("CompleteMultipartUpload"), err); err != nil {
-			// fail aborts the upload (again: an upload already gone counts
-			// as aborted).
-			return err
-		}
-	}
-	w.uploadID = ""
 	return nil
 }

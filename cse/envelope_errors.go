@@ -76,10 +76,6 @@ func publicError(err error) error {
 		}
 		return e
 	}
-	var ce *envelope.ContextError
-	if errors.As(err, &ce) {
-		return &ContextError{Input: ce.Input, Offset: ce.Offset, Reason: ce.Reason}
-	}
 	return err
 }
 

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/emrs3/emrs3/emrfs/internal/encctx"
 )
 
 // Bucket is the resolved encryption of one bucket: at most one of SSE and
@@ -602,9 +604,9 @@ func (r *resolution) cseCommon(c *CSE) {
 }
 
 func (r *resolution) context(value, property string) map[string]string {
-	m, err := parseContext(value)
+	m, err := encctx.Parse(value)
 	if err != nil {
-		r.fail(property, value, "malformed encryption context: "+err.Error(), "write it as k1=v1,k2=v2 (or k1:v1,k2:v2, or a JSON object)")
+		r.fail(property, value, "malformed encryption context: "+err.Error(), "write it as k1=v1,k2=v2 (or k1:v1,k2:v2, or a JSON object); quote keys and values that hold ',' or '\"'")
 		return nil
 	}
 	return m

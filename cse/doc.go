@@ -11,10 +11,9 @@
 // the description to store out) — and returns the [Envelope] (object metadata
 // or a <key>.instruction file) and the [Content] key material. A [Decryptor]
 // reads V1, V2 and V3 envelopes from metadata or instruction files and
-// recovers the [Content] after applying its [Policy]. A [Registry] maps
-// provider names, such as EMRFS's KMS provider class name, to providers, so
-// that configuration by name works. [ParseEncryptionContext] reads the S3A
-// (k=v,...) and EMR Serverless (k:v,...) forms of an encryption context.
+// recovers the [Content] after applying its [Policy]. Configuration by name
+// (EMRFS properties, provider class names, encryption-context strings)
+// belongs to package emrfs, which hands this package plain values.
 //
 // # Streaming content ciphers
 //

@@ -136,18 +136,18 @@ type Options struct {
 	// fs.s3a.encryption.cse.kms.region) sends its calls there: the region
 	// is set in the kms.Options of every call, so the endpoint is resolved
 	// and the request signed for that region; otherwise the client's own
-	// region is used. Custom providers built by Registry get the same
-	// client in cse.ProviderConfig.KMS.
+	// region is used. Custom providers built from Providers get the same
+	// client in ProviderConfig.KMS.
 	KMS cse.KMSAPI
 
 	// MaterialsProviders maps a CSE provider name (CSE.Provider, e.g. a
 	// Java class name from fs.s3.cse.encryptionMaterialsProvider) to the
-	// provider to use; it wins over Registry and the built-in KMS provider.
+	// provider to use; it wins over Providers and the built-in KMS provider.
 	MaterialsProviders map[string]cse.MaterialsProvider
 
-	// Registry builds custom CSE providers by name from the configuration
-	// properties; nil means cse.NewRegistry().
-	Registry *cse.Registry
+	// Providers builds custom CSE materials providers by name from the
+	// configuration; nil means DefaultProviders.
+	Providers *Providers
 
 	// CSEPolicy is the policy CSE objects are written and read with. nil
 	// means the safe default: GCM content only, whole objects authenticated
@@ -309,10 +309,11 @@ type Client struct {
 // New fails when the settings of a bucket need something Options does not
 // give: a CSE-KMS bucket without Options.KMS, or a custom CSE provider
 // that is neither in Options.MaterialsProviders nor registered in
-// Options.Registry. It checks the global settings (which apply to every
-// bucket no per-bucket property names) and each bucket named by a
-// per-bucket property (fs.s3.bucket.NAME.*, fs.s3a.bucket.NAME.*) or a
-// security-configuration override, the latter after Options.Bucket; the
+// Options.Providers (or DefaultProviders). It checks the global settings
+// (which apply to every bucket no per-bucket property names) and each
+// bucket named by a per-bucket property (fs.s3.bucket.NAME.*,
+// fs.s3a.bucket.NAME.*) or a security-configuration override, the latter
+// after Options.Bucket; the
 // error (errors.Is(err, ErrInvalidConfig); one *ConfigError per bucket)
 // names the bucket, the property that turned client-side encryption on
 // and the Options field to set. Other configuration problems are

@@ -2,9 +2,6 @@ package emrfs
 
 import (
 	"errors"
-	"slices"
-
-	"github.com/emrs3/emrs3/cse"
 )
 
 // checkClients reports the buckets whose settings need a client or
@@ -60,16 +57,9 @@ func (c *Client) checkBucket(name string, s *CSE, byHook bool) error {
 	if s.IsKMS() {
 		return needKMS()
 	}
-	reg := c.opts.Registry
-	if reg == nil {
-		reg = cse.NewRegistry()
-	}
-	if !slices.Contains(reg.Names(), s.Provider) {
-		return newConfigError(name, property, value, "the bucket's CSE materials provider "+s.Provider+" is not in Options.MaterialsProviders nor registered in Options.Registry",
-			"set Options.MaterialsProviders["+s.Provider+"], or register a factory under that name in Options.Registry")
-	}
-	if s.Provider == "kms" {
-		return needKMS()
+	if !c.opts.Providers.orDefault().hasMaterials(s.Provider) {
+		return newConfigError(name, property, value, "the bucket's CSE materials provider "+s.Provider+" is not in Options.MaterialsProviders nor registered in Options.Providers",
+			"set Options.MaterialsProviders["+s.Provider+"], or register a factory under that name with Providers.RegisterMaterials")
 	}
 	return nil
 }

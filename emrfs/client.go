@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -255,14 +256,15 @@ type Options struct {
 	JobflowID string
 
 	// Bucket, when set, is called with the encryption each bucket resolves
-	// to from the configuration, before an operation uses it, and may
-	// change it: set what no property reaches (SSE.BucketKey,
-	// CSE.EncryptionContext, CSE.MaterialsDescription, CSE.KMSAnyKey,
-	// CSE.KMSSkipKeyCheck) or replace b.SSE or b.CSE. b and what it points to are fresh for every call and belong
-	// to the function. It is called for every operation and must give the
-	// same result for the same bucket name: the CSE machinery of a bucket
-	// (provider, policy, context) is built once, from the first result.
-	// Leaving both SSE and CSE set fails the operation.
+	// to from the configuration and may change it: set what no property
+	// reaches (SSE.BucketKey, CSE.EncryptionContext,
+	// CSE.MaterialsDescription, CSE.KMSAnyKey, CSE.KMSSkipKeyCheck) or
+	// replace b.SSE or b.CSE. It is called once per bucket, when the
+	// Client first needs the bucket (in New for the buckets the
+	// configuration names), possibly concurrently for different buckets;
+	// the Client keeps a copy of the result for its lifetime, so b and
+	// what it points to belong to the function. Leaving both SSE and CSE
+	// set fails every operation on the bucket.
 	Bucket func(b *Bucket)
 
 	// Logger receives the Client's records: at Debug, retries, resumed
@@ -291,6 +293,11 @@ type Client struct {
 	copyThreshold int64
 
 	cse cseStates
+
+	// buckets holds each bucket's settings, resolved once; resolved counts
+	// the resolutions (for tests).
+	buckets  bucketStates
+	resolved atomic.Int64
 
 	// disk holds the disk-encryption key sources and the spool budget;
 	// diskDefault is the Client's (nil: random in-memory key).
@@ -322,9 +329,7 @@ func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 	if client == nil {
 		return nil, errors.New("emrfs: New: nil S3 client; pass an *s3.Client")
 	}
-	if cfg == nil {
-		cfg = NewConfig()
-	}
+	cfg = cfg.Clone() // nil: NewConfig(); later changes to the caller's Config do not reach the Client
 	o := Options{PartSize: DefaultPartSize, Concurrency: DefaultConcurrency, ReadRetries: 3}
 	for _, fn := range optFns {
 		fn(&o)
@@ -374,24 +379,16 @@ func (c *Client) decryptOptions(o *cse.DecryptOptions) {
 	o.TempDir = c.opts.TempDir
 }
 
-// target resolves a URI to its location and bucket settings.
+// target resolves a URI to its location and bucket settings (resolved once
+// per bucket; see bucketStates).
 func (c *Client) target(op, uri string) (Location, *Bucket, error) {
 	loc, err := ParseURI(uri)
 	if err != nil {
 		return Location{}, nil, &fs.PathError{Op: op, Path: uri, Err: err}
 	}
-	b, err := c.cfg.Bucket(loc.Bucket)
+	b, _, err := c.bucket(loc.Bucket)
 	if err != nil {
 		return Location{}, nil, &fs.PathError{Op: op, Path: uri, Err: err}
-	}
-	if b == nil {
-		b = &Bucket{Name: loc.Bucket}
-	}
-	if c.opts.Bucket != nil {
-		c.opts.Bucket(b)
-		if b.SSE != nil && b.CSE != nil {
-			return Location{}, nil, &fs.PathError{Op: op, Path: uri, Err: fmt.Errorf("emrfs: Options.Bucket left both SSE (%s) and CSE (%s) set for bucket %s; they are mutually exclusive: set one of them to nil", b.SSE, b.CSE, loc.Bucket)}
-		}
 	}
 	return loc, b, nil
 }

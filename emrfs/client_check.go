@@ -19,18 +19,11 @@ func (c *Client) checkClients() error {
 		}
 	}
 	for _, name := range c.cfg.namedBuckets() {
-		b, err := c.cfg.Bucket(name)
-		if err != nil || b == nil {
-			continue
+		b, byHook, err := c.bucket(name)
+		if err != nil {
+			continue // the operations report it (Client.target)
 		}
-		before := b.CSE
-		if c.opts.Bucket != nil {
-			c.opts.Bucket(b)
-			if b.SSE != nil && b.CSE != nil {
-				continue // the operations report it (Client.target)
-			}
-		}
-		if err := c.checkBucket(name, b.CSE, b.CSE != before); err != nil {
+		if err := c.checkBucket(name, b.CSE, byHook); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/emrs3/emrs3/authz"
@@ -260,7 +261,7 @@ func (c *Config) ApplySecurityConfiguration(data []byte) error {
 // wrapping an *authz.MappingError.
 func (c *Config) RoleMappings() ([]authz.Mapping, error) {
 	if c.sec != nil && c.sec.roleMappings != nil {
-		return c.sec.roleMappings, nil
+		return cloneMappings(c.sec.roleMappings), nil
 	}
 	return c.roleMappingProperty()
 }
@@ -271,7 +272,21 @@ func (c *Config) securityRoleMappings() []authz.Mapping {
 	if c.sec == nil {
 		return nil
 	}
-	return c.sec.roleMappings
+	return cloneMappings(c.sec.roleMappings)
+}
+
+// cloneMappings returns a deep copy, so that the applied security
+// configuration stays immutable (Config.Clone shares it).
+func cloneMappings(ms []authz.Mapping) []authz.Mapping {
+	if ms == nil {
+		return nil
+	}
+	out := make([]authz.Mapping, len(ms))
+	for i, m := range ms {
+		m.Identifiers = slices.Clone(m.Identifiers)
+		out[i] = m
+	}
+	return out
 }
 
 func newSecEncryption(field string, j secEncryptionJSON) (*secEncryption, error) {

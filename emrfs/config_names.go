@@ -63,6 +63,9 @@ func checkName(k string) (nameProblem, bool) {
 			tail := k[len(f.bucketPrefix):]
 			bucket, rest, ok := splitUnknownBucketProperty(tail, f.ns)
 			if !ok {
+				if bucket, kn, ok := nearMissBucketProperty(tail, f.rests); ok {
+					return nameProblem{property: k, bucket: bucket, closest: f.bucketPrefix + bucket + "." + kn, typo: true}, true
+				}
 				return nameProblem{}, false
 			}
 			form := f.bucketPrefix + bucket + "."
@@ -81,14 +84,8 @@ func checkName(k string) (nameProblem, bool) {
 			// Elsewhere in the family only a clear near miss (a case
 			// variant, or one character off) of a security name counts:
 			// fs.s3.* holds many EMRFS settings this package does not read.
-			if len(rest) < 10 {
-				return nameProblem{}, false
-			}
-			lr := strings.ToLower(rest)
-			for _, kn := range known {
-				if d := len(kn) - len(rest); d >= -1 && d <= 1 && editDistance(lr, strings.ToLower(kn)) <= 1 {
-					return nameProblem{property: k, closest: f.prefix + kn, typo: true}, true
-				}
+			if kn, ok := nearMiss(rest, known); ok {
+				return nameProblem{property: k, closest: f.prefix + kn, typo: true}, true
 			}
 			return nameProblem{}, false
 		}
@@ -109,6 +106,39 @@ func splitUnknownBucketProperty(tail string, ns []string) (bucket, rest string, 
 		b, r := tail[:i-1], tail[i:]
 		if hasAnyPrefix(r, ns) && bucketNameRE.MatchString(b) {
 			return b, r, true
+		}
+	}
+	return "", "", false
+}
+
+// nearMiss returns the known name that rest is a clear near miss of (a
+// case variant, or one character off; names of 10 bytes or more).
+func nearMiss(rest string, known []string) (string, bool) {
+	if len(rest) < 10 {
+		return "", false
+	}
+	lr := strings.ToLower(rest)
+	for _, kn := range known {
+		if d := len(kn) - len(rest); d >= -1 && d <= 1 && editDistance(lr, strings.ToLower(kn)) <= 1 {
+			return kn, true
+		}
+	}
+	return "", false
+}
+
+// nearMissBucketProperty finds, in the tail "BUCKET.REST" of a per-bucket
+// name outside the namespaces, a REST that is a near miss of a known one.
+func nearMissBucketProperty(tail string, rests []string) (bucket, known string, ok bool) {
+	for i := 1; i < len(tail); i++ {
+		if tail[i-1] != '.' {
+			continue
+		}
+		b, r := tail[:i-1], tail[i:]
+		if !bucketNameRE.MatchString(b) {
+			continue
+		}
+		if kn, ok := nearMiss(r, rests); ok {
+			return b, kn, true
 		}
 	}
 	return "", "", false

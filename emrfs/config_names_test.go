@@ -32,6 +32,8 @@ func TestValidateUnknownNames(t *testing.T) {
 		// Near misses outside the namespaces.
 		{"fs.s3.enableServerSideEncription", "true", "", "did you mean fs.s3.enableServerSideEncryption?", ""},
 		{"fs.s3.EnableServerSideEncryption", "true", "", "did you mean fs.s3.enableServerSideEncryption?", ""},
+		{"fs.s3.bucket.my.bucket.enableServerSideEncription", "true", "my.bucket", "did you mean fs.s3.bucket.my.bucket.enableServerSideEncryption?", ""},
+		{"fs.s3a.bucket.b.server-side-encryption-algorithim", "AES256", "b", "did you mean fs.s3a.bucket.b.server-side-encryption-algorithm?", ""},
 		// Far from every known name: a warning (a custom provider's own
 		// setting, or a property of a newer EMRFS).
 		{"fs.s3.cse.myprovider.keyFile", "/etc/k", "", "", "unknown property fs.s3.cse.myprovider.keyFile is not read by this library"},

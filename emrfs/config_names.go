@@ -72,7 +72,10 @@ func checkName(k string) (nameProblem, bool) {
 			if contains(f.global, rest) {
 				return nameProblem{property: k, bucket: bucket, closest: f.prefix + rest, typo: true, global: true}, true
 			}
-			closest, typo := closestName(rest, f.rests)
+			closest, typo := closestName(rest, append(append([]string{}, f.rests...), f.global...))
+			if contains(f.global, closest) {
+				return nameProblem{property: k, bucket: bucket, closest: f.prefix + closest, typo: typo, global: typo}, true
+			}
 			return nameProblem{property: k, bucket: bucket, closest: form + closest, typo: typo}, true
 		}
 		rest := k[len(f.prefix):]

@@ -29,6 +29,7 @@ func TestValidateUnknownNames(t *testing.T) {
 		{"fs.s3.bucket.my.bucket.cse.kms.keyID", "k", "my.bucket", "did you mean fs.s3.bucket.my.bucket.cse.kms.keyId?", ""},
 		{"fs.s3a.bucket.b.encryption.contxt", "a=b", "b", "did you mean fs.s3a.bucket.b.encryption.context?", ""},
 		{"fs.s3.bucket.b.authorization.roleMapping", "x", "b", "fs.s3.authorization.roleMapping has no per-bucket form", ""},
+		{"fs.s3.bucket.b.authorization.rolemapping", "x", "b", "fs.s3.authorization.roleMapping has no per-bucket form", ""},
 		// Near misses outside the namespaces.
 		{"fs.s3.enableServerSideEncription", "true", "", "did you mean fs.s3.enableServerSideEncryption?", ""},
 		{"fs.s3.EnableServerSideEncryption", "true", "", "did you mean fs.s3.enableServerSideEncryption?", ""},

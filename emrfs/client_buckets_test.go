@@ -136,3 +136,32 @@ func TestClientResolvesBucketOnce(t *testing.T) {
 		t.Fatalf("the invalid bucket (resolved in New) was resolved %d more times", n)
 	}
 }
+
+// BenchmarkTargetPathological: a configuration whose ${...} references
+// expand to the 64 KiB limit costs its expansion in every Config.Bucket;
+// the Client pays it once per bucket.
+func BenchmarkTargetPathological(b *testing.B) {
+	cfg := NewConfig()
+	cfg.Set("fs.s3.enableServerSideEncryption", "${x.0}")
+	for i := range 19 {
+		cfg.Set("x."+strconv.Itoa(i), "${x."+strconv.Itoa(i+1)+"}${x."+strconv.Itoa(i+1)+"}")
+	}
+	cfg.Set("x.19", "true")
+	for _, k := range []string{"cse.enabled", "cse.kms.keyId", "serverSideEncryption.kms.keyId", "cse.cryptoMode"} {
+		cfg.Set("fs.s3."+k, "${x.0}")
+	}
+	c, err := New(nopS3{}, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Config.Bucket", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = cfg.Bucket("data")
+		}
+	})
+	b.Run("Client.target", func(b *testing.B) {
+		for b.Loop() {
+			_, _, _ = c.target("stat", "s3://data/k")
+		}
+	})
+}

@@ -2,14 +2,13 @@
 // request, the IAM role whose credentials sign it, by the user or group the
 // request is made for or by the S3 location it touches.
 //
-// Mappings come from an EMR security configuration
-// ([ParseSecurityConfiguration], [ParseRoleMappings]) or from the
-// fs.s3.authorization.roleMapping property ([ParseRoleMappingProperty]).
-// [NewFromProperties] builds a Resolver from the EMRFS properties
-// (fs.s3.authorization.roleMapping, fs.s3.sts.endpoint,
-// fs.s3.sts.sessionDurationSeconds and fs.s3.customAWSCredentialsProvider,
-// whose name is looked up in a [ProviderRegistry]); when a security
-// configuration's mappings are given too, they win, as on a cluster.
+// Mappings are read from JSON, the RoleMappings array of an EMR security
+// configuration ([ParseRoleMappings]), or from the text form of EMRFS's
+// role-mapping property ([ParseRoleMappingProperty]). This package knows
+// no configuration properties: emrfs.NewRoleResolver reads them (role
+// mappings, STS endpoint, session length, custom credentials provider) and
+// the security configuration, whose mappings win as on a cluster, and
+// builds a Resolver with [New].
 // A [Resolver] evaluates them top-down for the identity carried by the
 // request's context ([WithIdentity]); the first mapping with a matching
 // identifier wins. Prefixes compare alike for the s3, s3a and s3n schemes,

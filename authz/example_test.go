@@ -43,10 +43,11 @@ func (exampleSTS) AssumeRole(_ context.Context, in *sts.AssumeRoleInput, _ ...fu
 }
 
 func ExampleResolver_Resolve() {
-	mappings, err := authz.ParseSecurityConfiguration([]byte(`{"AuthorizationConfiguration": {"EmrFsConfiguration": {"RoleMappings": [
+	// The RoleMappings array of an EMR security configuration.
+	mappings, err := authz.ParseRoleMappings([]byte(`[
 	   {"Role": "arn:aws:iam::123456789101:role/r1", "IdentifierType": "User",   "Identifiers": ["user1"]},
 	   {"Role": "arn:aws:iam::123456789101:role/r2", "IdentifierType": "Prefix", "Identifiers": ["s3://MyBucket/"]},
-	   {"Role": "arn:aws:iam::123456789101:role/r3", "IdentifierType": "Group",  "Identifiers": ["AdminGroup"]}]}}}`))
+	   {"Role": "arn:aws:iam::123456789101:role/r3", "IdentifierType": "Group",  "Identifiers": ["AdminGroup"]}]`))
 	if err != nil {
 		fmt.Println(err)
 		return

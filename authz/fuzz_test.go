@@ -87,15 +87,13 @@ func FuzzParseRoleMappingProperty(f *testing.F) {
 	})
 }
 
-func FuzzParseSecurityConfiguration(f *testing.F) {
+func FuzzParseRoleMappings(f *testing.F) {
 	f.Add([]byte(seedJSON))
-	f.Add([]byte(`{"AuthorizationConfiguration":{"EmrFsConfiguration":{"RoleMappings":[]}}}`))
+	f.Add([]byte(`[]`))
 	f.Add([]byte(`[{"Role":"arn:aws:iam::123456789101:role/r","IdentifierType":"User","identifiertype":"Prefix","Identifiers":["s3://b/"]}]`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ms, err := ParseSecurityConfiguration(data)
-		checkParsed(t, ms, err)
-		ms, err = ParseRoleMappings(data)
+		ms, err := ParseRoleMappings(data)
 		checkParsed(t, ms, err)
 	})
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/emrs3/emrs3/internal/strictjson"
 )
 
-// MaxRoleMappingsSize is the largest input ParseSecurityConfiguration,
-// ParseRoleMappings and ParseRoleMappingProperty accept; larger input is
+// MaxRoleMappingsSize is the largest input ParseRoleMappings and
+// ParseRoleMappingProperty accept; larger input is
 // an error matching ErrTooLarge.
 const MaxRoleMappingsSize = 1 << 20
 
@@ -23,45 +23,6 @@ func checkSize(what string, n int) error {
 		return fmt.Errorf("authz: %s is %w: %d bytes, the limit is %d bytes (1 MiB)", what, ErrTooLarge, n, MaxRoleMappingsSize)
 	}
 	return nil
-}
-
-// ParseSecurityConfiguration reads the role mappings of an EMR security
-// configuration (AuthorizationConfiguration.EmrFsConfiguration.RoleMappings).
-// Other sections are not read. A configuration without an
-// AuthorizationConfiguration has no mappings and is not an error; one whose
-// authorization section has no RoleMappings is.
-//
-// Parsing is strict: a key given twice anywhere in the document (a case
-// variant included, which encoding/json would take for the same field, so
-// that a second "rolemappings" could replace "RoleMappings"), an unknown
-// field in the sections of an EMR security configuration, nesting deeper
-// than 64 levels and input over MaxRoleMappingsSize are errors that name
-// the key and where it is.
-func ParseSecurityConfiguration(data []byte) ([]Mapping, error) {
-	if err := checkSize("security configuration", len(data)); err != nil {
-		return nil, err
-	}
-	if err := strictjson.Check(data, strictjson.SecurityConfiguration, "SecurityConfiguration"); err != nil {
-		return nil, fmt.Errorf("authz: security configuration: %w", err)
-	}
-	var doc struct {
-		AuthorizationConfiguration *struct {
-			EmrFsConfiguration *struct {
-				RoleMappings json.RawMessage
-			}
-		}
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("authz: security configuration is not valid JSON: %w", err)
-	}
-	ac := doc.AuthorizationConfiguration
-	if ac == nil {
-		return nil, nil
-	}
-	if ac.EmrFsConfiguration == nil || len(ac.EmrFsConfiguration.RoleMappings) == 0 {
-		return nil, errors.New("authz: security configuration: AuthorizationConfiguration needs EmrFsConfiguration.RoleMappings")
-	}
-	return ParseRoleMappings(ac.EmrFsConfiguration.RoleMappings)
 }
 
 // ParseRoleMappings reads a JSON array of role mappings, the RoleMappings

@@ -8,9 +8,10 @@ import (
 	"testing"
 )
 
-// seedJSON is the example security configuration of seed 003 (EMR
-// Management Guide, "EMRFS Authorization for Data in Amazon S3").
-const seedJSON = `{ "AuthorizationConfiguration": { "EmrFsConfiguration": { "RoleMappings": [{ "Role": "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_user1", "IdentifierType": "User", "Identifiers": [ "user1" ] },{ "Role": "arn:aws:iam::123456789101:role/allow_EMRFS_access_to_MyBuckets", "IdentifierType": "Prefix", "Identifiers": [ "s3://MyBucket/","s3://MyOtherBucket/" ] },{ "Role": "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_AdminGroup", "IdentifierType": "Group", "Identifiers": [ "AdminGroup" ] }] } } }`
+// seedJSON is the RoleMappings array of the example security
+// configuration of seed 003 (EMR Management Guide, "EMRFS Authorization
+// for Data in Amazon S3"); emrfs reads the whole document.
+const seedJSON = `[{ "Role": "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_user1", "IdentifierType": "User", "Identifiers": [ "user1" ] },{ "Role": "arn:aws:iam::123456789101:role/allow_EMRFS_access_to_MyBuckets", "IdentifierType": "Prefix", "Identifiers": [ "s3://MyBucket/","s3://MyOtherBucket/" ] },{ "Role": "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_AdminGroup", "IdentifierType": "Group", "Identifiers": [ "AdminGroup" ] }]`
 
 var seedMappings = []Mapping{
 	{Role: "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_user1", IdentifierType: User, Identifiers: []string{"user1"}},
@@ -18,25 +19,15 @@ var seedMappings = []Mapping{
 	{Role: "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_AdminGroup", IdentifierType: Group, Identifiers: []string{"AdminGroup"}},
 }
 
-func TestParseSecurityConfigurationSeed(t *testing.T) {
-	got, err := ParseSecurityConfiguration([]byte(seedJSON))
+func TestParseRoleMappingsSeed(t *testing.T) {
+	got, err := ParseRoleMappings([]byte(seedJSON))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, seedMappings) {
 		t.Fatalf("got %+v\nwant %+v", got, seedMappings)
 	}
-}
-
-func TestParseSecurityConfigurationNoAuthorization(t *testing.T) {
-	got, err := ParseSecurityConfiguration([]byte(`{"EncryptionConfiguration": {"EnableAtRestEncryption": true}}`))
-	if err != nil || got != nil {
-		t.Fatalf("got %v, %v; want no mappings, no error", got, err)
-	}
-	if _, err := ParseSecurityConfiguration([]byte(`{"AuthorizationConfiguration": {}}`)); err == nil {
-		t.Fatal("authorization section without RoleMappings accepted")
-	}
-	if _, err := ParseSecurityConfiguration([]byte(`{`)); err == nil {
+	if _, err := ParseRoleMappings([]byte(`[`)); err == nil {
 		t.Fatal("broken JSON accepted")
 	}
 }

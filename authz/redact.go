@@ -80,22 +80,6 @@ func (p Pair) Format(f fmt.State, verb rune) {
 	redact.Format(f, verb, d, d)
 }
 
-// String describes the configuration without the credentials of its
-// aws.Config.
-func (c ProviderConfig) String() string {
-	return fmt.Sprintf("authz.ProviderConfig{Get: %s, AWS: {Region: %q, Credentials: %s}}",
-		funcDesc(c.Get != nil), c.AWS.Region, providerDesc(c.AWS.Credentials))
-}
-
-// GoString is String, so that %#v shows no credentials either.
-func (c ProviderConfig) GoString() string { return c.String() }
-
-// Format writes String under every verb.
-func (c ProviderConfig) Format(f fmt.State, verb rune) {
-	d := c.String()
-	redact.Format(f, verb, d, d)
-}
-
 func providerDesc(p aws.CredentialsProvider) string {
 	if p == nil {
 		return "nil"

@@ -20,12 +20,20 @@ import (
 
 // AssumeRoleAPI is the STS operation the resolver needs; *sts.Client
 // implements it. Configure the STS endpoint (fs.s3.sts.endpoint) on the
-// client with sts.Options.BaseEndpoint, or let [NewFromProperties] do it.
+// client with sts.Options.BaseEndpoint, or let emrfs.NewRoleResolver do it.
 type AssumeRoleAPI interface {
 	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
 }
 
 var _ AssumeRoleAPI = (*sts.Client)(nil)
+
+// CustomFunc is a custom credentials provider, the Go form of an EMRFS
+// fs.s3.customAWSCredentialsProvider class (package emrfs builds one from
+// that property). It is consulted before the role mappings for every
+// request: when it returns ok, its provider signs the request; when it
+// returns an error, the request fails; otherwise the mappings decide. uri
+// is the request's location (s3://bucket/key).
+type CustomFunc func(ctx context.Context, id Identity, uri string) (p aws.CredentialsProvider, ok bool, err error)
 
 // Options configure a [Resolver].
 type Options struct {
@@ -80,7 +88,7 @@ type Options struct {
 	// its provider is used; if it returns an error, the request fails.
 	Custom CustomFunc
 	// CustomName names Custom in decisions and logs, so that an audit log
-	// tells which custom provider answered; NewFromProperties sets it to
+	// tells which custom provider answered; emrfs.NewRoleResolver sets it to
 	// the fs.s3.customAWSCredentialsProvider value.
 	CustomName string
 }

@@ -126,38 +126,3 @@ func ExampleTraceSTS() {
 	// authz.AssumeRole
 	//   STS.AssumeRole
 }
-
-// TestNewFromPropertiesTracerProvider: a Resolver built from properties
-// with PropertiesOptions.TracerProvider puts the SDK's STS span inside an
-// authz.AssumeRole span.
-func TestNewFromPropertiesTracerProvider(t *testing.T) {
-	st := emrfstest.Start(t)
-	role := emrfstest.RoleARN("traced-props")
-	st.STS.CreateRole(role, emrfstest.AdminARN)
-	rec := &spanRecorder{}
-	props := map[string]string{authz.PropertyRoleMapping: role + "=u:alice"}
-	r, err := authz.NewFromProperties(context.Background(), st.Config, func(n string) (string, bool) { v, ok := props[n]; return v, ok },
-		func(o *authz.PropertiesOptions) { o.TracerProvider = rec })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := authz.WithIdentity(context.Background(), authz.Identity{User: "alice", Groups: []string{}})
-	_, p, err := r.Resolve(ctx, "s3://bucket/key")
-	if err != nil || p == nil {
-		t.Fatalf("Resolve: %v, %v", p, err)
-	}
-	if _, err := p.Retrieve(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	found := false
-	for _, path := range rec.paths {
-		if path == "authz.AssumeRole > STS.AssumeRole" {
-			found = true
-		}
-	}
-	if !found {
-		t.Errorf("no STS.AssumeRole span inside authz.AssumeRole:\n%s", strings.Join(rec.paths, "\n"))
-	}
-}

@@ -70,7 +70,7 @@ func (d *Decryptor) Decrypt(ctx context.Context, meta map[string]string, instruc
 	var instr []byte
 	if instruction != nil && needsInstructionFile(meta) {
 		var err error
-		if instr, err = instruction(ctx, obj.Key+instructionSuffix); err != nil {
+		if instr, err = instruction(ctx, obj.Key+InstructionSuffix); err != nil {
 			return nil, err
 		}
 	}

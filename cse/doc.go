@@ -13,6 +13,9 @@
 // and V3 envelopes from the object's metadata, fetching its instruction file
 // only when the metadata holds no envelope ([Decryptor.Decrypt]), and
 // recovers the [Content] after applying its [Policy].
+// Configuration by name (EMRFS properties, provider class names,
+// encryption-context strings) belongs to package emrfs, which hands this
+// package plain values.
 //
 // # Content
 //

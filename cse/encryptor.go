@@ -114,7 +114,7 @@ func (e *Encryptor) Encrypt(ctx context.Context, obj ObjectInfo) (*Envelope, *Co
 	out := &Envelope{}
 	if e.opts.InstructionFile {
 		out.Metadata, out.Instruction, err = env.Split()
-		out.InstructionKey = obj.Key + instructionSuffix
+		out.InstructionKey = obj.Key + InstructionSuffix
 		out.InstructionMetadata = map[string]string{instructionMarker: ""}
 	} else {
 		out.Metadata, err = env.Metadata()

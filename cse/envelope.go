@@ -4,11 +4,6 @@ import (
 	"github.com/emrs3/emrs3/cse/internal/envelope"
 )
 
-// instructionSuffix is appended to an object's key to name its instruction
-// file: the object "<key>.instruction" whose body holds the envelope when the
-// envelope is not stored in the object's metadata (Envelope.InstructionKey).
-const instructionSuffix = ".instruction"
-
 // instructionMarker is the user-metadata key (without "x-amz-meta-") that the
 // AWS clients put, with an empty value, on instruction-file objects
 // (Envelope.InstructionMetadata).

@@ -35,10 +35,6 @@ func publicError(err error) error {
 		}
 		return &AuthenticationError{Check: authEnvelope, Key: me.Key, Source: me.Source, Reason: me.Reason, Err: me.Err}
 	}
-	var ce *envelope.ContextError
-	if errors.As(err, &ce) {
-		return &ContextError{Input: ce.Input, Offset: ce.Offset, Reason: ce.Reason}
-	}
 	return err
 }
 

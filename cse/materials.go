@@ -5,7 +5,8 @@ import (
 	"maps"
 )
 
-// Wrap algorithms, the values of x-amz-wrap-alg (V3 codes translated).
+// Names of the envelope format: the wrap algorithms (the values of
+// x-amz-wrap-alg, V3 codes translated) and the instruction file's suffix.
 const (
 	WrapKMS           = "kms"         // legacy: context = materials description
 	WrapKMSContext    = "kms+context" // context + aws:x-amz-cek-alg
@@ -17,6 +18,11 @@ const (
 	// key (AES/ECB/PKCS5Padding or RSA/ECB/PKCS1Padding): format V1, legacy,
 	// read only.
 	WrapV1 = ""
+
+	// InstructionSuffix is appended to an object's key to name its
+	// instruction file (<key>.instruction), which holds the envelope
+	// when the object's metadata does not (Envelope.InstructionKey).
+	InstructionSuffix = ".instruction"
 )
 
 // EncryptionRequest asks a provider for a fresh data key for one object.

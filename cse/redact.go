@@ -88,25 +88,6 @@ func (km KeyMaterial) Format(f fmt.State, verb rune) {
 	redact.Format(f, verb, s, s)
 }
 
-// String describes the configuration with the values of properties that
-// may hold key material or credentials redacted.
-func (c ProviderConfig) String() string {
-	kms := "nil"
-	if c.KMS != nil {
-		kms = fmt.Sprintf("%T", c.KMS)
-	}
-	return fmt.Sprintf("cse.ProviderConfig{Properties: %s, KMS: %s}", propsString(c.Properties), kms)
-}
-
-// GoString is String, so that %#v shows no secret either.
-func (c ProviderConfig) GoString() string { return c.String() }
-
-// Format writes String under every verb.
-func (c ProviderConfig) Format(f fmt.State, verb rune) {
-	s := c.String()
-	redact.Format(f, verb, s, s)
-}
-
 func keyDesc(k []byte) string {
 	if k == nil {
 		return "nil"
@@ -122,23 +103,6 @@ func descString(m map[string]string) string {
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "%q: %q", k, m[k])
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-func propsString(m map[string]string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, k := range slices.Sorted(maps.Keys(m)) {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		v := m[k]
-		if redact.SecretProperty(k) && v != "" {
-			v = redact.Redacted
-		}
-		fmt.Fprintf(&b, "%q: %q", k, v)
 	}
 	b.WriteByte('}')
 	return b.String()

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,18 +83,18 @@ type Options struct {
 	// fs.s3a.encryption.cse.kms.region) sends its calls there: the region
 	// is set in the kms.Options of every call, so the endpoint is resolved
 	// and the request signed for that region; otherwise the client's own
-	// region is used. Custom providers built by Registry get the same
-	// client in cse.ProviderConfig.KMS.
+	// region is used. Custom providers built from Providers get the same
+	// client in ProviderConfig.KMS.
 	KMS cse.KMSAPI
 
 	// MaterialsProviders maps a CSE provider name (CSE.Provider, e.g. a
 	// Java class name from fs.s3.cse.encryptionMaterialsProvider) to the
-	// provider to use; it wins over Registry and the built-in KMS provider.
+	// provider to use; it wins over Providers and the built-in KMS provider.
 	MaterialsProviders map[string]cse.MaterialsProvider
 
-	// Registry builds custom CSE providers by name from the configuration
-	// properties; nil means cse.NewRegistry().
-	Registry *cse.Registry
+	// Providers builds custom CSE materials providers by name from the
+	// configuration; nil means DefaultProviders.
+	Providers *Providers
 
 	// CSEPolicy is the policy CSE objects are written and read with. nil
 	// means the safe default: GCM content only, whole objects authenticated
@@ -201,14 +202,15 @@ type Options struct {
 	JobflowID string
 
 	// Bucket, when set, is called with the encryption each bucket resolves
-	// to from the configuration, before an operation uses it, and may
-	// change it: set what no property reaches (SSE.BucketKey,
-	// CSE.EncryptionContext, CSE.MaterialsDescription, CSE.KMSAnyKey,
-	// CSE.KMSSkipKeyCheck) or replace b.SSE or b.CSE. b and what it points to are fresh for every call and belong
-	// to the function. It is called for every operation and must give the
-	// same result for the same bucket name: the CSE machinery of a bucket
-	// (provider, policy, context) is built once, from the first result.
-	// Leaving both SSE and CSE set fails the operation.
+	// to from the configuration and may change it: set what no property
+	// reaches (SSE.BucketKey, CSE.EncryptionContext,
+	// CSE.MaterialsDescription, CSE.KMSAnyKey, CSE.KMSSkipKeyCheck) or
+	// replace b.SSE or b.CSE. It is called once per bucket, when the
+	// Client first needs the bucket (in New for the buckets the
+	// configuration names), possibly concurrently for different buckets;
+	// the Client keeps a copy of the result for its lifetime, so b and
+	// what it points to belong to the function. Leaving both SSE and CSE
+	// set fails every operation on the bucket.
 	Bucket func(b *Bucket)
 
 	// Logger receives the Client's records: at Debug, retries, resumed
@@ -238,6 +240,11 @@ type Client struct {
 
 	cse cseStates
 
+	// buckets holds each bucket's settings, resolved once; resolved counts
+	// the resolutions (for tests).
+	buckets  bucketStates
+	resolved atomic.Int64
+
 	// disk holds the disk-encryption key sources and the spool budget;
 	// diskDefault is the Client's (nil: random in-memory key).
 	disk        diskStates
@@ -255,10 +262,11 @@ type Client struct {
 // New fails when the settings of a bucket need something Options does not
 // give: a CSE-KMS bucket without Options.KMS, or a custom CSE provider
 // that is neither in Options.MaterialsProviders nor registered in
-// Options.Registry. It checks the global settings (which apply to every
-// bucket no per-bucket property names) and each bucket named by a
-// per-bucket property (fs.s3.bucket.NAME.*, fs.s3a.bucket.NAME.*) or a
-// security-configuration override, the latter after Options.Bucket; the
+// Options.Providers (or DefaultProviders). It checks the global settings
+// (which apply to every bucket no per-bucket property names) and each
+// bucket named by a per-bucket property (fs.s3.bucket.NAME.*,
+// fs.s3a.bucket.NAME.*) or a security-configuration override, the latter
+// after Options.Bucket; the
 // error (errors.Is(err, ErrInvalidConfig); one *ConfigError per bucket)
 // names the bucket, the property that turned client-side encryption on
 // and the Options field to set. Other configuration problems are
@@ -267,9 +275,7 @@ func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 	if client == nil {
 		return nil, errors.New("emrfs: New: nil S3 client; pass an *s3.Client")
 	}
-	if cfg == nil {
-		cfg = NewConfig()
-	}
+	cfg = cfg.Clone() // nil: NewConfig(); later changes to the caller's Config do not reach the Client
 	o := Options{PartSize: DefaultPartSize, Concurrency: DefaultConcurrency, ReadRetries: 3}
 	for _, fn := range optFns {
 		fn(&o)
@@ -319,24 +325,16 @@ func (c *Client) decryptOptions(o *cse.StreamOptions) {
 	o.TempDir = c.opts.TempDir
 }
 
-// target resolves a URI to its location and bucket settings.
+// target resolves a URI to its location and bucket settings (resolved once
+// per bucket; see bucketStates).
 func (c *Client) target(op, uri string) (Location, *Bucket, error) {
 	loc, err := ParseURI(uri)
 	if err != nil {
 		return Location{}, nil, &fs.PathError{Op: op, Path: uri, Err: err}
 	}
-	b, err := c.cfg.Bucket(loc.Bucket)
+	b, _, err := c.bucket(loc.Bucket)
 	if err != nil {
 		return Location{}, nil, &fs.PathError{Op: op, Path: uri, Err: err}
-	}
-	if b == nil {
-		b = &Bucket{Name: loc.Bucket}
-	}
-	if c.opts.Bucket != nil {
-		c.opts.Bucket(b)
-		if b.SSE != nil && b.CSE != nil {
-			return Location{}, nil, &fs.PathError{Op: op, Path: uri, Err: fmt.Errorf("emrfs: Options.Bucket left both SSE (%s) and CSE (%s) set for bucket %s; they are mutually exclusive: set one of them to nil", b.SSE, b.CSE, loc.Bucket)}
-		}
 	}
 	return loc, b, nil
 }

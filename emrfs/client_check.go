@@ -2,9 +2,6 @@ package emrfs
 
 import (
 	"errors"
-	"slices"
-
-	"github.com/emrs3/emrs3/cse"
 )
 
 // checkClients reports the buckets whose settings need a client or
@@ -22,18 +19,11 @@ func (c *Client) checkClients() error {
 		}
 	}
 	for _, name := range c.cfg.namedBuckets() {
-		b, err := c.cfg.Bucket(name)
-		if err != nil || b == nil {
-			continue
+		b, byHook, err := c.bucket(name)
+		if err != nil {
+			continue // the operations report it (Client.target)
 		}
-		before := b.CSE
-		if c.opts.Bucket != nil {
-			c.opts.Bucket(b)
-			if b.SSE != nil && b.CSE != nil {
-				continue // the operations report it (Client.target)
-			}
-		}
-		if err := c.checkBucket(name, b.CSE, b.CSE != before); err != nil {
+		if err := c.checkBucket(name, b.CSE, byHook); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -60,16 +50,9 @@ func (c *Client) checkBucket(name string, s *CSE, byHook bool) error {
 	if s.IsKMS() {
 		return needKMS()
 	}
-	reg := c.opts.Registry
-	if reg == nil {
-		reg = cse.NewRegistry()
-	}
-	if !slices.Contains(reg.Names(), s.Provider) {
-		return newConfigError(name, property, value, "the bucket's CSE materials provider "+s.Provider+" is not in Options.MaterialsProviders nor registered in Options.Registry",
-			"set Options.MaterialsProviders["+s.Provider+"], or register a factory under that name in Options.Registry")
-	}
-	if s.Provider == "kms" {
-		return needKMS()
+	if !c.opts.Providers.orDefault().hasMaterials(s.Provider) {
+		return newConfigError(name, property, value, "the bucket's CSE materials provider "+s.Provider+" is not in Options.MaterialsProviders nor registered in Options.Providers",
+			"set Options.MaterialsProviders["+s.Provider+"], or register a factory under that name with Providers.RegisterMaterials")
 	}
 	return nil
 }

@@ -19,8 +19,8 @@ import (
 func TestNewChecksClients(t *testing.T) {
 	const secCSEKMS = `{"EncryptionConfiguration":{"EnableAtRestEncryption":true,"AtRestEncryptionConfiguration":{"S3EncryptionConfiguration":{"EncryptionMode":"SSE-S3","Overrides":[{"BucketName":"sec-bucket","EncryptionMode":"CSE-KMS","AwsKmsKey":"arn:aws:kms:us-east-1:111122223333:key/k1"}]}}}}`
 	kmsProps := []string{"fs.s3.cse.encryptionMaterialsProvider", KMSMaterialsProvider, "fs.s3.cse.kms.keyId", "k1"}
-	custom := cse.NewRegistry()
-	custom.Register("com.example.Provider", func(context.Context, cse.ProviderConfig) (cse.MaterialsProvider, error) {
+	custom := &Providers{}
+	custom.RegisterMaterials("com.example.Provider", func(context.Context, ProviderConfig) (cse.MaterialsProvider, error) {
 		return nil, errors.New("unused")
 	})
 	tests := []struct {
@@ -54,9 +54,9 @@ func TestNewChecksClients(t *testing.T) {
 			},
 			want: []string{`bucket "b1"`, "Options.Bucket", "Options.KMS"}},
 		{name: "unregistered custom provider", props: []string{"fs.s3.bucket.b2.cse.enabled", "true", "fs.s3.bucket.b2.cse.encryptionMaterialsProvider", "com.example.Provider"},
-			want: []string{`bucket "b2"`, "com.example.Provider", "Options.MaterialsProviders", "Options.Registry"}},
+			want: []string{`bucket "b2"`, "com.example.Provider", "Options.MaterialsProviders", "Options.Providers"}},
 		{name: "registered custom provider", props: []string{"fs.s3.bucket.b2.cse.enabled", "true", "fs.s3.bucket.b2.cse.encryptionMaterialsProvider", "com.example.Provider"},
-			opts: func(o *Options) { o.Registry = custom }},
+			opts: func(o *Options) { o.Providers = custom }},
 		{name: "invalid settings are left to the operations", props: []string{"fs.s3.bucket.b3.cse.enabled", "true"}},
 	}
 	for _, tc := range tests {

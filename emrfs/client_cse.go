@@ -48,7 +48,7 @@ func (c *Client) cseFor(ctx context.Context, b *Bucket) (*cseState, error) {
 	if st, ok := c.cse.m[b.Name]; ok {
 		return st, nil
 	}
-	p, err := c.provider(ctx, b.CSE)
+	p, err := c.provider(ctx, b.Name, b.CSE)
 	if err != nil {
 		return nil, fmt.Errorf("emrfs: CSE for bucket %s: %w", b.Name, err)
 	}
@@ -150,7 +150,7 @@ func mergeMaps(a, b map[string]string) map[string]string {
 }
 
 // provider builds the materials provider a bucket's CSE settings name.
-func (c *Client) provider(ctx context.Context, s *CSE) (cse.MaterialsProvider, error) {
+func (c *Client) provider(ctx context.Context, bucket string, s *CSE) (cse.MaterialsProvider, error) {
 	if p, ok := c.opts.MaterialsProviders[s.Provider]; ok {
 		return p, nil
 	}
@@ -160,17 +160,7 @@ func (c *Client) provider(ctx context.Context, s *CSE) (cse.MaterialsProvider, e
 		}
 		return cse.NewKMSProvider(c.kmsClient(s.KMSRegion), s.KMSKeyID, kmsProviderOptions(s)), nil
 	}
-	reg := c.opts.Registry
-	if reg == nil {
-		reg = cse.NewRegistry()
-	}
-	props := map[string]string{}
-	for _, k := range c.cfg.props.Keys() {
-		if v, ok := c.cfg.props.Get(k); ok {
-			props[k] = v
-		}
-	}
-	return reg.New(ctx, s.Provider, cse.ProviderConfig{Properties: props, KMS: c.kmsClient(s.KMSRegion)})
+	return c.opts.Providers.orDefault().newMaterials(ctx, s.Provider, ProviderConfig{Bucket: bucket, Get: c.cfg.Get, KMS: c.kmsClient(s.KMSRegion)})
 }
 
 // instructionFetcher returns the instruction-file fetch of cse's Decrypt for

@@ -33,10 +33,24 @@ import (
 //
 // A Config is not safe for concurrent modification; concurrent Bucket,
 // Validate, Get and String calls are safe once it is no longer modified.
+// New takes a copy (Clone): changing a Config after New does not change
+// the Client.
 type Config struct {
 	props    *hadoopconf.Conf
 	sec      *securityConfig
 	warnings []string // from loading and merging
+}
+
+// Clone returns a deep copy of c: later changes to either (Set, Merge,
+// ApplySecurityConfiguration) do not affect the other. A nil c clones to
+// an empty configuration.
+func (c *Config) Clone() *Config {
+	if c == nil || c.props == nil {
+		return NewConfig()
+	}
+	// The security configuration is never modified once applied (a later
+	// ApplySecurityConfiguration or Merge replaces it), so it is shared.
+	return &Config{props: c.props.Clone(), sec: c.sec, warnings: slices.Clone(c.warnings)}
 }
 
 // NewConfig returns an empty configuration: no encryption.

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/emrs3/emrs3/emrfs/internal/encctx"
 )
 
 // Bucket is the resolved encryption of one bucket: at most one of SSE and
@@ -158,8 +160,21 @@ func (c *Config) Bucket(name string) (*Bucket, error) {
 
 // Validate checks the global settings and every bucket named by a
 // per-bucket property or a security-configuration override, and the disk
-// encryption (Config.DiskEncryption), and returns all problems joined (nil when there are none). Each is a *ConfigError that
-// names the property and says what to set.
+// encryption (Config.DiskEncryption), and returns all problems joined (nil
+// when there are none). Each is a *ConfigError that names the property and
+// says what to set.
+//
+// A property name in the encryption and authorization namespaces
+// (fs.s3.cse.*, fs.s3.serverSideEncryption.*, fs.s3.authorization.*,
+// fs.s3a.encryption.* and their per-bucket forms fs.s3.bucket.NAME.… and
+// fs.s3a.bucket.NAME.…) that this package does not read is an error when a
+// known name is close to it, naming that name ("unknown property
+// fs.s3.cse.enable; did you mean fs.s3.cse.enabled?"), and so is a near
+// miss of a security property elsewhere (fs.s3.enableServerSideEncription)
+// and the per-bucket form of a property read only globally: a typo must
+// not leave data unencrypted. Bucket, and so every operation on the
+// buckets it applies to, fails with the same error. An unknown name far
+// from every known one (a custom provider's own setting) is a warning.
 func (c *Config) Validate() error {
 	global := c.resolve("")
 	errs := slices.Clone(global.errs)
@@ -190,7 +205,9 @@ func (c *Config) Validate() error {
 // used: final properties that a later resource tried to override, fs.s3.*
 // and fs.s3a.* settings that disagree, deprecated and current S3A names set
 // to different values, emrfs-site encryption overridden by a security
-// configuration, and settings that have no effect.
+// configuration, settings that have no effect, and unknown names in the
+// encryption and authorization namespaces that are not near misses of a
+// known name (see Validate).
 func (c *Config) Warnings() []string {
 	w := slices.Clone(c.warnings)
 	seen := map[string]bool{}
@@ -213,7 +230,8 @@ func (c *Config) Warnings() []string {
 }
 
 // namedBuckets returns, sorted, the buckets named by per-bucket properties
-// and security-configuration overrides.
+// (unknown ones in the security namespaces included) and
+// security-configuration overrides.
 func (c *Config) namedBuckets() []string {
 	set := map[string]bool{}
 	for _, k := range c.props.Keys() {
@@ -227,6 +245,11 @@ func (c *Config) namedBuckets() []string {
 	if c.sec != nil {
 		for _, b := range c.sec.order {
 			set[b] = true
+		}
+	}
+	for _, p := range c.unknownNames() {
+		if p.bucket != "" {
+			set[p.bucket] = true
 		}
 	}
 	return slices.Sorted(maps.Keys(set))
@@ -405,6 +428,7 @@ func (c *Config) resolve(name string) *resolution {
 		r.cseCommon(chosen.cse)
 	}
 	r.bucket.SSE, r.bucket.CSE = chosen.sse, chosen.cse
+	r.reportNames()
 	r.unexpandValues()
 	return r
 }
@@ -602,9 +626,9 @@ func (r *resolution) cseCommon(c *CSE) {
 }
 
 func (r *resolution) context(value, property string) map[string]string {
-	m, err := parseContext(value)
+	m, err := encctx.Parse(value)
 	if err != nil {
-		r.fail(property, value, "malformed encryption context: "+err.Error(), "write it as k1=v1,k2=v2 (or k1:v1,k2:v2, or a JSON object)")
+		r.fail(property, value, "malformed encryption context: "+err.Error(), "write it as k1=v1,k2=v2 (or k1:v1,k2:v2, or a JSON object); quote keys and values that hold ',' or '\"'")
 		return nil
 	}
 	return m

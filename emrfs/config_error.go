@@ -30,6 +30,9 @@ type ConfigError struct {
 	Problem string
 	// Fix says what to set.
 	Fix string
+	// Err is the underlying error, if any (for a malformed role mapping,
+	// the *authz.MappingError); Unwrap returns it.
+	Err error
 }
 
 // Error implements error.
@@ -54,6 +57,9 @@ func (e *ConfigError) Error() string {
 
 // Is reports whether target is ErrInvalidConfig.
 func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
+
+// Unwrap returns Err.
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // newConfigError builds a ConfigError, redacting the value of secret
 // properties.

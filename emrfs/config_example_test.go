@@ -103,3 +103,14 @@ func ExampleConfig_Warnings() {
 	// Output:
 	// fs.s3.enableServerSideEncryption (SSE SSE-S3) and fs.s3a.encryption.algorithm (SSE SSE-KMS(key=aws/s3 (account default))) disagree; using the fs.s3.* setting
 }
+
+// Validate names a mistyped property in the encryption and authorization
+// namespaces together with the closest known name.
+func ExampleConfig_Validate_typo() {
+	cfg := emrfs.NewConfig()
+	cfg.Set("fs.s3.cse.enable", "true") // meant fs.s3.cse.enabled
+	cfg.Set("fs.s3.cse.encryptionMaterialsProvider", emrfs.KMSMaterialsProvider)
+	fmt.Println(cfg.Validate())
+	// Output:
+	// emrfs: fs.s3.cse.enable="true": unknown property; did you mean fs.s3.cse.enabled?
+}

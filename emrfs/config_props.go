@@ -27,6 +27,12 @@ const (
 	pCSECryptoMode     = "cse.cryptoMode"
 	pCSEDeleteInstr    = "cse.cryptoStorageMode.deleteInstructionFiles.enabled"
 	pCSEUnencryptedLen = "multipart.cse.add.unencrypted.length"
+
+	// Credentials (read by NewRoleResolver; global only).
+	pRoleMapping       = "authorization.roleMapping"
+	pSTSEndpoint       = "sts.endpoint"
+	pSTSDuration       = "sts.sessionDurationSeconds"
+	pCustomCredentials = "customAWSCredentialsProvider"
 )
 
 // Hadoop S3A (core-site) property names, relative to "fs.s3a." (and to

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/emrs3/emrs3/authz"
@@ -137,6 +138,11 @@ type securityConfigJSON struct {
 			LocalDiskEncryptionConfiguration *localDiskJSON `json:"LocalDiskEncryptionConfiguration"`
 		} `json:"AtRestEncryptionConfiguration"`
 	} `json:"EncryptionConfiguration"`
+	AuthorizationConfiguration *struct {
+		EmrFsConfiguration *struct {
+			RoleMappings json.RawMessage `json:"RoleMappings"`
+		} `json:"EmrFsConfiguration"`
+	} `json:"AuthorizationConfiguration"`
 }
 
 // ApplySecurityConfiguration applies an EMR security configuration (the
@@ -228,11 +234,18 @@ func (c *Config) ApplySecurityConfiguration(data []byte) error {
 		}
 		sec.disk = d
 	}
-	ms, err := authz.ParseSecurityConfiguration(data)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, secAuthzPath, err))
+	if ac := raw.AuthorizationConfiguration; ac != nil {
+		if ac.EmrFsConfiguration == nil || len(ac.EmrFsConfiguration.RoleMappings) == 0 {
+			errs = append(errs, newConfigError("", secAuthzPath, "", "AuthorizationConfiguration needs EmrFsConfiguration.RoleMappings",
+				"give the role mappings, or remove AuthorizationConfiguration"))
+		} else {
+			ms, err := authz.ParseRoleMappings(ac.EmrFsConfiguration.RoleMappings)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, secAuthzPath, err))
+			}
+			sec.roleMappings = ms
+		}
 	}
-	sec.roleMappings = ms
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
@@ -244,19 +257,13 @@ func (c *Config) ApplySecurityConfiguration(data []byte) error {
 // each request: those of the security configuration's
 // AuthorizationConfiguration when one was applied (they take precedence,
 // as on a cluster), else those of fs.s3.authorization.roleMapping. It
-// returns nil when neither is set. A malformed property is an
-// *authz.PropertyError wrapping an *authz.MappingError.
+// returns nil when neither is set. A malformed property is a *ConfigError
+// wrapping an *authz.MappingError.
 func (c *Config) RoleMappings() ([]authz.Mapping, error) {
 	if c.sec != nil && c.sec.roleMappings != nil {
-		return c.sec.roleMappings, nil
+		return cloneMappings(c.sec.roleMappings), nil
 	}
-	p, err := authz.ReadProperties(func(name string) (string, bool) {
-		if name != authz.PropertyRoleMapping {
-			return "", false
-		}
-		return c.Get(name)
-	})
-	return p.Mappings, err
+	return c.roleMappingProperty()
 }
 
 // securityRoleMappings returns the security configuration's role mappings,
@@ -265,7 +272,21 @@ func (c *Config) securityRoleMappings() []authz.Mapping {
 	if c.sec == nil {
 		return nil
 	}
-	return c.sec.roleMappings
+	return cloneMappings(c.sec.roleMappings)
+}
+
+// cloneMappings returns a deep copy, so that the applied security
+// configuration stays immutable (Config.Clone shares it).
+func cloneMappings(ms []authz.Mapping) []authz.Mapping {
+	if ms == nil {
+		return nil
+	}
+	out := make([]authz.Mapping, len(ms))
+	for i, m := range ms {
+		m.Identifiers = slices.Clone(m.Identifiers)
+		out[i] = m
+	}
+	return out
 }
 
 func newSecEncryption(field string, j secEncryptionJSON) (*secEncryption, error) {

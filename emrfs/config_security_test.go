@@ -168,7 +168,7 @@ func TestSecurityConfigurationRoleMappings(t *testing.T) {
 		t.Fatalf("empty config: %v, %v", ms, err)
 	}
 	// The property alone.
-	c.Set(authz.PropertyRoleMapping, property)
+	c.Set("fs.s3.authorization.roleMapping", property)
 	if ms, err := c.RoleMappings(); err != nil || !reflect.DeepEqual(ms, site) {
 		t.Fatalf("property: %+v, %v", ms, err)
 	}
@@ -184,7 +184,7 @@ func TestSecurityConfigurationRoleMappings(t *testing.T) {
 		t.Errorf("String does not list the role mappings:\n%s", s)
 	}
 	// Merge carries them.
-	m := configOf(map[string]string{authz.PropertyRoleMapping: property})
+	m := configOf(map[string]string{"fs.s3.authorization.roleMapping": property})
 	m.Merge(c)
 	if ms, _ := m.RoleMappings(); !reflect.DeepEqual(ms, sec) {
 		t.Fatalf("after Merge: %+v", ms)
@@ -198,9 +198,9 @@ func TestSecurityConfigurationRoleMappings(t *testing.T) {
 		t.Fatalf("property after a security configuration without mappings: %+v, %v", ms, err)
 	}
 	// A malformed property is reported with the mapping at fault.
-	c.Set(authz.PropertyRoleMapping, property+",arn:aws:iam::123456789101:role/x=g:")
+	c.Set("fs.s3.authorization.roleMapping", property+",arn:aws:iam::123456789101:role/x=g:")
 	var me *authz.MappingError
-	if _, err := c.RoleMappings(); !errors.As(err, &me) || me.Index != 1 || !strings.Contains(err.Error(), authz.PropertyRoleMapping) {
+	if _, err := c.RoleMappings(); !errors.As(err, &me) || me.Index != 1 || !strings.Contains(err.Error(), "fs.s3.authorization.roleMapping") {
 		t.Fatalf("malformed property: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package emrfs
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -415,34 +414,6 @@ func TestConfigStringRedacts(t *testing.T) {
 	}
 }
 
-func TestParseContext(t *testing.T) {
-	tests := []struct {
-		in   string
-		want map[string]string
-		err  bool
-	}{
-		{"", nil, false},
-		{"a=1,b=2", map[string]string{"a": "1", "b": "2"}, false},
-		{"key1:value1, key2:value2", map[string]string{"key1": "value1", "key2": "value2"}, false},
-		{"path=s3://b/k", map[string]string{"path": "s3://b/k"}, false},
-		{`{"x":"y"}`, map[string]string{"x": "y"}, false},
-		{"{}", nil, false},
-		{"a=1,,", map[string]string{"a": "1"}, false},
-		{"a=", map[string]string{"a": ""}, false},
-		{"=1", nil, true},
-		{"a=1,a=2", nil, true},
-		{"plain", nil, true},
-		{`{"x":1}`, nil, true},
-		{`{"":"y"}`, nil, true},
-	}
-	for _, tt := range tests {
-		got, err := parseContext(tt.in)
-		if (err != nil) != tt.err || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("parseContext(%q) = %v, %v; want %v, err %v", tt.in, got, err, tt.want, tt.err)
-		}
-	}
-}
-
 func FuzzLoadHadoopXML(f *testing.F) {
 	for _, name := range []string{"core-site-sse-kms.xml", "emrfs-site-cse-kms.xml"} {
 		f.Add(string(readTestdata(f, name)))
@@ -496,37 +467,6 @@ func exercise(t *testing.T, c *Config) {
 	}
 	_ = c.Warnings()
 	_ = c.String()
-}
-
-func FuzzParseContext(f *testing.F) {
-	f.Add("a=1,b=2")
-	f.Add("k:v")
-	f.Add(`{"a":"b"}`)
-	f.Fuzz(func(t *testing.T, s string) {
-		m, err := parseContext(s)
-		if err != nil {
-			return
-		}
-		for k := range m {
-			if k == "" {
-				t.Fatal("empty key accepted")
-			}
-		}
-		if m != nil {
-			if _, err := parseContext(string(mustJSON(t, m))); err != nil {
-				t.Fatalf("JSON form of %v does not parse: %v", m, err)
-			}
-		}
-	})
-}
-
-func mustJSON(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func TestBucketConcurrent(t *testing.T) {

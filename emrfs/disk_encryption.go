@@ -7,6 +7,8 @@ import (
 	"maps"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/emrs3/emrs3/emrfs/internal/encctx"
 )
 
 // Spark properties of EMR Serverless disk encryption, read by
@@ -166,39 +168,20 @@ func ParseDiskEncryption(data []byte) (*DiskEncryption, error) {
 	return d, nil
 }
 
-// parseDiskContext parses "key1:value1,key2:value2" (spaces around keys and
-// values are trimmed; a value may itself hold ':').
+// parseDiskContext parses spark.emr-serverless.disk.encryptionContext,
+// written key1:value1,key2:value2 (the encryption-context syntax of
+// internal/encctx: values may hold ':', as ARNs do), and checks the EMR
+// Serverless limits.
 func parseDiskContext(property, s string) (map[string]string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, nil
-	}
-	m := map[string]string{}
-	for _, pair := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(pair, ":")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok || k == "" || v == "" {
-			return nil, newConfigError("", property, s, fmt.Sprintf("pair %q is not key:value", strings.TrimSpace(pair)), "write the context as key1:value1,key2:value2")
-		}
-		if _, dup := m[k]; dup {
-			return nil, newConfigError("", property, s, fmt.Sprintf("key %q appears twice", k), "give each key once")
-		}
-		m[k] = v
+	m, err := encctx.Parse(s)
+	if err != nil {
+		return nil, newConfigError("", property, s, "malformed encryption context: "+err.Error(), "write the context as key1:value1,key2:value2")
 	}
 	return m, checkDiskContext(property, m)
 }
 
 // formatDiskContext writes a context as key1:value1,key2:value2, sorted.
-func formatDiskContext(ec map[string]string) string {
-	var b strings.Builder
-	for i, k := range sortedKeys(ec) {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(k + ":" + ec[k])
-	}
-	return b.String()
-}
+func formatDiskContext(ec map[string]string) string { return encctx.Format(ec, ':') }
 
 // localDiskJSON is the LocalDiskEncryptionConfiguration of an EMR security
 // configuration.

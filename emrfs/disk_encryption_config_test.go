@@ -79,7 +79,9 @@ func TestConfigDiskEncryptionFromSparkProperties(t *testing.T) {
 
 	for _, tc := range []struct{ key, ctx, prop string }{
 		{diskARN, "applicationId", emrfs.SparkDiskEncryptionContext},
-		{diskARN, "a:1,,b:2", emrfs.SparkDiskEncryptionContext},
+		{diskARN, "a:1,b", emrfs.SparkDiskEncryptionContext},
+		{diskARN, "a:1,b=2", emrfs.SparkDiskEncryptionContext},
+		{diskARN, "a:", emrfs.SparkDiskEncryptionContext},
 		{diskARN, "a:1,a:2", emrfs.SparkDiskEncryptionContext},
 		{"", "a:1", emrfs.SparkDiskEncryptionContext},
 		{"not a key", "", emrfs.SparkDiskEncryptionKeyArn},
@@ -99,6 +101,14 @@ func TestConfigDiskEncryptionFromSparkProperties(t *testing.T) {
 		if _, err := emrfs.New(s3.New(s3.Options{}), cfg); !errors.Is(err, emrfs.ErrInvalidConfig) {
 			t.Errorf("New with key %q context %q: %v", tc.key, tc.ctx, err)
 		}
+	}
+	// Empty pairs are skipped, as in every encryption-context property
+	// (emrfs/internal/encctx).
+	cfg := emrfs.NewConfig()
+	cfg.Set(emrfs.SparkDiskEncryptionKeyArn, diskARN)
+	cfg.Set(emrfs.SparkDiskEncryptionContext, "a:1,,b:2,")
+	if d, err := cfg.DiskEncryption(); err != nil || !maps.Equal(d.EncryptionContext, map[string]string{"a": "1", "b": "2"}) {
+		t.Errorf("context with empty pairs: %+v, %v", d, err)
 	}
 	if d, err := emrfs.NewConfig().DiskEncryption(); d != nil || err != nil {
 		t.Fatalf("no properties: %+v, %v", d, err)

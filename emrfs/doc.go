@@ -24,7 +24,7 @@
 // fs.ReadDirFS) of a prefix.
 //
 // Buckets with client-side encryption (CSE-KMS, or a custom materials
-// provider from [Options.MaterialsProviders] or [Options.Registry]) are
+// provider from [Options.MaterialsProviders] or [Options.Providers]) are
 // encrypted and decrypted transparently with package cse: Create writes the
 // envelope (object metadata or <key>.instruction), Open, Stat, List
 // (ListOptions.PlaintextSizes) and FS report plaintext and plaintext sizes,

@@ -10,12 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/emrs3/emrs3/cse"
 )
 
 // InstructionSuffix is the key suffix of a CSE instruction file
 // (<key>.instruction); List hides such objects and Remove, Copy and Rename
-// treat them as part of their object.
-const InstructionSuffix = ".instruction"
+// treat them as part of their object. It is the envelope format's suffix,
+// defined once in package cse.
+const InstructionSuffix = cse.InstructionSuffix
 
 // folderMarkerSuffix is the suffix of EMRFS/Hadoop "directory marker"
 // objects (dir_$folder$), which List hides.

@@ -126,7 +126,8 @@ func redactionSubjects(t *testing.T) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := cse.NewRegistry()
+	reg := &Providers{}
+	reg.RegisterMaterials("m", func(context.Context, ProviderConfig) (cse.MaterialsProvider, error) { return nil, nil })
 
 	// emrfs: a client over the stack with SSE-C, and one with CSE.
 	api, st := newTestStack(t)
@@ -208,8 +209,6 @@ func redactionSubjects(t *testing.T) map[string]any {
 		"cse.ObjectInfo":           &cse.ObjectInfo{Bucket: "b", Key: "k"},
 		"cse.MultipartEncryptor":   mpe,
 		"cse.Range":                cse.Range{},
-		"cse.ProviderConfig":       cse.ProviderConfig{Properties: map[string]string{"fs.s3a.encryption.key": plantedPropKey, "fs.s3.cse.kms.keyId": "k"}, KMS: fakeKMS{}},
-		"cse.Registry":             reg,
 		"cse.CommitmentPolicy":     cse.CommitmentPolicy(0),
 		"cse.Policy":               &cse.Policy{},
 		"cse.StreamOptions":        &cse.StreamOptions{},
@@ -223,51 +222,49 @@ func redactionSubjects(t *testing.T) map[string]any {
 		"cse.ContextError":         &cse.ContextError{},
 		"cse.Algorithm":            cse.AlgGCM,
 		// emrfs
-		"emrfs.SSE":           ssec,
-		"emrfs.FailedKey":     FailedKey{Key: "object/key", Code: "AccessDenied"},               // an object key, no secret
-		"emrfs.EnvelopeInfo":  &EnvelopeInfo{MaterialsDescription: map[string]string{"k": "v"}}, // no key material
-		"emrfs.SSEKind":       SSEC,
-		"emrfs.Config":        cfg,
-		"emrfs.Bucket":        bucket,
-		"emrfs.CSE":           &CSE{Provider: KMSMaterialsProvider},
-		"emrfs.ConfigError":   newConfigError("b", "fs.s3a.encryption.key", plantedPropKey, "p", "f"),
-		"emrfs.Options":       &opts,
-		"emrfs.Client":        client,
-		"emrfs.Writer":        w2,
-		"emrfs.File":          f,
-		"emrfs.FileInfo":      fi,
-		"emrfs.ListOptions":   &ListOptions{},
-		"emrfs.CopyOptions":   &CopyOptions{},
-		"emrfs.OpenOptions":   &OpenOptions{},
-		"emrfs.CreateOptions": &CreateOptions{},
-		"emrfs.Location":      loc,
-		"emrfs.ProgressFunc":  ProgressFunc(func(int64, int64) {}),
-		"emrfstest.Stack":     st,
-		"emrfstest.Options":   &emrfstest.Options{},
-		"emrfstest.S3":        st.S3,
-		"emrfstest.KMS":       st.KMS,
-		"emrfstest.STS":       st.STS,
-		"emrfstest.S3Request": emrfstest.S3Request{},
-		"emrfstest.KMSCall":   emrfstest.KMSCall{},
-		"emrfstest.STSCall":   emrfstest.STSCall{AccessKeyID: "ASIA"},
-		"miniotest.Backend":   &miniotest.Backend{},
-		"authz.Resolver":      resolver,
+		"emrfs.SSE":            ssec,
+		"emrfs.FailedKey":      FailedKey{Key: "object/key", Code: "AccessDenied"},               // an object key, no secret
+		"emrfs.EnvelopeInfo":   &EnvelopeInfo{MaterialsDescription: map[string]string{"k": "v"}}, // no key material
+		"emrfs.SSEKind":        SSEC,
+		"emrfs.Config":         cfg,
+		"emrfs.Bucket":         bucket,
+		"emrfs.CSE":            &CSE{Provider: KMSMaterialsProvider},
+		"emrfs.ConfigError":    newConfigError("b", "fs.s3a.encryption.key", plantedPropKey, "p", "f"),
+		"emrfs.Options":        &opts,
+		"emrfs.Client":         client,
+		"emrfs.Writer":         w2,
+		"emrfs.File":           f,
+		"emrfs.FileInfo":       fi,
+		"emrfs.ListOptions":    &ListOptions{},
+		"emrfs.CopyOptions":    &CopyOptions{},
+		"emrfs.OpenOptions":    &OpenOptions{},
+		"emrfs.CreateOptions":  &CreateOptions{},
+		"emrfs.Location":       loc,
+		"emrfs.ProgressFunc":   ProgressFunc(func(int64, int64) {}),
+		"emrfs.Providers":      reg,
+		"emrfs.ProviderConfig": ProviderConfig{Bucket: "b", Get: cfg.Get, KMS: fakeKMS{}, AWS: awsCfg},
+		"emrfs.RoleOptions":    &RoleOptions{Providers: reg},
+		"emrfstest.Stack":      st,
+		"emrfstest.Options":    &emrfstest.Options{},
+		"emrfstest.S3":         st.S3,
+		"emrfstest.KMS":        st.KMS,
+		"emrfstest.STS":        st.STS,
+		"emrfstest.S3Request":  emrfstest.S3Request{},
+		"emrfstest.KMSCall":    emrfstest.KMSCall{},
+		"emrfstest.STSCall":    emrfstest.STSCall{AccessKeyID: "ASIA"},
+		"miniotest.Backend":    &miniotest.Backend{},
+		"authz.Resolver":       resolver,
 		"authz.Options": &authz.Options{Default: static, Custom: func(context.Context, authz.Identity, string) (aws.CredentialsProvider, bool, error) {
 			return static, true, nil
 		}},
 		"authz.Side":              side,
 		"authz.Pair":              authz.Pair{Src: side, Dst: side},
-		"authz.ProviderConfig":    authz.ProviderConfig{AWS: awsCfg},
 		"authz.Decision":          authz.Decision{Role: "r"},
 		"authz.Identity":          authz.Identity{User: "u"},
 		"authz.Mapping":           mappings[0],
 		"authz.MappingError":      &authz.MappingError{},
 		"authz.AssumeRoleError":   &authz.AssumeRoleError{Role: "r"},
-		"authz.Properties":        authz.Properties{Mappings: mappings},
-		"authz.PropertyError":     &authz.PropertyError{Property: "p", Err: fmt.Errorf("e")},
-		"authz.PropertiesOptions": &authz.PropertiesOptions{Mappings: mappings},
 		"authz.GroupCacheOptions": &authz.GroupCacheOptions{},
-		"authz.ProviderRegistry":  authz.DefaultProviders,
 		"authz.OSGroups":          authz.OSGroups{},
 		"authz.IdentifierType":    authz.User,
 	}
@@ -276,10 +273,10 @@ func redactionSubjects(t *testing.T) map[string]any {
 // redactionNothingToPrint are the exported types that are interfaces or
 // functions: no value of their own holds a secret.
 var redactionNothingToPrint = map[string]bool{
-	"cse.MaterialsProvider": true, "cse.ProviderFactory": true, "cse.ProviderFunc": true, "cse.KMSAPI": true,
-	"authz.AssumeRoleAPI": true, "authz.CustomFunc": true, "authz.ProviderFactory": true, "authz.GroupResolver": true,
+	"cse.MaterialsProvider": true, "cse.ProviderFunc": true, "cse.KMSAPI": true,
+	"authz.AssumeRoleAPI": true, "authz.CustomFunc": true, "authz.GroupResolver": true,
 	"authz.GroupResolverFunc": true,
-	"emrfs.S3API":             true,
+	"emrfs.S3API":             true, "emrfs.MaterialsFactory": true, "emrfs.CredentialsFactory": true,
 }
 
 // TestNoSecretUnderAnyVerb formats every exported type of cse, emrfs,

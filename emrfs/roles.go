@@ -48,23 +48,29 @@ var ErrNoObjectForCredentials = errors.New("emrfs: role mappings choose credenti
 
 // NewRoleResolver returns the role-mapping resolver cfg describes, for
 // WithRoleMappings: the role mappings of cfg's security configuration
-// (ApplySecurityConfiguration), which take precedence as on a cluster, or
-// else those of fs.s3.authorization.roleMapping; the STS endpoint
-// fs.s3.sts.endpoint; the session length fs.s3.sts.sessionDurationSeconds;
-// and the custom credentials provider fs.s3.customAWSCredentialsProvider,
-// looked up by name in authz.DefaultProviders (or
-// PropertiesOptions.Providers). Roles are assumed with awsCfg's
-// credentials, which also sign requests that no mapping matches unless the
-// resolver denies them (authz.Options.DenyUnmapped, through
-// PropertiesOptions.Resolver). See authz.NewFromProperties.
-func NewRoleResolver(ctx context.Context, cfg *Config, awsCfg aws.Config, optFns ...func(*authz.PropertiesOptions)) (*authz.Resolver, error) {
+// (ApplySecurityConfiguration), which take precedence as on a cluster (a
+// warning is logged when fs.s3.authorization.roleMapping is then ignored),
+// or else those of fs.s3.authorization.roleMapping; the STS endpoint
+// fs.s3.sts.endpoint (the STS client's BaseEndpoint, and its signing
+// region for sts.REGION.amazonaws.com hosts); the session length
+// fs.s3.sts.sessionDurationSeconds; and the custom credentials provider
+// fs.s3.customAWSCredentialsProvider, built by the factory registered under
+// that name in RoleOptions.Providers (or DefaultProviders). Roles are
+// assumed with awsCfg's credentials through sts.NewFromConfig(awsCfg),
+// which also sign requests that no mapping matches unless the resolver
+// denies them (authz.Options.DenyUnmapped, through RoleOptions.Resolver).
+// Invalid properties are *ConfigErrors (errors.Is(err, ErrInvalidConfig))
+// naming the property; a malformed role mapping also unwraps to its
+// *authz.MappingError.
+func NewRoleResolver(ctx context.Context, cfg *Config, awsCfg aws.Config, optFns ...func(*RoleOptions)) (*authz.Resolver, error) {
 	if cfg == nil {
 		cfg = NewConfig()
 	}
-	fns := append([]func(*authz.PropertiesOptions){func(o *authz.PropertiesOptions) {
-		o.Mappings = cfg.securityRoleMappings()
-	}}, optFns...)
-	r, err := authz.NewFromProperties(ctx, awsCfg, cfg.Get, fns...)
+	var ro RoleOptions
+	for _, fn := range optFns {
+		fn(&ro)
+	}
+	r, err := newRoleResolver(ctx, cfg, awsCfg, ro)
 	if err != nil {
 		return nil, fmt.Errorf("emrfs: role mappings: %w", err)
 	}

@@ -376,7 +376,7 @@ func TestNewRoleResolverSecurityConfigurationWins(t *testing.T) {
 	}
 	// Bad properties fail construction with the property named.
 	cfg.Set("fs.s3.sts.sessionDurationSeconds", "60")
-	if _, err := emrfs.NewWithRoleMappings(ctx, nil, cfg, st.Config); !errors.Is(err, authz.ErrInvalidProperty) || !strings.Contains(err.Error(), "fs.s3.sts.sessionDurationSeconds") {
+	if _, err := emrfs.NewWithRoleMappings(ctx, nil, cfg, st.Config); !errors.Is(err, emrfs.ErrInvalidConfig) || !strings.Contains(err.Error(), "fs.s3.sts.sessionDurationSeconds") {
 		t.Fatalf("bad duration: %v", err)
 	}
 }

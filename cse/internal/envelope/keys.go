@@ -1,7 +1,6 @@
 // Package envelope parses and serializes the S3 Encryption Client envelope
 // (format V1, V2 and V3) from object metadata and instruction files, parses
-// materials descriptions and encryption-context strings, and derives the V3
-// key-committing content key.
+// materials descriptions, and derives the V3 key-committing content key.
 //
 // It does no key unwrapping and no policy: it checks only that the envelope
 // is well formed. Every error is a *MalformedError naming the offending key.

@@ -16,7 +16,7 @@ import (
 // emrs3Impl is this library: an emrfs.Client with CSE-KMS (V2, GCM,
 // kms+context), configured with the properties an EMR cluster uses. By
 // default a GET authenticates the whole object before releasing plaintext
-// (holding 32 MiB in memory, spooling the rest to an encrypted temporary
+// (holding 8 MiB in memory, spooling the rest to an encrypted temporary
 // file); "emrs3-delayed" streams plaintext as it is decrypted and fails the
 // last Read if the tag is wrong.
 type emrs3Impl struct {

@@ -14,7 +14,7 @@ import (
 )
 
 // TestDiskEncryptionThroughput measures a 1 GiB authenticated read, which
-// spools all but DecryptMemoryLimit (32 MiB) of the object, with the spool
+// spools all but DecryptMemoryLimit (8 MiB) of the object, with the spool
 // sealed under a customer KMS key and under the default random key, twice
 // each, alternating, on the emrfstest stack. Set EMRS3_DISK_BENCH=1 (and
 // EMRS3_DISK_BENCH_MIB to change the size); run it alone and nice'd:
@@ -71,6 +71,6 @@ func TestDiskEncryptionThroughput(t *testing.T) {
 	if len(gdk) != 1 || !maps.Equal(gdk[0].EncryptionContext, appContext) || gdk[0].KeySpec != "AES_256" {
 		t.Fatalf("GenerateDataKey calls %+v, want exactly one, AES_256, with %v", gdk, appContext)
 	}
-	t.Logf("%d MiB authenticated read, spooled past 32 MiB: random key %.0f, %.0f MiB/s; customer key %.0f, %.0f MiB/s; GenerateDataKey calls: %d",
+	t.Logf("%d MiB authenticated read, spooled past 8 MiB: random key %.0f, %.0f MiB/s; customer key %.0f, %.0f MiB/s; GenerateDataKey calls: %d",
 		size>>20, rnd[0], rnd[1], cust[0], cust[1], len(gdk))
 }

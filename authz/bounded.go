@@ -26,8 +26,10 @@ type bounded[K comparable, V any] struct {
 	lastSweep atomic.Int64 // unix nanoseconds
 
 	// onEvict, when set before use, is called for each dropped entry;
-	// idle tells an entry unused for longer than idle from one dropped
-	// because more than max were in use.
+	// idle tells an entry unused for longer than idle (called once it is
+	// gone) from one dropped because more than max were in use (called
+	// just before it goes, and possibly for an entry another goroutine
+	// replaced meanwhile).
 	onEvict func(k K, v V, idle bool)
 }
 
@@ -137,11 +139,14 @@ func (b *bounded[K, V]) sweep(now time.Time) {
 		if b.len() <= target {
 			break
 		}
+		// onEvict runs before the entry leaves the map, so that what it
+		// records (Resolver.evicted: a weak pointer to a provider still
+		// in use) is there before a lookup can miss the entry.
+		if b.onEvict != nil {
+			b.onEvict(l.k, l.e.v, false)
+		}
 		if b.m.CompareAndDelete(l.k, l.e) {
 			b.n.Add(-1)
-			if b.onEvict != nil {
-				b.onEvict(l.k, l.e.v, false)
-			}
 		}
 	}
 }

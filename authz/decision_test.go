@@ -8,6 +8,15 @@ import (
 	"github.com/emrs3/emrs3/authz/internal/location"
 )
 
+// seedMappings are the role mappings of the example security
+// configuration of seed 003 (EMR Management Guide, "EMRFS Authorization
+// for Data in Amazon S3"); emrfs reads the document itself.
+var seedMappings = []Mapping{
+	{Role: "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_user1", IdentifierType: User, Identifiers: []string{"user1"}},
+	{Role: "arn:aws:iam::123456789101:role/allow_EMRFS_access_to_MyBuckets", IdentifierType: Prefix, Identifiers: []string{"s3://MyBucket/", "s3://MyOtherBucket/"}},
+	{Role: "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_AdminGroup", IdentifierType: Group, Identifiers: []string{"AdminGroup"}},
+}
+
 func mustCompile(t testing.TB, m []Mapping) []compiled {
 	t.Helper()
 	c, err := compile(m)

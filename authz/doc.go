@@ -2,13 +2,13 @@
 // request, the IAM role whose credentials sign it, by the user or group the
 // request is made for or by the S3 location it touches.
 //
-// Mappings are read from JSON, the RoleMappings array of an EMR security
-// configuration ([ParseRoleMappings]), or from the text form of EMRFS's
-// role-mapping property ([ParseRoleMappingProperty]). This package knows
-// no configuration properties: emrfs.NewRoleResolver reads them (role
-// mappings, STS endpoint, session length, custom credentials provider) and
-// the security configuration, whose mappings win as on a cluster, and
-// builds a Resolver with [New].
+// Mappings are plain Go values ([Mapping], checked by [Validate]). This
+// package knows no configuration syntax and no properties: emrfs reads the
+// RoleMappings array of an EMR security configuration and the text form of
+// EMRFS's role-mapping property (emrfs.Config.RoleMappings), and
+// emrfs.NewRoleResolver reads the other settings (STS endpoint, session
+// length, custom credentials provider) and builds a Resolver with [New];
+// the security configuration's mappings win as on a cluster.
 // A [Resolver] evaluates them top-down for the identity carried by the
 // request's context ([WithIdentity]); the first mapping with a matching
 // identifier wins. Prefixes compare alike for the s3, s3a and s3n schemes,
@@ -38,10 +38,8 @@
 //
 // # Compatibility
 //
-// The JSON and property forms and the matching rules are those of EMRFS
-// (EMR 5.10.0 and later). Buckets compare case-sensitively and key prefixes
-// as plain string prefixes, as S3 does. In the property form identifiers
-// cannot contain "," or ";"; role names may contain "," (a comma ends a
-// mapping only before "arn:"). Error messages count mappings from 1 and
-// give the zero-based index: "role mapping #2 (index 1)".
+// The matching rules are those of EMRFS (EMR 5.10.0 and later). Buckets
+// compare case-sensitively and key prefixes as plain string prefixes, as S3
+// does. Error messages count mappings from 1 and give the zero-based index:
+// "role mapping #2 (index 1)".
 package authz

@@ -13,23 +13,20 @@ import (
 	"github.com/emrs3/emrs3/authz"
 )
 
-func ExampleParseRoleMappingProperty() {
-	mappings, err := authz.ParseRoleMappingProperty(
-		"arn:aws:iam::123456789101:role/analysts=g:analysts;data-science," +
-			"arn:aws:iam::123456789101:role/raw=p:s3a://raw-data/*")
-	if err != nil {
-		fmt.Println(err)
-		return
+func ExampleValidate() {
+	// emrfs reads mappings from EMR configuration (the security
+	// configuration's RoleMappings, fs.s3.authorization.roleMapping);
+	// programs may build them in Go.
+	mappings := []authz.Mapping{
+		{Role: "arn:aws:iam::123456789101:role/analysts", IdentifierType: authz.Group, Identifiers: []string{"analysts", "data-science"}},
+		{Role: "arn:aws:iam::123456789101:role/raw", IdentifierType: authz.Prefix, Identifiers: []string{"s3a://raw-data/*"}},
 	}
-	for i, m := range mappings {
-		fmt.Println(i, m.Role, m.IdentifierType, m.Identifiers)
-	}
-	_, err = authz.ParseRoleMappingProperty("arn:aws:iam::123456789101:role/r=p:s3://bad bucket/")
-	fmt.Println(err)
+	fmt.Println(authz.Validate(mappings))
+	mappings = append(mappings, authz.Mapping{Role: "arn:aws:iam::123456789101:role/r", IdentifierType: authz.Prefix, Identifiers: []string{"s3://bad bucket/"}})
+	fmt.Println(authz.Validate(mappings))
 	// Output:
-	// 0 arn:aws:iam::123456789101:role/analysts Group [analysts data-science]
-	// 1 arn:aws:iam::123456789101:role/raw Prefix [s3a://raw-data/*]
-	// authz: role mapping #1 (index 0): Identifiers[0]: prefix "s3://bad bucket/": bucket "bad bucket" must match [a-zA-Z0-9.-_]{1,255}: not a valid s3://, s3a:// or s3n:// location
+	// <nil>
+	// authz: role mapping #3 (index 2): Identifiers[0]: prefix "s3://bad bucket/": bucket "bad bucket" must match [a-zA-Z0-9.-_]{1,255}: not a valid s3://, s3a:// or s3n:// location
 }
 
 // exampleSTS stands in for *sts.Client in the example.
@@ -43,14 +40,12 @@ func (exampleSTS) AssumeRole(_ context.Context, in *sts.AssumeRoleInput, _ ...fu
 }
 
 func ExampleResolver_Resolve() {
-	// The RoleMappings array of an EMR security configuration.
-	mappings, err := authz.ParseRoleMappings([]byte(`[
-	   {"Role": "arn:aws:iam::123456789101:role/r1", "IdentifierType": "User",   "Identifiers": ["user1"]},
-	   {"Role": "arn:aws:iam::123456789101:role/r2", "IdentifierType": "Prefix", "Identifiers": ["s3://MyBucket/"]},
-	   {"Role": "arn:aws:iam::123456789101:role/r3", "IdentifierType": "Group",  "Identifiers": ["AdminGroup"]}]`))
-	if err != nil {
-		fmt.Println(err)
-		return
+	// The mappings of the RoleMappings array of an EMR security
+	// configuration (emrfs.Config.RoleMappings reads them).
+	mappings := []authz.Mapping{
+		{Role: "arn:aws:iam::123456789101:role/r1", IdentifierType: authz.User, Identifiers: []string{"user1"}},
+		{Role: "arn:aws:iam::123456789101:role/r2", IdentifierType: authz.Prefix, Identifiers: []string{"s3://MyBucket/"}},
+		{Role: "arn:aws:iam::123456789101:role/r3", IdentifierType: authz.Group, Identifiers: []string{"AdminGroup"}},
 	}
 	r, err := authz.New(exampleSTS{}, mappings, func(o *authz.Options) {
 		o.Default = credentials.NewStaticCredentialsProvider("AKIAEXAMPLE", "s", "")

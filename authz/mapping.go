@@ -117,8 +117,9 @@ func validate(i int, m Mapping) (Mapping, error) {
 	return Mapping{Role: m.Role, IdentifierType: t, Identifiers: ids}, nil
 }
 
-// Validate checks mappings as the parsers do: role ARNs, identifier types,
-// non-empty UTF-8 identifiers and prefix buckets. Errors are [*MappingError]s.
+// Validate checks mappings as [New] does (and emrfs for the mappings it
+// reads from configuration): role ARNs, identifier types, non-empty UTF-8
+// identifiers and prefix buckets. Errors are [*MappingError]s.
 func Validate(mappings []Mapping) error {
 	for i, m := range mappings {
 		if _, err := validate(i, m); err != nil {

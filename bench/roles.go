@@ -24,12 +24,10 @@ func measureRoles(ctx context.Context, w io.Writer, stack *emrfstest.Stack) erro
 	for _, r := range roles {
 		stack.STS.CreateRole(fmt.Sprintf("arn:aws:iam::%s:role/%s", account, r), adminARN)
 	}
-	mappings, err := authz.ParseRoleMappings([]byte(fmt.Sprintf(`[
-	 {"Role": "arn:aws:iam::%[1]s:role/analyst", "IdentifierType": "User", "Identifiers": ["user1"]},
-	 {"Role": "arn:aws:iam::%[1]s:role/bucket-reader", "IdentifierType": "Prefix", "Identifiers": ["s3://shared/", "s3://logs/"]},
-	 {"Role": "arn:aws:iam::%[1]s:role/admin", "IdentifierType": "Group", "Identifiers": ["AdminGroup"]}]`, account)))
-	if err != nil {
-		return err
+	mappings := []authz.Mapping{
+		{Role: "arn:aws:iam::" + account + ":role/analyst", IdentifierType: authz.User, Identifiers: []string{"user1"}},
+		{Role: "arn:aws:iam::" + account + ":role/bucket-reader", IdentifierType: authz.Prefix, Identifiers: []string{"s3://shared/", "s3://logs/"}},
+		{Role: "arn:aws:iam::" + account + ":role/admin", IdentifierType: authz.Group, Identifiers: []string{"AdminGroup"}},
 	}
 	res, err := authz.New(sts.NewFromConfig(admin), mappings, func(o *authz.Options) {
 		o.Default = admin.Credentials

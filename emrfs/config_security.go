@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/emrs3/emrs3/authz"
+	"github.com/emrs3/emrs3/emrfs/internal/rolemap"
 	"github.com/emrs3/emrs3/internal/strictjson"
 )
 
@@ -239,7 +240,7 @@ func (c *Config) ApplySecurityConfiguration(data []byte) error {
 			errs = append(errs, newConfigError("", secAuthzPath, "", "AuthorizationConfiguration needs EmrFsConfiguration.RoleMappings",
 				"give the role mappings, or remove AuthorizationConfiguration"))
 		} else {
-			ms, err := authz.ParseRoleMappings(ac.EmrFsConfiguration.RoleMappings)
+			ms, err := rolemap.ParseRoleMappings(ac.EmrFsConfiguration.RoleMappings)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, secAuthzPath, err))
 			}

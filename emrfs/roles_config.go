@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go/tracing"
 
 	"github.com/emrs3/emrs3/authz"
+	"github.com/emrs3/emrs3/emrfs/internal/rolemap"
 )
 
 // STS session lengths accepted by fs.s3.sts.sessionDurationSeconds.
@@ -42,9 +43,13 @@ func (c *Config) roleMappingProperty() ([]authz.Mapping, error) {
 	if v = strings.TrimSpace(v); v == "" {
 		return nil, nil
 	}
-	ms, err := authz.ParseRoleMappingProperty(v)
+	ms, err := rolemap.ParseRoleMappingProperty(v)
 	if err != nil {
-		return nil, &ConfigError{Property: name, Problem: strings.TrimPrefix(err.Error(), "authz: "),
+		problem := strings.TrimPrefix(err.Error(), "authz: ")
+		if errors.Is(err, rolemap.ErrTooLarge) {
+			err = fmt.Errorf("%w: %w", ErrTooLarge, err)
+		}
+		return nil, &ConfigError{Property: name, Problem: problem,
 			Fix: "write mappings as ROLE-ARN=u:USER;USER,ROLE-ARN=g:GROUP,ROLE-ARN=p:s3://bucket/prefix", Err: err}
 	}
 	return ms, nil

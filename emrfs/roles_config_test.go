@@ -139,6 +139,14 @@ func TestRolePropertyErrors(t *testing.T) {
 	if !errors.As(err, &me) || me.Field != "Identifiers" || !strings.Contains(err.Error(), propDuration) {
 		t.Fatalf("want both errors, the mapping one as a *MappingError: %v", err)
 	}
+	// A property value over 1 MiB matches ErrTooLarge, as the other
+	// oversized configuration inputs do.
+	big := "arn:aws:iam::123456789101:role/r=u:" + strings.Repeat("u", 1<<20)
+	_, _, err = buildResolver(t, configWith(map[string]string{propRoleMapping: big}), awsCfg)
+	var ce *emrfs.ConfigError
+	if !errors.As(err, &ce) || !errors.Is(err, emrfs.ErrTooLarge) || !errors.Is(err, emrfs.ErrInvalidConfig) || !strings.Contains(err.Error(), "1 MiB") {
+		t.Fatalf("oversized %s: %v, want a *ConfigError matching ErrTooLarge", propRoleMapping, err)
+	}
 }
 
 // TestRoleMappingsSecurityConfigurationPrecedence: the security
@@ -283,7 +291,7 @@ func TestRoleResolverTracerProvider(t *testing.T) {
 
 // TestSecurityConfigurationRoleMappingsOnce: the security configuration is
 // parsed once, by emrfs; its RoleMappings array goes to
-// authz.ParseRoleMappings.
+// rolemap.ParseRoleMappings.
 func TestSecurityConfigurationRoleMappingsOnce(t *testing.T) {
 	const seed = `{ "AuthorizationConfiguration": { "EmrFsConfiguration": { "RoleMappings": [{ "Role": "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_user1", "IdentifierType": "User", "Identifiers": [ "user1" ] },{ "Role": "arn:aws:iam::123456789101:role/allow_EMRFS_access_to_MyBuckets", "IdentifierType": "Prefix", "Identifiers": [ "s3://MyBucket/","s3://MyOtherBucket/" ] },{ "Role": "arn:aws:iam::123456789101:role/allow_EMRFS_access_for_AdminGroup", "IdentifierType": "Group", "Identifiers": [ "AdminGroup" ] }] } } }`
 	cfg := emrfs.NewConfig()

@@ -67,11 +67,9 @@ func roleStackCluster(t *testing.T) (*emrfstest.Stack, *emrfs.Client, aws.Config
 	st.S3.Grant(roleShared, "data", "shared/", true)
 	keyID := st.KMS.CreateKey(kmstypes.KeySpecSymmetricDefault, roleUser1, roleShared)
 
-	mappings, err := authz.ParseRoleMappings([]byte(`[
-	  {"Role": "` + roleUser1 + `", "IdentifierType": "Prefix", "Identifiers": ["s3://data/user1/"]},
-	  {"Role": "` + roleShared + `", "IdentifierType": "Prefix", "Identifiers": ["s3a://data/shared/*"]}]`))
-	if err != nil {
-		t.Fatal(err)
+	mappings := []authz.Mapping{
+		{Role: roleUser1, IdentifierType: authz.Prefix, Identifiers: []string{"s3://data/user1/"}},
+		{Role: roleShared, IdentifierType: authz.Prefix, Identifiers: []string{"s3a://data/shared/*"}},
 	}
 	res, err := authz.New(sts.NewFromConfig(clusterCfg), mappings, func(o *authz.Options) { o.DenyUnmapped = true })
 	if err != nil {

@@ -1,4 +1,12 @@
-package authz
+// Package rolemap reads EMRFS role mappings from their two EMR syntaxes:
+// the RoleMappings array of a security configuration's
+// AuthorizationConfiguration.EmrFsConfiguration ([ParseRoleMappings]) and
+// the value of the property fs.s3.authorization.roleMapping
+// ([ParseRoleMappingProperty]). It produces plain [authz.Mapping]s; authz
+// knows no syntax and no property. Errors about one mapping are
+// [*authz.MappingError]s (matching [authz.ErrInvalidMapping]), as
+// [authz.Validate] reports them.
+package rolemap
 
 import (
 	"bytes"
@@ -7,22 +15,52 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/emrs3/emrs3/authz"
 	"github.com/emrs3/emrs3/internal/strictjson"
 )
 
-// MaxRoleMappingsSize is the largest input ParseRoleMappings and
+// MaxSize is the largest input ParseRoleMappings and
 // ParseRoleMappingProperty accept; larger input is
 // an error matching ErrTooLarge.
-const MaxRoleMappingsSize = 1 << 20
+const MaxSize = 1 << 20
 
-// ErrTooLarge is wrapped by the errors for input over MaxRoleMappingsSize.
+// ErrTooLarge is wrapped by the errors for input over MaxSize.
 var ErrTooLarge = errors.New("too large")
 
 func checkSize(what string, n int) error {
-	if n > MaxRoleMappingsSize {
-		return fmt.Errorf("authz: %s is %w: %d bytes, the limit is %d bytes (1 MiB)", what, ErrTooLarge, n, MaxRoleMappingsSize)
+	if n > MaxSize {
+		return fmt.Errorf("authz: %s is %w: %d bytes, the limit is %d bytes (1 MiB)", what, ErrTooLarge, n, MaxSize)
 	}
 	return nil
+}
+
+// mappingError reports what is wrong with field of the mapping at index i.
+func mappingError(i int, field string, err error) error {
+	return &authz.MappingError{Index: i, Field: field, Err: err}
+}
+
+// validate checks m as authz.Validate does, reporting it as the mapping at
+// index i, and returns it normalized as authz compiles it (canonical
+// identifier type, trimmed identifiers).
+func validate(i int, m authz.Mapping) (authz.Mapping, error) {
+	if err := authz.Validate([]authz.Mapping{m}); err != nil {
+		var me *authz.MappingError
+		if errors.As(err, &me) {
+			return m, mappingError(i, me.Field, me.Err)
+		}
+		return m, err
+	}
+	t := m.IdentifierType
+	for _, c := range []authz.IdentifierType{authz.User, authz.Group, authz.Prefix} {
+		if strings.EqualFold(string(t), string(c)) {
+			t = c
+		}
+	}
+	ids := make([]string, len(m.Identifiers))
+	for j, id := range m.Identifiers {
+		ids[j] = strings.TrimSpace(id)
+	}
+	return authz.Mapping{Role: m.Role, IdentifierType: t, Identifiers: ids}, nil
 }
 
 // ParseRoleMappings reads a JSON array of role mappings, the RoleMappings
@@ -33,9 +71,9 @@ func checkSize(what string, n int) error {
 // Unknown fields are rejected so that typos do not silently drop a mapping,
 // and so are fields given twice (field names compare case-insensitively,
 // as encoding/json matches them), so that a second IdentifierType cannot
-// change the type of the identifiers. Errors are [*MappingError]s naming
+// change the type of the identifiers. Errors are [*authz.MappingError]s naming
 // the mapping and field when the array is well-formed JSON.
-func ParseRoleMappings(data []byte) ([]Mapping, error) {
+func ParseRoleMappings(data []byte) ([]authz.Mapping, error) {
 	if err := checkSize("RoleMappings", len(data)); err != nil {
 		return nil, err
 	}
@@ -53,7 +91,7 @@ func ParseRoleMappings(data []byte) ([]Mapping, error) {
 	if len(raw) == 0 {
 		return nil, errors.New("authz: RoleMappings is empty; give at least one mapping")
 	}
-	out := make([]Mapping, 0, len(raw))
+	out := make([]authz.Mapping, 0, len(raw))
 	for i, r := range raw {
 		m, err := decodeMapping(i, r)
 		if err != nil {
@@ -73,17 +111,17 @@ var mappingFields = [...]string{"Role", "IdentifierType", "Identifiers"}
 
 // decodeMapping reads one JSON role mapping token by token, so that
 // duplicated and unknown fields are reported with their name.
-func decodeMapping(i int, data json.RawMessage) (Mapping, error) {
+func decodeMapping(i int, data json.RawMessage) (authz.Mapping, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return Mapping{}, &MappingError{i, "", fmt.Errorf("%s is not an object; want {\"Role\": ..., \"IdentifierType\": ..., \"Identifiers\": [...]}", jsonKind(data))}
+		return authz.Mapping{}, mappingError(i, "", fmt.Errorf("%s is not an object; want {\"Role\": ..., \"IdentifierType\": ..., \"Identifiers\": [...]}", jsonKind(data)))
 	}
-	var m Mapping
+	var m authz.Mapping
 	seen := map[string]string{} // field -> name as written
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return Mapping{}, &MappingError{i, "", err}
+			return authz.Mapping{}, mappingError(i, "", err)
 		}
 		name, _ := tok.(string)
 		field := ""
@@ -93,43 +131,43 @@ func decodeMapping(i int, data json.RawMessage) (Mapping, error) {
 			}
 		}
 		if field == "" {
-			return Mapping{}, &MappingError{i, name, errors.New("unknown field; a mapping has Role, IdentifierType and Identifiers")}
+			return authz.Mapping{}, mappingError(i, name, errors.New("unknown field; a mapping has Role, IdentifierType and Identifiers"))
 		}
 		if prev, dup := seen[field]; dup {
-			return Mapping{}, &MappingError{i, field, fmt.Errorf("given twice (as %q and %q); give each field once", prev, name)}
+			return authz.Mapping{}, mappingError(i, field, fmt.Errorf("given twice (as %q and %q); give each field once", prev, name))
 		}
 		seen[field] = name
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
-			return Mapping{}, &MappingError{i, field, err}
+			return authz.Mapping{}, mappingError(i, field, err)
 		}
 		switch field {
 		case "Role":
 			if m.Role, err = jsonString(v); err != nil {
-				return Mapping{}, &MappingError{i, field, err}
+				return authz.Mapping{}, mappingError(i, field, err)
 			}
 		case "IdentifierType":
 			t, err := jsonString(v)
 			if err != nil {
-				return Mapping{}, &MappingError{i, field, err}
+				return authz.Mapping{}, mappingError(i, field, err)
 			}
-			m.IdentifierType = IdentifierType(t)
+			m.IdentifierType = authz.IdentifierType(t)
 		case "Identifiers":
 			var elems []json.RawMessage
 			if err := json.Unmarshal(v, &elems); err != nil || elems == nil {
-				return Mapping{}, &MappingError{i, field, fmt.Errorf("is %s; want an array of strings", jsonKind(v))}
+				return authz.Mapping{}, mappingError(i, field, fmt.Errorf("is %s; want an array of strings", jsonKind(v)))
 			}
 			m.Identifiers = make([]string, len(elems))
 			for j, e := range elems {
 				if m.Identifiers[j], err = jsonString(e); err != nil {
-					return Mapping{}, &MappingError{i, fmt.Sprintf("Identifiers[%d]", j), err}
+					return authz.Mapping{}, mappingError(i, fmt.Sprintf("Identifiers[%d]", j), err)
 				}
 			}
 		}
 	}
 	for _, f := range mappingFields[:2] {
 		if _, ok := seen[f]; !ok {
-			return Mapping{}, &MappingError{i, f, errors.New("missing")}
+			return authz.Mapping{}, mappingError(i, f, errors.New("missing"))
 		}
 	}
 	return m, nil
@@ -182,31 +220,31 @@ func jsonKind(v json.RawMessage) string {
 // "=g:", "=p:") cannot be written in this form. Identifiers cannot contain
 // "," or ";" here; use the JSON form ([ParseRoleMappings]) for such
 // prefixes.
-func ParseRoleMappingProperty(s string) ([]Mapping, error) {
+func ParseRoleMappingProperty(s string) ([]authz.Mapping, error) {
 	if err := checkSize("the role mapping property", len(s)); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	var out []Mapping
+	var out []authz.Mapping
 	for i, item := range splitMappings(s) {
 		item = strings.TrimSpace(item)
 		if item == "" {
-			return nil, &MappingError{i, "", errors.New("empty mapping, probably a stray comma")}
+			return nil, mappingError(i, "", errors.New("empty mapping, probably a stray comma"))
 		}
 		role, spec, ok := cutType(item)
 		if !ok {
-			return nil, &MappingError{i, "IdentifierType", fmt.Errorf("%q: want <role arn>=<u|g|p>:<identifier>[;<identifier>]", item)}
+			return nil, mappingError(i, "IdentifierType", fmt.Errorf("%q: want <role arn>=<u|g|p>:<identifier>[;<identifier>]", item))
 		}
-		var t IdentifierType
+		var t authz.IdentifierType
 		switch spec[0] {
 		case 'u', 'U':
-			t = User
+			t = authz.User
 		case 'g', 'G':
-			t = Group
+			t = authz.Group
 		default:
-			t = Prefix
+			t = authz.Prefix
 		}
 		var ids []string
 		if rest := spec[2:]; strings.TrimSpace(rest) != "" {
@@ -214,11 +252,11 @@ func ParseRoleMappingProperty(s string) ([]Mapping, error) {
 		}
 		for j, id := range ids {
 			if strings.Contains(id, ",") {
-				return nil, &MappingError{i, fmt.Sprintf("Identifiers[%d]", j), fmt.Errorf(
-					"%q contains \",\"; in the property form \",\" separates mappings (each starting with arn:) and \";\" separates identifiers; use the JSON form for identifiers with \",\"", strings.TrimSpace(id))}
+				return nil, mappingError(i, fmt.Sprintf("Identifiers[%d]", j), fmt.Errorf(
+					"%q contains \",\"; in the property form \",\" separates mappings (each starting with arn:) and \";\" separates identifiers; use the JSON form for identifiers with \",\"", strings.TrimSpace(id)))
 			}
 		}
-		v, err := validate(i, Mapping{Role: strings.TrimSpace(role), IdentifierType: t, Identifiers: ids})
+		v, err := validate(i, authz.Mapping{Role: strings.TrimSpace(role), IdentifierType: t, Identifiers: ids})
 		if err != nil {
 			return nil, err
 		}

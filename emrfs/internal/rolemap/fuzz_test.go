@@ -1,21 +1,26 @@
-package authz
+package rolemap
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/emrs3/emrs3/authz"
 )
 
 // quoted matches a Go-quoted string (%q) in an error message.
 var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
-func checkParsed(t *testing.T, ms []Mapping, err error) {
+func checkParsed(t *testing.T, ms []authz.Mapping, err error) {
 	t.Helper()
 	if err != nil {
-		var me *MappingError
+		var me *authz.MappingError
 		if errors.As(err, &me) && me.Index < 0 {
 			t.Fatalf("negative mapping index in %v", err)
 		}
@@ -27,10 +32,11 @@ func checkParsed(t *testing.T, ms []Mapping, err error) {
 		}
 		return
 	}
-	if err := Validate(ms); err != nil {
+	if err := authz.Validate(ms); err != nil {
 		t.Fatalf("parser returned mappings that do not validate: %v", err)
 	}
-	if _, err := compile(ms); err != nil {
+	// authz.New compiles the mappings; it calls no STS.
+	if _, err := authz.New(noSTS{}, ms, func(o *authz.Options) { o.DenyUnmapped = true }); err != nil {
 		t.Fatalf("parser returned mappings that do not compile: %v", err)
 	}
 	// The JSON form round-trips every valid mapping.
@@ -46,9 +52,17 @@ func checkParsed(t *testing.T, ms []Mapping, err error) {
 	}
 }
 
+// noSTS is the STS client of the resolvers checkParsed builds; it is
+// never called.
+type noSTS struct{}
+
+func (noSTS) AssumeRole(context.Context, *sts.AssumeRoleInput, ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	return nil, errors.New("noSTS: not called")
+}
+
 // formatProperty writes mappings in the fs.s3.authorization.roleMapping
 // form.
-func formatProperty(ms []Mapping) string {
+func formatProperty(ms []authz.Mapping) string {
 	items := make([]string, len(ms))
 	for i, m := range ms {
 		items[i] = m.Role + "=" + strings.ToLower(string(m.IdentifierType[:1])) + ":" + strings.Join(m.Identifiers, ";")

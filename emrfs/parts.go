@@ -44,8 +44,7 @@ type partsReader struct {
 	landMu  sync.Mutex
 	landSet bool
 	land    func(off int64, b []byte)
-	pending []int // parts fetched before landSet, their buffers in held
-	held    map[int]*[]byte
+	pending map[int]*[]byte // parts fetched before landSet, by index
 
 	next int // index of the next part to start reading
 	cur  io.Reader
@@ -128,11 +127,10 @@ func (r *partsReader) setLand(fn func(off int64, b []byte)) {
 		return
 	}
 	r.landSet, r.land = true, fn
-	pending, held := r.pending, r.held
-	r.pending, r.held = nil, nil
+	pending := r.pending
+	r.pending = nil
 	r.landMu.Unlock()
-	for _, i := range pending {
-		bp := held[i]
+	for i, bp := range pending {
 		if fn == nil {
 			r.results[i] <- partResult{buf: bp}
 			continue
@@ -152,11 +150,10 @@ func (r *partsReader) deliver(i int, res partResult) {
 	if res.err == nil {
 		r.landMu.Lock()
 		if !r.landSet {
-			r.pending = append(r.pending, i)
-			if r.held == nil {
-				r.held = map[int]*[]byte{}
+			if r.pending == nil {
+				r.pending = map[int]*[]byte{}
 			}
-			r.held[i] = res.buf
+			r.pending[i] = res.buf
 			r.landMu.Unlock()
 			return
 		}

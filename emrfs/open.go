@@ -26,6 +26,11 @@ import (
 // mixes bytes of two versions of an object (a changed object fails with a
 // precondition error). A read of the whole object fetches its remaining
 // parts concurrently (Options.ReadConcurrency) and returns them in order.
+// When every read of the File will read the whole object — a CSE object
+// under a policy without Policy.UnauthenticatedRanges whose chunk table is
+// not cached — Open starts those part GETs itself, while it recovers the
+// content key; they hold at most ReadConcurrency × ReadPartSize bytes until
+// the first read, and Close stops them.
 //
 // For a bucket with client-side encryption, Open reads the envelope (from
 // the metadata or <key>.instruction), recovers the content key and the

@@ -91,6 +91,12 @@ func (p *KMSProvider) checkKey(ctx context.Context, keyID string) error {
 	if ok {
 		return nil
 	}
+	if ctx.Err() != nil {
+		// Cancelled before the check: report it, whatever a shared call
+		// may already have found (select below picks at random when both
+		// are ready).
+		return fmt.Errorf("cse: KMS DescribeKey %s: %w", keyID, context.Cause(ctx))
+	}
 	// The shared call must not fail for every waiter because the first
 	// caller's context was cancelled: it runs without that cancellation,
 	// bounded by keyCheckTimeout, and each caller waits on its own context.

@@ -108,7 +108,7 @@ func ParsePresigned(q url.Values) (*Authorization, time.Duration, error) {
 		return nil, 0, err
 	}
 	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
-	if err != nil || secs < 1 || time.Duration(secs)*time.Second > maxPresignExpiry {
+	if err != nil || secs < 1 || int64(secs) > int64(maxPresignExpiry/time.Second) {
 		return nil, 0, errorf(KindMalformed, "X-Amz-Expires %q must be 1..604800 seconds", q.Get("X-Amz-Expires"))
 	}
 	if q.Get("X-Amz-Date") == "" {

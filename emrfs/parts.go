@@ -80,7 +80,14 @@ func newPartsReader(ctx context.Context, p *objectPin, first io.ReadCloser, firs
 	if err != nil {
 		return nil, err
 	}
-	r := &partsReader{first: fb, sem: make(chan struct{}, concurrency)}
+	return newParts(ctx, p, fb, firstEnd, partSize, concurrency), nil
+}
+
+// newParts returns the partsReader of the object pinned by p whose first
+// part, the stored bytes [0, firstEnd), is read from first.
+func newParts(ctx context.Context, p *objectPin, first *resumeBody, firstEnd, partSize int64, concurrency int) *partsReader {
+	size := p.size
+	r := &partsReader{first: first, sem: make(chan struct{}, concurrency)}
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	r.bounds = append(r.bounds, [2]int64{0, firstEnd})
 	for off := firstEnd; off < size; {
@@ -98,7 +105,7 @@ func newPartsReader(ctx context.Context, p *objectPin, first io.ReadCloser, firs
 		r.results[i] = make(chan partResult, 1)
 	}
 	r.p = p
-	return r, nil
+	return r
 }
 
 // StreamSize returns the stored size of the object (cse's landingSource).

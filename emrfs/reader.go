@@ -588,30 +588,26 @@ func (f *File) startPrefetch() {
 	if f.first == nil || f.pre != nil || f.concurrency <= 1 || f.firstEnd >= f.pin.size {
 		return // one GET: nothing to start early
 	}
-	r, err := newPartsReader(f.ctx, f.pin, f.first, f.firstEnd, f.partSize, f.concurrency)
+	// A body already sent: newResumeBody sends no GET and cannot fail.
+	first, _ := newResumeBody(f.ctx, f.pin, 0, f.firstEnd, f.first)
 	f.first = nil
-	pr, ok := r.(*partsReader)
-	if err != nil || !ok {
-		// Not reached (with a first body and more than one part,
-		// newPartsReader returns a *partsReader); the next read starts
-		// afresh.
-		if r != nil {
-			_ = r.Close()
-		}
-		return
-	}
-	f.pre = pr
-	pr.prefetch()
+	f.pre = newParts(f.ctx, f.pin, first, f.firstEnd, f.partSize, f.concurrency)
+	f.pre.prefetch()
+}
+
+// takePrefetch returns the parts reader Open started, or nil once taken.
+func (f *File) takePrefetch() *partsReader {
+	f.firstMu.Lock()
+	defer f.firstMu.Unlock()
+	pr := f.pre
+	f.pre = nil
+	return pr
 }
 
 // dropPrefetch stops a prefetch that no read will use; the next read
 // fetches what it needs afresh.
 func (f *File) dropPrefetch() {
-	f.firstMu.Lock()
-	pr := f.pre
-	f.pre = nil
-	f.firstMu.Unlock()
-	if pr != nil {
+	if pr := f.takePrefetch(); pr != nil {
 		_ = pr.Close()
 	}
 }
@@ -628,11 +624,7 @@ func (f *File) dropFirst() {
 // wholeBody returns the stored bytes of the whole object, fetched as
 // concurrent ranged GETs starting with Open's (or the ones Open started).
 func (f *File) wholeBody(ctx context.Context) (io.ReadCloser, error) {
-	f.firstMu.Lock()
-	pr := f.pre
-	f.pre = nil
-	f.firstMu.Unlock()
-	if pr != nil {
+	if pr := f.takePrefetch(); pr != nil {
 		return pr, nil
 	}
 	first, firstEnd := f.takeFirst()

@@ -246,8 +246,9 @@ func (p *Pipeline) Detach(j *Job) []byte {
 // Close stops the pipeline and recycles its idle buffers. Release the
 // current job before calling it. It does not close the source and does not
 // wait for a Read of the source in progress (the producer exits when that
-// Read returns); the producer checks for Close before every Read, so none
-// starts once Close has returned.
+// Read returns); the producer checks for Close before every Read, so at
+// most one Read — one that passed that check as Close ran — begins after
+// Close has returned, and none after it.
 func (p *Pipeline) Close() {
 	p.close.Do(func() {
 		p.closed.Store(true)

@@ -29,7 +29,7 @@ var ErrTooLarge = errors.New("too large")
 
 func checkSize(what string, n int) error {
 	if n > MaxSize {
-		return fmt.Errorf("authz: %s is %w: %d bytes, the limit is %d bytes (1 MiB)", what, ErrTooLarge, n, MaxSize)
+		return fmt.Errorf("%s is %w: %d bytes, the limit is %d bytes (1 MiB)", what, ErrTooLarge, n, MaxSize)
 	}
 	return nil
 }
@@ -80,16 +80,16 @@ func ParseRoleMappings(data []byte) ([]authz.Mapping, error) {
 	if err := strictjson.Check(data, strictjson.RoleMappings, "RoleMappings"); err != nil {
 		var se *strictjson.Error
 		if !errors.As(err, &se) {
-			return nil, fmt.Errorf("authz: RoleMappings must be a JSON array of mappings: %w", err)
+			return nil, fmt.Errorf("RoleMappings must be a JSON array of mappings: %w", err)
 		}
-		return nil, fmt.Errorf("authz: %w", err)
+		return nil, err
 	}
 	var raw []json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("authz: RoleMappings must be a JSON array of mappings: %w", err)
+		return nil, fmt.Errorf("RoleMappings must be a JSON array of mappings: %w", err)
 	}
 	if len(raw) == 0 {
-		return nil, errors.New("authz: RoleMappings is empty; give at least one mapping")
+		return nil, errors.New("RoleMappings is empty; give at least one mapping")
 	}
 	out := make([]authz.Mapping, 0, len(raw))
 	for i, r := range raw {

@@ -118,42 +118,40 @@ func (r *Providers) hasMaterials(name string) bool {
 
 // newMaterials builds the materials provider registered under name.
 func (r *Providers) newMaterials(ctx context.Context, name string, cfg ProviderConfig) (cse.MaterialsProvider, error) {
-	name = strings.TrimSpace(name)
-	r.mu.RLock()
-	f, ok := r.materials[name]
-	r.mu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("%w: no materials provider registered as %q (registered: %s); register one with Providers.RegisterMaterials",
-			ErrUnknownProvider, name, namesOrNone(r.MaterialsNames()))
-	}
-	p, err := f(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("materials provider %q: %w", name, err)
-	}
-	if p == nil {
-		return nil, fmt.Errorf("materials provider %q: the factory returned no provider", name)
-	}
-	return p, nil
+	return build(ctx, r, func() map[string]MaterialsFactory { return r.materials }, "materials provider", "Providers.RegisterMaterials", name, cfg,
+		func(p cse.MaterialsProvider) bool { return p == nil })
 }
 
 // newCredentials builds the credentials provider registered under name.
 func (r *Providers) newCredentials(ctx context.Context, name string, cfg ProviderConfig) (authz.CustomFunc, error) {
+	return build(ctx, r, func() map[string]CredentialsFactory { return r.credentials }, "custom credentials provider", "Providers.RegisterCredentials", name, cfg,
+		func(c authz.CustomFunc) bool { return c == nil })
+}
+
+// build looks name up in the map factories returns (one of r's, read
+// under r.mu) and calls the factory; kind names the provider in errors,
+// register the method that adds one.
+func build[T any, F ~func(context.Context, ProviderConfig) (T, error)](ctx context.Context, r *Providers, factories func() map[string]F,
+	kind, register, name string, cfg ProviderConfig, isNil func(T) bool) (T, error) {
+	var zero T
 	name = strings.TrimSpace(name)
 	r.mu.RLock()
-	f, ok := r.credentials[name]
+	m := factories()
+	f, ok := m[name]
+	names := sortedKeys(m)
 	r.mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("%w: no custom credentials provider registered as %q (registered: %s); register it with Providers.RegisterCredentials",
-			ErrUnknownProvider, name, namesOrNone(r.CredentialsNames()))
+		return zero, fmt.Errorf("%w: no %s registered as %q (registered: %s); register one with %s",
+			ErrUnknownProvider, kind, name, namesOrNone(names), register)
 	}
-	c, err := f(ctx, cfg)
+	p, err := f(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("custom credentials provider %q: %w", name, err)
+		return zero, fmt.Errorf("%s %q: %w", kind, name, err)
 	}
-	if c == nil {
-		return nil, fmt.Errorf("custom credentials provider %q: the factory returned no provider", name)
+	if isNil(p) {
+		return zero, fmt.Errorf("%s %q: the factory returned no provider", kind, name)
 	}
-	return c, nil
+	return p, nil
 }
 
 func namesOrNone(names []string) string {

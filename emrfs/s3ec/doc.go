@@ -57,5 +57,9 @@
 // reads ranges. Checksums the caller computed over the plaintext
 // (ContentMD5, ChecksumCRC32, ...) cannot hold for the ciphertext and are
 // refused; set ChecksumAlgorithm and the SDK computes one over the
-// ciphertext.
+// ciphertext. The SDK's own checksums stay on: with the settings
+// config.LoadDefaultConfig gives, PutObject sends a CRC32 of the
+// ciphertext, and GetObject (a whole-object GET) asks for the stored
+// checksum and the SDK validates the ciphertext against it, failing the
+// read (no plaintext released) when they differ.
 package s3ec

@@ -33,7 +33,8 @@
 //	  commitment.REQUIRE_ENCRYPT_REQUIRE_DECRYPT   cse.RequireEncryptRequireDecrypt (the default)
 //	EncryptionAlgorithmSuite                     implied by CommitmentPolicy (GCM, committing under Require*)
 //	EnableLegacyUnauthenticatedModes             Options.EnableLegacyUnauthenticatedModes
-//	(Java: enableLegacyWrappingAlgorithms)       Options.EnableLegacyWrappingAlgorithms
+//	materials.KeyringOptions
+//	  EnableLegacyWrappingAlgorithms               Options.EnableLegacyWrappingAlgorithms
 //	BufferSize                                   Options.BufferSize (held in memory, the rest spooled)
 //	TempFolderPath                               Options.TempFolderPath (spool files of GetObject)
 //	MinFileSize                                  none: PutObject streams, it never buffers

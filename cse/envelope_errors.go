@@ -67,6 +67,10 @@ func (e *KeyError) Error() string {
 	}
 	if e.wrong {
 		s += ": wrong key, or the envelope was altered"
+		if e.KeyID != "" && (e.WrapAlgorithm == WrapKMS || e.WrapAlgorithm == WrapKMSContext) {
+			// An object written under an earlier key, after a rotation.
+			s += " (to read objects written under other KMS keys, set KMSOptions.AnyKey; emrfs: CSE.KMSAnyKey)"
+		}
 	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()

@@ -102,7 +102,7 @@ func (e *KMSError) advice() string {
 	case KMSAccessDenied:
 		if e.Operation == "DescribeKey" {
 			return "this once-per-key check that the key is an enabled symmetric encryption key needs the kms:DescribeKey permission on the key " +
-				"(EMRFS does not call it, so EMRFS roles often lack it): grant it, or set KMSOptions.SkipKeyCheck to skip the check"
+				"(EMRFS does not call it, so EMRFS roles often lack it): grant it, or set KMSOptions.SkipKeyCheck (emrfs: CSE.KMSSkipKeyCheck) to skip the check"
 		}
 		return "grant kms:" + e.Operation + " on the key to the caller, in the key policy or the caller's IAM policy (and check any encryption-context conditions)"
 	case KMSNotFound:

@@ -122,8 +122,8 @@ func TestKMSKeyRotation(t *testing.T) {
 	strict := e.client(t, rotated)
 	if _, err := strict.Open(ctx, old); err == nil {
 		t.Fatal("an object written under key A opened with fs.s3.cse.kms.keyId = key B and no opt-in")
-	} else if !strings.Contains(err.Error(), "IncorrectKeyException") {
-		t.Logf("refused as expected, but with: %v", err)
+	} else if !errors.Is(err, cse.ErrWrongKey) || !strings.Contains(err.Error(), "CSE.KMSAnyKey") {
+		t.Errorf("refusal = %v, want cse.ErrWrongKey naming the opt-in CSE.KMSAnyKey", err)
 	}
 
 	anyKey := e.client(t, rotated, func(o *Options) {

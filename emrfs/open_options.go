@@ -23,7 +23,12 @@ type OpenOptions struct {
 	// zero value, the default random in-memory key.
 	DiskEncryption *DiskEncryption
 	// VersionID opens that version of the object; every GET of the File
-	// carries it. "" opens the current version.
+	// carries it. "" opens the current version. A CSE object's envelope
+	// comes with the version from its metadata; an instruction file is
+	// not versioned with its object (in EMRFS and the AWS clients alike)
+	// and belongs to the current version, so an older version whose
+	// envelope is in one fails as not authentic (cse.ErrNotAuthentic),
+	// releasing nothing.
 	VersionID string
 
 	// PartSize overrides Options.ReadPartSize for this File.

@@ -57,7 +57,11 @@
 // PermissionDenied, FailedPrecondition (a CSE policy refusal, an object
 // that is not encrypted in a CSE bucket, a failed condition), Internal
 // for content that is not authentic (cse.ErrNotAuthentic), Unimplemented
-// for SignedURL (a URL would hand out ciphertext). Writer options map to
+// for SignedURL: a presigned GET of a client-side encrypted object hands
+// out its ciphertext (decryption happens in the client, with the data key
+// from KMS), and a presigned PUT would store plaintext that bypasses the
+// bucket's encryption, so the driver signs no URL (gocloud's conformance
+// suite skips its SignedURL test for such drivers). Writer options map to
 // emrfs.CreateOptions: CacheControl, ContentDisposition, ContentEncoding,
 // ContentLanguage, IfNotExist (IfAbsent: a conflict is
 // FailedPrecondition), BufferSize (PartSize, when at least 5 MiB) and

@@ -33,7 +33,8 @@
 //	  commitment.REQUIRE_ENCRYPT_REQUIRE_DECRYPT   cse.RequireEncryptRequireDecrypt (the default)
 //	EncryptionAlgorithmSuite                     implied by CommitmentPolicy (GCM, committing under Require*)
 //	EnableLegacyUnauthenticatedModes             Options.EnableLegacyUnauthenticatedModes
-//	(Java: enableLegacyWrappingAlgorithms)       Options.EnableLegacyWrappingAlgorithms
+//	materials.KeyringOptions
+//	  EnableLegacyWrappingAlgorithms               Options.EnableLegacyWrappingAlgorithms
 //	BufferSize                                   Options.BufferSize (held in memory, the rest spooled)
 //	TempFolderPath                               Options.TempFolderPath (spool files of GetObject)
 //	MinFileSize                                  none: PutObject streams, it never buffers
@@ -57,5 +58,9 @@
 // reads ranges. Checksums the caller computed over the plaintext
 // (ContentMD5, ChecksumCRC32, ...) cannot hold for the ciphertext and are
 // refused; set ChecksumAlgorithm and the SDK computes one over the
-// ciphertext.
+// ciphertext. The SDK's own checksums stay on: with the settings
+// config.LoadDefaultConfig gives, PutObject sends a CRC32 of the
+// ciphertext, and GetObject (a whole-object GET) asks for the stored
+// checksum and the SDK validates the ciphertext against it, failing the
+// read (no plaintext released) when they differ.
 package s3ec

@@ -162,6 +162,7 @@ func TestEmrs3WritesOfficialReads(t *testing.T) {
 		return []reader{
 			{"v3 FORBID_ENCRYPT_ALLOW_DECRYPT", e.v3(t, v3commitment.FORBID_ENCRYPT_ALLOW_DECRYPT, legacy), true},
 			{"v3 REQUIRE_ENCRYPT_ALLOW_DECRYPT", e.v3(t, v3commitment.REQUIRE_ENCRYPT_ALLOW_DECRYPT, legacy), true},
+			{"v3 REQUIRE_ENCRYPT_REQUIRE_DECRYPT", e.v3(t, v3commitment.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, legacy), false},
 			{"v4 REQUIRE_ENCRYPT_REQUIRE_DECRYPT", e.v4(t, v4commitment.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, legacy), false},
 			{"v4 REQUIRE_ENCRYPT_ALLOW_DECRYPT", e.v4(t, v4commitment.REQUIRE_ENCRYPT_ALLOW_DECRYPT, legacy), true},
 			{"v4 FORBID_ENCRYPT_ALLOW_DECRYPT", e.v4(t, v4commitment.FORBID_ENCRYPT_ALLOW_DECRYPT, legacy), true},
@@ -207,7 +208,7 @@ func TestEmrs3WritesOfficialReads(t *testing.T) {
 		}
 	}
 	// The official readers check the context emrs3 stored.
-	if _, err := e.get(withEC(context.Background(), map[string]string{"project": "beta"}), modern[3].c, "emrs3/0/1"); err == nil {
+	if _, err := e.get(withEC(context.Background(), map[string]string{"project": "beta"}), modern[4].c, "emrs3/0/1"); err == nil {
 		t.Fatal("v4 read an emrs3 object with another encryption context")
 	}
 }

@@ -312,26 +312,60 @@ func TestToolRoundTrip(t *testing.T) {
 func squash(s string) string { return regexp.MustCompile(` +`).ReplaceAllString(s, " ") }
 
 // TestToolCatHead: "emrs3 cat URI | head -1" prints the first line and
-// ends without an error message.
+// exits 0 without a message, although head closes the pipe while cat is
+// still writing; a stdout that fails otherwise (a full disk) is exit 1.
 func TestToolCatHead(t *testing.T) {
 	e := newToolEnv(t)
 	c := e.client()
-	var log strings.Builder
-	for i := range 20000 {
-		fmt.Fprintf(&log, "line %d\n", i)
-	}
 	w, err := c.Create(context.Background(), "s3://data/log.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.WriteString(w, log.String())
+	io.WriteString(w, longLog())
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if line := catHead(t, e.vars, "--conf", e.conf, "cat", "s3://data/log.txt"); line != "line 0\n" {
+		t.Errorf("first line %q", line)
+	}
+	if line := catHead(t, e.vars, "--conf", e.conf, "ls", "-r", "--stored", "s3://data/"); !strings.Contains(line, "s3://data/log.txt") {
+		t.Errorf("ls | head: first line %q", line)
+	}
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer full.Close()
+	cmd := exec.Command(binary(t), "--conf", e.conf, "cat", "s3://data/log.txt")
+	cmd.Env = e.vars
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = full, &errb
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitError || !strings.Contains(errb.String(), "writing to stdout") {
+		t.Errorf("cat > /dev/full: %v, want exit %d naming stdout\n%s", err, exitError, errb.String())
+	}
+}
+
+// longLog is a text object larger than a pipe's buffer (64 KiB), so that
+// a reader closing the pipe early finds the writer still writing.
+func longLog() string {
+	var log strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&log, "line %d\n", i)
+	}
+	return log.String()
+}
+
+// catHead runs the binary with args, reads the first line of its stdout
+// and closes the pipe, as head does, and checks that it then exits 0
+// without a message on stderr. It returns the line.
+func catHead(t *testing.T, vars []string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t), "--conf", e.conf, "cat", "s3://data/log.txt")
-	cmd.Env = e.vars
+	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd.Env = vars
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	out, err := cmd.StdoutPipe()
@@ -341,17 +375,15 @@ func TestToolCatHead(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	line, err := bufio.NewReader(out).ReadString('\n')
+	line, rerr := bufio.NewReader(out).ReadString('\n')
 	out.Close() // as head does after its first line
-	werr := cmd.Wait()
-	if err != nil || line != "line 0\n" {
-		t.Fatalf("first line %q, %v", line, err)
+	if err := cmd.Wait(); err != nil || errb.Len() > 0 {
+		t.Errorf("emrs3 %s | head -1: %v, want exit 0 and nothing on stderr:\n%s", strings.Join(args, " "), err, errb.String())
 	}
-	// Either it finished writing first, or the closed pipe ended it (as
-	// it ends cat): no error message either way.
-	if werr != nil && errb.Len() > 0 {
-		t.Errorf("cat | head: %v\n%s", werr, errb.String())
+	if rerr != nil {
+		t.Errorf("emrs3 %s | head -1: reading the first line: %v", strings.Join(args, " "), rerr)
 	}
+	return line
 }
 
 // TestToolExitCodes: every documented exit code a script relies on, and an

@@ -590,6 +590,28 @@ func TestToolEmbedded(t *testing.T) {
 	if !strings.Contains(squash(r.stdout), "instruction file: yes") {
 		t.Errorf("stat --embedded:\n%s", r.stdout)
 	}
+	// The new user's four commands, one each, on the embedded stack.
+	r = runTool(t, vars, nil, "--embedded", "ls", "-r", "s3://demo/").must(t, "ls")
+	if !regexp.MustCompile(`(?m)^\s*42  \S+ \S+  s3://demo/sales/2026-q4\.csv$`).MatchString(r.stdout) {
+		t.Errorf("ls -r --embedded: want the plaintext size 42:\n%s", r.stdout)
+	}
+	if line := catHead(t, vars, "--embedded", "cat", "s3://demo/logs/etl.log"); !strings.HasPrefix(line, "2026-12-05T09:00:00Z INFO job=etl-nightly step=0") {
+		t.Errorf("cat | head --embedded: %q", line)
+	}
+	dir := t.TempDir()
+	r = runTool(t, vars, nil, "--embedded", "cp", "--progress", "s3://demo/logs/etl.log", dir+"/").must(t, "cp")
+	if p := progressLines(r.stderr); len(p) == 0 || p[len(p)-1] != 100 {
+		t.Errorf("cp --progress --embedded: progress %v\n%s", p, r.stderr)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "etl.log")); err != nil || !strings.HasPrefix(string(got), "2026-12-05T09:00:00Z") {
+		t.Errorf("cp --embedded wrote %d bytes, %v", len(got), err)
+	}
+	r = runTool(t, vars, nil, "--embedded", "stat", "s3://demo/sales/2026-q4.csv").must(t, "stat")
+	for _, want := range []string{"42 bytes plaintext", "envelope format V2", "kms+context", "(KMS decrypted the data key)", "instruction file: no"} {
+		if !strings.Contains(squash(r.stdout), want) {
+			t.Errorf("stat --embedded: no %q in\n%s", want, r.stdout)
+		}
+	}
 }
 
 // TestToolServe: "emrs3 serve" keeps an embedded stack for other
@@ -652,62 +674,33 @@ func progressLines(stderr string) []float64 {
 }
 
 // TestToolProgressFromCallbacks: the bar is driven by the bytes S3
-// acknowledged (upload) and delivered (download), so a multi-part copy
-// shows intermediate values. The emrfs Progress fields are filled in by
-// other changes (CreateOptions.Progress, OpenOptions.Progress); until they
-// report, this test skips.
+// acknowledged (upload) and delivered (download), through the emrfs
+// CreateOptions.Progress and OpenOptions.Progress callbacks, so a
+// multi-part copy shows values below 100% before it ends at 100%.
 func TestToolProgressFromCallbacks(t *testing.T) {
 	e := newToolEnv(t)
-	c := e.client()
-	ctx := context.Background()
-	var createCalls, openCalls int
-	w, err := c.Create(ctx, "s3://data/probe.bin", func(o *emrfs.CreateOptions) { o.Progress = func(int64, int64) { createCalls++ } })
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write(make([]byte, 13<<20))
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f, err := c.Open(ctx, "s3://data/probe.bin", func(o *emrfs.OpenOptions) { o.Progress = func(int64, int64) { openCalls++ } })
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, f)
-	f.Close()
-
 	big := filepath.Join(e.dir, "big.bin")
 	randomFile(t, big, 13<<20)
-	if createCalls == 0 {
-		t.Log("CreateOptions.Progress does not report yet (it lands with the Create/Copy progress change); upload bar not checked")
-	} else {
-		args := []string{"--conf", e.conf, "cp", "--progress", big, "s3://data/big.bin"}
-		r := e.run(nil, args...).must(t, args...)
-		p := progressLines(r.stderr)
-		if len(p) < 2 || p[0] >= 100 || p[len(p)-1] != 100 {
-			t.Errorf("upload progress %v:\n%s", p, r.stderr)
-		}
+	args := []string{"--conf", e.conf, "cp", "--progress", big, "s3://data/big.bin"}
+	r := e.run(nil, args...).must(t, args...)
+	if p := progressLines(r.stderr); len(p) < 2 || p[0] >= 100 || p[len(p)-1] != 100 {
+		t.Errorf("upload progress %v:\n%s", p, r.stderr)
 	}
-	if openCalls == 0 {
-		t.Log("OpenOptions.Progress does not report yet (it lands with the read change); download bar not checked")
-	} else {
-		if createCalls == 0 {
-			e.run(nil, "--conf", e.conf, "-q", "cp", big, "s3://data/big.bin").must(t, "cp")
-		}
-		args := []string{"--conf", e.conf, "cp", "--progress", "s3://data/big.bin", filepath.Join(e.dir, "down.bin")}
-		r := e.run(nil, args...).must(t, args...)
-		p := progressLines(r.stderr)
-		if len(p) < 2 || p[0] >= 100 || p[len(p)-1] != 100 {
-			t.Errorf("download progress %v:\n%s", p, r.stderr)
-		}
+	args = []string{"--conf", e.conf, "cp", "--progress", "s3://data/big.bin", filepath.Join(e.dir, "down.bin")}
+	r = e.run(nil, args...).must(t, args...)
+	if p := progressLines(r.stderr); len(p) < 2 || p[0] >= 100 || p[len(p)-1] != 100 {
+		t.Errorf("download progress %v:\n%s", p, r.stderr)
 	}
-	if createCalls == 0 && openCalls == 0 {
-		t.Skip("the emrfs Progress fields do not report yet; meaningful after the Create/Open progress changes are merged")
+	args = []string{"--conf", e.conf, "cp", "--progress", "s3://data/big.bin", "s3://data/copy.bin"}
+	r = e.run(nil, args...).must(t, args...)
+	if p := progressLines(r.stderr); len(p) == 0 || p[len(p)-1] != 100 {
+		t.Errorf("S3 to S3 copy progress %v:\n%s", p, r.stderr)
 	}
 }
 
 // TestToolMinIO runs the new user's commands against MinIO (S3) with the
-// stack's KMS, when .ci/services has started MinIO.
+// stack's KMS, when .ci/services has started MinIO: cp with a progress
+// bar both ways, ls, cat and cat | head, stat, an S3 to S3 copy, rm -r.
 func TestToolMinIO(t *testing.T) {
 	b, ok := miniotest.MinIO()
 	if !ok {
@@ -758,6 +751,27 @@ func TestToolMinIO(t *testing.T) {
 	args = append(base, "stat", uri)
 	if r = runTool(t, vars, nil, args...).must(t, args...); !strings.Contains(r.stdout, "kms+context") || !strings.Contains(r.stdout, keyID) {
 		t.Errorf("stat:\n%s", r.stdout)
+	}
+	logURI := "s3://" + bucket + "/in/log.txt"
+	args = append(base, "cp", "-", logURI)
+	runTool(t, vars, strings.NewReader(longLog()), args...).must(t, args...)
+	if line := catHead(t, vars, append(base, "cat", logURI)...); line != "line 0\n" {
+		t.Errorf("cat | head: %q", line)
+	}
+	down := filepath.Join(dir, "down.bin")
+	args = append(base, "cp", "--progress", uri, down)
+	r = runTool(t, vars, nil, args...).must(t, args...)
+	if p := progressLines(r.stderr); len(p) < 2 || p[len(p)-1] != 100 {
+		t.Errorf("download progress %v:\n%s", p, r.stderr)
+	}
+	if got, err := os.ReadFile(down); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("downloaded %d bytes, %v; want the %d uploaded", len(got), err, len(data))
+	}
+	args = append(base, "cp", uri, "s3://"+bucket+"/copies/big.bin")
+	runTool(t, vars, nil, args...).must(t, args...)
+	args = append(base, "cat", "s3://"+bucket+"/copies/big.bin")
+	if r = runTool(t, vars, nil, args...).must(t, args...); r.stdout != string(data) {
+		t.Errorf("cat of the S3 to S3 copy: %d bytes, want %d", len(r.stdout), len(data))
 	}
 	// The object on MinIO is ciphertext: a plain read gets no plaintext.
 	raw, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("in/big.bin")})

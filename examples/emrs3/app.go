@@ -376,6 +376,7 @@ examples:
   emrs3 --conf emrfs-site.xml cp -r s3://bucket/in/ ./local-dir/
   emrs3 --set fs.s3.cse.enabled=true --set fs.s3.cse.kms.keyId=alias/k \
         --set fs.s3.cse.encryptionMaterialsProvider=` + emrfs.KMSMaterialsProvider + ` \
+        --set fs.s3.cse.encryptionV2.enabled=true \
         cp - s3://bucket/stdin.txt < notes.txt
 `
 

@@ -493,6 +493,51 @@ func TestToolExitCodes(t *testing.T) {
 	}
 }
 
+// TestToolConfigSources: the configuration a cluster has, in each form the
+// tool reads: an EMR configurations JSON file (--conf), a security
+// configuration (--security-configuration, which decides the encryption
+// over --conf) and --set; each writes a CSE-KMS object that the
+// emrfs-site.xml configuration reads back.
+func TestToolConfigSources(t *testing.T) {
+	e := newToolEnv(t)
+	configurations := filepath.Join(e.dir, "configurations.json")
+	os.WriteFile(configurations, fmt.Appendf(nil, `[{"Classification": "emrfs-site", "Properties": {
+	  "fs.s3.cse.enabled": "true",
+	  "fs.s3.cse.encryptionMaterialsProvider": "com.amazon.ws.emr.hadoop.fs.cse.KMSEncryptionMaterialsProvider",
+	  "fs.s3.cse.kms.keyId": %q,
+	  "fs.s3.cse.encryptionV2.enabled": "true"}}]`, e.keyID), 0o600)
+	security := filepath.Join(e.dir, "security.json")
+	os.WriteFile(security, fmt.Appendf(nil, `{"EncryptionConfiguration": {"EnableInTransitEncryption": false, "EnableAtRestEncryption": true,
+	  "AtRestEncryptionConfiguration": {"S3EncryptionConfiguration": {"EncryptionMode": "CSE-KMS", "AwsKmsKey": %q}}}}`, e.keyID), 0o600)
+	sseSite := filepath.Join(e.dir, "sse-site.xml")
+	os.WriteFile(sseSite, []byte(`<configuration><property><name>fs.s3.enableServerSideEncryption</name><value>true</value></property></configuration>`), 0o600)
+	for _, tc := range []struct {
+		name   string
+		config []string
+	}{
+		{"configurations JSON", []string{"--conf", configurations}},
+		{"security configuration", []string{"--conf", sseSite, "--security-configuration", security, "--set", "fs.s3.cse.encryptionV2.enabled=true"}},
+		{"set", []string{"--set", "fs.s3.cse.enabled=true", "--set", "fs.s3.cse.encryptionMaterialsProvider=" + emrfs.KMSMaterialsProvider,
+			"--set", "fs.s3.cse.kms.keyId=" + e.keyID, "--set", "fs.s3.cse.encryptionV2.enabled=true"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			uri := "s3://data/" + strings.ReplaceAll(tc.name, " ", "-") + ".txt"
+			args := append(append([]string{}, tc.config...), "cp", "-", uri)
+			e.run(strings.NewReader(tc.name+"\n"), args...).must(t, args...)
+			args = append(append([]string{}, tc.config...), "stat", "--json", uri)
+			r := e.run(nil, args...).must(t, args...)
+			var info emrfs.EnvelopeInfo
+			if err := json.Unmarshal([]byte(r.stdout), &info); err != nil || !info.Encrypted || info.WrapAlgorithm != "kms+context" || !info.Unwrapped {
+				t.Errorf("stat: %+v, %v\n%s", info, err, r.stdout)
+			}
+			args = []string{"--conf", e.conf, "cat", uri}
+			if r := e.run(nil, args...).must(t, args...); r.stdout != tc.name+"\n" {
+				t.Errorf("cat: %q", r.stdout)
+			}
+		})
+	}
+}
+
 // TestToolInterrupt: Ctrl-C during an upload from stdin aborts the
 // multipart upload (nothing appears) and exits 130.
 func TestToolInterrupt(t *testing.T) {

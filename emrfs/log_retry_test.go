@@ -70,3 +70,55 @@ func TestDebugTellsRetry(t *testing.T) {
 		})
 	}
 }
+
+// TestDebugTellsCacheHit: a second read of a CSE object within the data
+// key cache's TTL unwraps its key from the cache, told at Debug, with no
+// second KMS Decrypt.
+func TestDebugTellsCacheHit(t *testing.T) {
+	st := emrfstest.Start(t)
+	h := &countingHandler{level: slog.LevelDebug}
+	c := tracedCSEClient(t, st, &recorder{}, func(o *emrfs.Options) { o.Logger = slog.New(h) })
+	ctx := context.Background()
+	const uri = "s3://traced/cached.txt"
+	w, err := c.Create(ctx, uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "read twice\n")
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	decrypts := func() (n int) {
+		for _, call := range st.KMS.Audit() {
+			if call.Operation == "Decrypt" {
+				n++
+			}
+		}
+		return n
+	}
+	before := decrypts()
+	for range 2 {
+		f, err := c.Open(ctx, uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	if n := decrypts() - before; n != 1 {
+		t.Errorf("%d KMS Decrypt calls for two reads, want 1", n)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hits := 0
+	for _, r := range h.recs {
+		if r == "DEBUG emrfs: data key cache hit" {
+			hits++
+		}
+	}
+	if hits != 1 {
+		t.Errorf("%d Debug records of a cache hit, want 1:\n%q", hits, h.recs)
+	}
+}

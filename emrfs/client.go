@@ -311,7 +311,7 @@ func New(client S3API, cfg *Config, optFns ...func(*Options)) (*Client, error) {
 	if o.DiskKeyRotation == 0 {
 		o.DiskKeyRotation = DefaultDiskKeyRotation
 	}
-	o.KMS = traceKMS(o.KMS, o.TracerProvider)
+	o.KMS = traceKMS(logKMS(o.KMS, o.Logger), o.TracerProvider)
 	c := &Client{s3: client, cfg: cfg, opts: o, copyThreshold: maxCopyObjectSize}
 	if err := c.checkClients(); err != nil {
 		return nil, fmt.Errorf("emrfs: New: %w", err)
@@ -344,19 +344,24 @@ func (c *Client) target(op, uri string) (Location, *Bucket, error) {
 }
 
 // reqOpts returns the per-request options for one S3 call: the credentials
-// chosen by Options.Credentials, if any.
+// chosen by Options.Credentials, if any, and the Debug log of the SDK's
+// retries (see s3RetryLog).
 func (c *Client) reqOpts(ctx context.Context, op, bucket, key string) ([]func(*s3.Options), error) {
+	var opts []func(*s3.Options)
+	if l := c.s3RetryLog(ctx, op, bucket, key); l != nil {
+		opts = append(opts, l)
+	}
 	if c.opts.Credentials == nil {
-		return nil, nil
+		return opts, nil
 	}
 	p, err := c.opts.Credentials(ctx, op, bucket, key)
 	if err != nil {
 		return nil, fmt.Errorf("emrfs: choosing credentials for %s s3://%s/%s: %w", op, bucket, key, err)
 	}
 	if p == nil {
-		return nil, nil
+		return opts, nil
 	}
-	return []func(*s3.Options){func(o *s3.Options) { o.Credentials = p }}, nil
+	return append(opts, func(o *s3.Options) { o.Credentials = p }), nil
 }
 
 // discardLogger is the Logger of a Client without Options.Logger.

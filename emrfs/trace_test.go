@@ -224,6 +224,44 @@ func TestTraceCSERead(t *testing.T) {
 	}
 }
 
+// TestTraceCopy: a Copy shows emrfs.Copy with the SDK's S3 spans of the
+// copy (the source's HEAD, the server-side CopyObject) nested inside it,
+// none outside.
+func TestTraceCopy(t *testing.T) {
+	st := emrfstest.Start(t)
+	rec := &recorder{}
+	c := tracedCSEClient(t, st, rec)
+	ctx := context.Background()
+	w, err := c.Create(ctx, "s3://traced/src.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "copied under a span\n")
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec.reset()
+	if err := c.Copy(ctx, "s3://traced/src.csv", "s3://traced/dst.csv"); err != nil {
+		t.Fatal(err)
+	}
+	ops := rec.operations()
+	if !contains(ops, "emrfs.Copy > S3.CopyObject") {
+		t.Errorf("no S3.CopyObject span inside emrfs.Copy:\n%s", strings.Join(ops, "\n"))
+	}
+	for _, op := range ops {
+		if !strings.HasPrefix(op, "emrfs.Copy") {
+			t.Errorf("span %q is outside emrfs.Copy", op)
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, s := range rec.spans {
+		if s.name == "emrfs.Copy" && (!s.ended || s.status != tracing.SpanStatusOK || s.props["aws.s3.key"] != "dst.csv") {
+			t.Errorf("emrfs.Copy span: ended %v, status %v, props %v", s.ended, s.status, s.props)
+		}
+	}
+}
+
 // TestTraceErrorStatus: a failed Open ends its span with an error status.
 func TestTraceErrorStatus(t *testing.T) {
 	st := emrfstest.Start(t)

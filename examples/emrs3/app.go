@@ -340,8 +340,10 @@ func (a *app) commandUsage(c *command) string {
 
 const exitCodes = `
 exit codes:
-  0  success
-  1  other error (network, S3 or KMS failure, local I/O)
+  0  success; also when the reader of stdout stops early, as head does in
+     "emrs3 cat URI | head" (the rest is not read, nothing is printed)
+  1  other error (network, S3 or KMS failure, local I/O, a failed write to
+     stdout such as a full disk)
   2  usage: unknown command or flag, bad URI, wrong number of arguments
   3  not found: no such object, prefix, bucket or local file
   4  access denied (S3, KMS or STS)
@@ -374,6 +376,7 @@ examples:
   emrs3 --conf emrfs-site.xml cp -r s3://bucket/in/ ./local-dir/
   emrs3 --set fs.s3.cse.enabled=true --set fs.s3.cse.kms.keyId=alias/k \
         --set fs.s3.cse.encryptionMaterialsProvider=` + emrfs.KMSMaterialsProvider + ` \
+        --set fs.s3.cse.encryptionV2.enabled=true \
         cp - s3://bucket/stdin.txt < notes.txt
 `
 

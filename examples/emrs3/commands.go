@@ -81,7 +81,9 @@ func runLs(ctx context.Context, a *app, args []string) error {
 		if loc.Key != "" && !strings.HasSuffix(uri, "/") {
 			// An object, or a prefix written without its slash.
 			if fi, err := c.Stat(ctx, uri); err == nil && !fi.IsDir() {
-				printInfo(a, fi)
+				if err := printInfo(a, fi); err != nil {
+					return err
+				}
 				continue
 			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
@@ -94,7 +96,9 @@ func runLs(ctx context.Context, a *app, args []string) error {
 			if err != nil {
 				return err
 			}
-			printInfo(a, fi)
+			if err := printInfo(a, fi); err != nil {
+				return err // stdout is gone: stop listing
+			}
 			n++
 		}
 		if n == 0 {
@@ -104,12 +108,14 @@ func runLs(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-func printInfo(a *app, fi *emrfs.FileInfo) {
+func printInfo(a *app, fi *emrfs.FileInfo) error {
+	var err error
 	if fi.IsDir() {
-		fmt.Fprintf(a.io.out, "%12s  %19s  %s\n", "DIR", "", fi.URI())
-		return
+		_, err = fmt.Fprintf(a.io.out, "%12s  %19s  %s\n", "DIR", "", fi.URI())
+	} else {
+		_, err = fmt.Fprintf(a.io.out, "%12d  %s  %s\n", fi.Size(), fi.ModTime().UTC().Format("2006-01-02 15:04:05"), fi.URI())
 	}
-	fmt.Fprintf(a.io.out, "%12d  %s  %s\n", fi.Size(), fi.ModTime().UTC().Format("2006-01-02 15:04:05"), fi.URI())
+	return err
 }
 
 // ---- cat
@@ -122,7 +128,7 @@ var cmdCat = &command{
 is authenticated before any of its plaintext is written (the default policy;
 large objects are verified through an encrypted temporary file), so a
 modified object prints nothing and exits 5. "emrs3 cat URI | head" stops
-early without error.`,
+reading when head has its lines and exits 0 without a message.`,
 	run: runCat,
 }
 

@@ -24,6 +24,10 @@ import (
 )
 
 func main() {
+	// A write to stdout whose reader went away (emrs3 cat URI | head)
+	// returns EPIPE, which run turns into a quiet exit 0, instead of
+	// killing the process.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	done := make(chan int, 1)
 	go func() {
@@ -104,7 +108,9 @@ func lookup(name string) *command {
 }
 
 // run executes one command line and returns the exit code.
-func run(ctx context.Context, args []string, io *stdio) int {
+func run(ctx context.Context, args []string, std *stdio) int {
+	out := &outWriter{w: std.out}
+	io := &stdio{in: std.in, out: out, err: std.err, errTTY: std.errTTY}
 	a := &app{io: io, pathStyle: "auto"}
 	top := newFlagSet("emrs3")
 	a.globalFlags(top)
@@ -148,6 +154,9 @@ func run(ctx context.Context, args []string, io *stdio) int {
 	defer a.close()
 	err = cmd.run(ctx, a, pos)
 	if err == nil {
+		err = out.err // printed with fmt.Fprintf
+	}
+	if err == nil || readerGone(err) {
 		return exitOK
 	}
 	if ue, ok := err.(*usageErr); ok {

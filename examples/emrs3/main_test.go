@@ -312,26 +312,60 @@ func TestToolRoundTrip(t *testing.T) {
 func squash(s string) string { return regexp.MustCompile(` +`).ReplaceAllString(s, " ") }
 
 // TestToolCatHead: "emrs3 cat URI | head -1" prints the first line and
-// ends without an error message.
+// exits 0 without a message, although head closes the pipe while cat is
+// still writing; a stdout that fails otherwise (a full disk) is exit 1.
 func TestToolCatHead(t *testing.T) {
 	e := newToolEnv(t)
 	c := e.client()
-	var log strings.Builder
-	for i := range 20000 {
-		fmt.Fprintf(&log, "line %d\n", i)
-	}
 	w, err := c.Create(context.Background(), "s3://data/log.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.WriteString(w, log.String())
+	io.WriteString(w, longLog())
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if line := catHead(t, e.vars, "--conf", e.conf, "cat", "s3://data/log.txt"); line != "line 0\n" {
+		t.Errorf("first line %q", line)
+	}
+	if line := catHead(t, e.vars, "--conf", e.conf, "ls", "-r", "--stored", "s3://data/"); !strings.Contains(line, "s3://data/log.txt") {
+		t.Errorf("ls | head: first line %q", line)
+	}
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer full.Close()
+	cmd := exec.Command(binary(t), "--conf", e.conf, "cat", "s3://data/log.txt")
+	cmd.Env = e.vars
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = full, &errb
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitError || !strings.Contains(errb.String(), "writing to stdout") {
+		t.Errorf("cat > /dev/full: %v, want exit %d naming stdout\n%s", err, exitError, errb.String())
+	}
+}
+
+// longLog is a text object larger than a pipe's buffer (64 KiB), so that
+// a reader closing the pipe early finds the writer still writing.
+func longLog() string {
+	var log strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&log, "line %d\n", i)
+	}
+	return log.String()
+}
+
+// catHead runs the binary with args, reads the first line of its stdout
+// and closes the pipe, as head does, and checks that it then exits 0
+// without a message on stderr. It returns the line.
+func catHead(t *testing.T, vars []string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t), "--conf", e.conf, "cat", "s3://data/log.txt")
-	cmd.Env = e.vars
+	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd.Env = vars
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	out, err := cmd.StdoutPipe()
@@ -341,17 +375,15 @@ func TestToolCatHead(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	line, err := bufio.NewReader(out).ReadString('\n')
+	line, rerr := bufio.NewReader(out).ReadString('\n')
 	out.Close() // as head does after its first line
-	werr := cmd.Wait()
-	if err != nil || line != "line 0\n" {
-		t.Fatalf("first line %q, %v", line, err)
+	if err := cmd.Wait(); err != nil || errb.Len() > 0 {
+		t.Errorf("emrs3 %s | head -1: %v, want exit 0 and nothing on stderr:\n%s", strings.Join(args, " "), err, errb.String())
 	}
-	// Either it finished writing first, or the closed pipe ended it (as
-	// it ends cat): no error message either way.
-	if werr != nil && errb.Len() > 0 {
-		t.Errorf("cat | head: %v\n%s", werr, errb.String())
+	if rerr != nil {
+		t.Errorf("emrs3 %s | head -1: reading the first line: %v", strings.Join(args, " "), rerr)
 	}
+	return line
 }
 
 // TestToolExitCodes: every documented exit code a script relies on, and an
@@ -461,6 +493,51 @@ func TestToolExitCodes(t *testing.T) {
 	}
 }
 
+// TestToolConfigSources: the configuration a cluster has, in each form the
+// tool reads: an EMR configurations JSON file (--conf), a security
+// configuration (--security-configuration, which decides the encryption
+// over --conf) and --set; each writes a CSE-KMS object that the
+// emrfs-site.xml configuration reads back.
+func TestToolConfigSources(t *testing.T) {
+	e := newToolEnv(t)
+	configurations := filepath.Join(e.dir, "configurations.json")
+	os.WriteFile(configurations, fmt.Appendf(nil, `[{"Classification": "emrfs-site", "Properties": {
+	  "fs.s3.cse.enabled": "true",
+	  "fs.s3.cse.encryptionMaterialsProvider": "com.amazon.ws.emr.hadoop.fs.cse.KMSEncryptionMaterialsProvider",
+	  "fs.s3.cse.kms.keyId": %q,
+	  "fs.s3.cse.encryptionV2.enabled": "true"}}]`, e.keyID), 0o600)
+	security := filepath.Join(e.dir, "security.json")
+	os.WriteFile(security, fmt.Appendf(nil, `{"EncryptionConfiguration": {"EnableInTransitEncryption": false, "EnableAtRestEncryption": true,
+	  "AtRestEncryptionConfiguration": {"S3EncryptionConfiguration": {"EncryptionMode": "CSE-KMS", "AwsKmsKey": %q}}}}`, e.keyID), 0o600)
+	sseSite := filepath.Join(e.dir, "sse-site.xml")
+	os.WriteFile(sseSite, []byte(`<configuration><property><name>fs.s3.enableServerSideEncryption</name><value>true</value></property></configuration>`), 0o600)
+	for _, tc := range []struct {
+		name   string
+		config []string
+	}{
+		{"configurations JSON", []string{"--conf", configurations}},
+		{"security configuration", []string{"--conf", sseSite, "--security-configuration", security, "--set", "fs.s3.cse.encryptionV2.enabled=true"}},
+		{"set", []string{"--set", "fs.s3.cse.enabled=true", "--set", "fs.s3.cse.encryptionMaterialsProvider=" + emrfs.KMSMaterialsProvider,
+			"--set", "fs.s3.cse.kms.keyId=" + e.keyID, "--set", "fs.s3.cse.encryptionV2.enabled=true"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			uri := "s3://data/" + strings.ReplaceAll(tc.name, " ", "-") + ".txt"
+			args := append(append([]string{}, tc.config...), "cp", "-", uri)
+			e.run(strings.NewReader(tc.name+"\n"), args...).must(t, args...)
+			args = append(append([]string{}, tc.config...), "stat", "--json", uri)
+			r := e.run(nil, args...).must(t, args...)
+			var info emrfs.EnvelopeInfo
+			if err := json.Unmarshal([]byte(r.stdout), &info); err != nil || !info.Encrypted || info.WrapAlgorithm != "kms+context" || !info.Unwrapped {
+				t.Errorf("stat: %+v, %v\n%s", info, err, r.stdout)
+			}
+			args = []string{"--conf", e.conf, "cat", uri}
+			if r := e.run(nil, args...).must(t, args...); r.stdout != tc.name+"\n" {
+				t.Errorf("cat: %q", r.stdout)
+			}
+		})
+	}
+}
+
 // TestToolInterrupt: Ctrl-C during an upload from stdin aborts the
 // multipart upload (nothing appears) and exits 130.
 func TestToolInterrupt(t *testing.T) {
@@ -558,6 +635,28 @@ func TestToolEmbedded(t *testing.T) {
 	if !strings.Contains(squash(r.stdout), "instruction file: yes") {
 		t.Errorf("stat --embedded:\n%s", r.stdout)
 	}
+	// The new user's four commands, one each, on the embedded stack.
+	r = runTool(t, vars, nil, "--embedded", "ls", "-r", "s3://demo/").must(t, "ls")
+	if !regexp.MustCompile(`(?m)^\s*42  \S+ \S+  s3://demo/sales/2026-q4\.csv$`).MatchString(r.stdout) {
+		t.Errorf("ls -r --embedded: want the plaintext size 42:\n%s", r.stdout)
+	}
+	if line := catHead(t, vars, "--embedded", "cat", "s3://demo/logs/etl.log"); !strings.HasPrefix(line, "2026-12-05T09:00:00Z INFO job=etl-nightly step=0") {
+		t.Errorf("cat | head --embedded: %q", line)
+	}
+	dir := t.TempDir()
+	r = runTool(t, vars, nil, "--embedded", "cp", "--progress", "s3://demo/logs/etl.log", dir+"/").must(t, "cp")
+	if p := progressLines(r.stderr); len(p) == 0 || p[len(p)-1] != 100 {
+		t.Errorf("cp --progress --embedded: progress %v\n%s", p, r.stderr)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "etl.log")); err != nil || !strings.HasPrefix(string(got), "2026-12-05T09:00:00Z") {
+		t.Errorf("cp --embedded wrote %d bytes, %v", len(got), err)
+	}
+	r = runTool(t, vars, nil, "--embedded", "stat", "s3://demo/sales/2026-q4.csv").must(t, "stat")
+	for _, want := range []string{"42 bytes plaintext", "envelope format V2", "kms+context", "(KMS decrypted the data key)", "instruction file: no"} {
+		if !strings.Contains(squash(r.stdout), want) {
+			t.Errorf("stat --embedded: no %q in\n%s", want, r.stdout)
+		}
+	}
 }
 
 // TestToolServe: "emrs3 serve" keeps an embedded stack for other
@@ -620,62 +719,33 @@ func progressLines(stderr string) []float64 {
 }
 
 // TestToolProgressFromCallbacks: the bar is driven by the bytes S3
-// acknowledged (upload) and delivered (download), so a multi-part copy
-// shows intermediate values. The emrfs Progress fields are filled in by
-// other changes (CreateOptions.Progress, OpenOptions.Progress); until they
-// report, this test skips.
+// acknowledged (upload) and delivered (download), through the emrfs
+// CreateOptions.Progress and OpenOptions.Progress callbacks, so a
+// multi-part copy shows values below 100% before it ends at 100%.
 func TestToolProgressFromCallbacks(t *testing.T) {
 	e := newToolEnv(t)
-	c := e.client()
-	ctx := context.Background()
-	var createCalls, openCalls int
-	w, err := c.Create(ctx, "s3://data/probe.bin", func(o *emrfs.CreateOptions) { o.Progress = func(int64, int64) { createCalls++ } })
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write(make([]byte, 13<<20))
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f, err := c.Open(ctx, "s3://data/probe.bin", func(o *emrfs.OpenOptions) { o.Progress = func(int64, int64) { openCalls++ } })
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, f)
-	f.Close()
-
 	big := filepath.Join(e.dir, "big.bin")
 	randomFile(t, big, 13<<20)
-	if createCalls == 0 {
-		t.Log("CreateOptions.Progress does not report yet (it lands with the Create/Copy progress change); upload bar not checked")
-	} else {
-		args := []string{"--conf", e.conf, "cp", "--progress", big, "s3://data/big.bin"}
-		r := e.run(nil, args...).must(t, args...)
-		p := progressLines(r.stderr)
-		if len(p) < 2 || p[0] >= 100 || p[len(p)-1] != 100 {
-			t.Errorf("upload progress %v:\n%s", p, r.stderr)
-		}
+	args := []string{"--conf", e.conf, "cp", "--progress", big, "s3://data/big.bin"}
+	r := e.run(nil, args...).must(t, args...)
+	if p := progressLines(r.stderr); len(p) < 2 || p[0] >= 100 || p[len(p)-1] != 100 {
+		t.Errorf("upload progress %v:\n%s", p, r.stderr)
 	}
-	if openCalls == 0 {
-		t.Log("OpenOptions.Progress does not report yet (it lands with the read change); download bar not checked")
-	} else {
-		if createCalls == 0 {
-			e.run(nil, "--conf", e.conf, "-q", "cp", big, "s3://data/big.bin").must(t, "cp")
-		}
-		args := []string{"--conf", e.conf, "cp", "--progress", "s3://data/big.bin", filepath.Join(e.dir, "down.bin")}
-		r := e.run(nil, args...).must(t, args...)
-		p := progressLines(r.stderr)
-		if len(p) < 2 || p[0] >= 100 || p[len(p)-1] != 100 {
-			t.Errorf("download progress %v:\n%s", p, r.stderr)
-		}
+	args = []string{"--conf", e.conf, "cp", "--progress", "s3://data/big.bin", filepath.Join(e.dir, "down.bin")}
+	r = e.run(nil, args...).must(t, args...)
+	if p := progressLines(r.stderr); len(p) < 2 || p[0] >= 100 || p[len(p)-1] != 100 {
+		t.Errorf("download progress %v:\n%s", p, r.stderr)
 	}
-	if createCalls == 0 && openCalls == 0 {
-		t.Skip("the emrfs Progress fields do not report yet; meaningful after the Create/Open progress changes are merged")
+	args = []string{"--conf", e.conf, "cp", "--progress", "s3://data/big.bin", "s3://data/copy.bin"}
+	r = e.run(nil, args...).must(t, args...)
+	if p := progressLines(r.stderr); len(p) == 0 || p[len(p)-1] != 100 {
+		t.Errorf("S3 to S3 copy progress %v:\n%s", p, r.stderr)
 	}
 }
 
 // TestToolMinIO runs the new user's commands against MinIO (S3) with the
-// stack's KMS, when .ci/services has started MinIO.
+// stack's KMS, when .ci/services has started MinIO: cp with a progress
+// bar both ways, ls, cat and cat | head, stat, an S3 to S3 copy, rm -r.
 func TestToolMinIO(t *testing.T) {
 	b, ok := miniotest.MinIO()
 	if !ok {
@@ -726,6 +796,27 @@ func TestToolMinIO(t *testing.T) {
 	args = append(base, "stat", uri)
 	if r = runTool(t, vars, nil, args...).must(t, args...); !strings.Contains(r.stdout, "kms+context") || !strings.Contains(r.stdout, keyID) {
 		t.Errorf("stat:\n%s", r.stdout)
+	}
+	logURI := "s3://" + bucket + "/in/log.txt"
+	args = append(base, "cp", "-", logURI)
+	runTool(t, vars, strings.NewReader(longLog()), args...).must(t, args...)
+	if line := catHead(t, vars, append(base, "cat", logURI)...); line != "line 0\n" {
+		t.Errorf("cat | head: %q", line)
+	}
+	down := filepath.Join(dir, "down.bin")
+	args = append(base, "cp", "--progress", uri, down)
+	r = runTool(t, vars, nil, args...).must(t, args...)
+	if p := progressLines(r.stderr); len(p) < 2 || p[len(p)-1] != 100 {
+		t.Errorf("download progress %v:\n%s", p, r.stderr)
+	}
+	if got, err := os.ReadFile(down); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("downloaded %d bytes, %v; want the %d uploaded", len(got), err, len(data))
+	}
+	args = append(base, "cp", uri, "s3://"+bucket+"/copies/big.bin")
+	runTool(t, vars, nil, args...).must(t, args...)
+	args = append(base, "cat", "s3://"+bucket+"/copies/big.bin")
+	if r = runTool(t, vars, nil, args...).must(t, args...); r.stdout != string(data) {
+		t.Errorf("cat of the S3 to S3 copy: %d bytes, want %d", len(r.stdout), len(data))
 	}
 	// The object on MinIO is ciphertext: a plain read gets no plaintext.
 	raw, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("in/big.bin")})

@@ -48,8 +48,8 @@ func (b *bar) fn() emrfs.ProgressFunc {
 func (b *bar) update(done, total int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.finished || done < b.done {
-		return
+	if b.finished || done < b.done || (!b.tty && done == b.done && !b.last.IsZero()) {
+		return // on a pipe, one line per new value
 	}
 	b.done = done
 	if total >= 0 {
@@ -74,8 +74,10 @@ func (b *bar) finish(n int64) {
 	if b.finished {
 		return
 	}
-	b.done, b.total = n, n
-	b.draw(time.Now())
+	if b.tty || b.done != n || b.total != n || b.last.IsZero() {
+		b.done, b.total = n, n
+		b.draw(time.Now())
+	}
 	if b.tty {
 		fmt.Fprintln(b.w)
 	}

@@ -3,6 +3,8 @@ package emrfs
 import (
 	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -57,5 +59,31 @@ func TestDiskKeyWipedOnClose(t *testing.T) {
 	}
 	if n != 2 {
 		t.Fatalf("%d GenerateDataKey calls, want 2 (one before Close, one after)", n)
+	}
+}
+
+// TestDiskSecurityConfigurationWarns: a security configuration whose
+// LocalDiskEncryptionConfiguration names no key the Client can use is not
+// ignored without a word: New logs it at Warn (once), unless
+// Options.DiskEncryption decides.
+func TestDiskSecurityConfigurationWarns(t *testing.T) {
+	sec := `{"EncryptionConfiguration": {"EnableInTransitEncryption": false, "EnableAtRestEncryption": true,
+	  "AtRestEncryptionConfiguration": {"LocalDiskEncryptionConfiguration": {"EncryptionKeyProviderType": "Custom",
+	  "S3Object": "s3://b/p.jar", "EncryptionKeyProviderClass": "com.example.P"}}}}`
+	cfg := NewConfig()
+	if err := cfg.ApplySecurityConfiguration([]byte(sec)); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*DiskEncryption{nil, {}} {
+		h := &recordingHandler{level: slog.LevelWarn}
+		if _, err := New(s3.New(s3.Options{}), cfg, func(o *Options) { o.Logger, o.DiskEncryption = slog.New(h), d }); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case d == nil && (len(h.recs) != 1 || !h.has(slog.LevelWarn, "Custom key provider") || !strings.Contains(h.recs[0], "random in-memory key")):
+			t.Fatalf("Warn records %q, want one about the Custom key provider", h.recs)
+		case d != nil && len(h.recs) != 0:
+			t.Fatalf("Options.DiskEncryption set, yet Warn records %q", h.recs)
+		}
 	}
 }

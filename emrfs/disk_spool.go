@@ -12,13 +12,18 @@ import (
 )
 
 // initDisk resolves the Client's disk encryption (Options.DiskEncryption,
-// else the Config's) and its spool budget.
+// else the Config's) and its spool budget. A security configuration's
+// local-disk section that gives no key the Client can use is logged at
+// Warn, so that it is not ignored without a word.
 func (c *Client) initDisk() error {
 	d := c.opts.DiskEncryption
 	if d == nil {
 		var err error
 		if d, err = c.cfg.DiskEncryption(); err != nil {
 			return err
+		}
+		if c.cfg.sec != nil && c.cfg.sec.diskWarning != "" {
+			c.log().Warn("emrfs: "+c.cfg.sec.diskWarning, "diskEncryption", d.String())
 		}
 	}
 	k, err := c.diskFor(d)

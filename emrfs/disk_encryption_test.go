@@ -346,6 +346,30 @@ func TestDiskEncryptionAsymmetricKeyRefused(t *testing.T) {
 	}
 }
 
+// TestDiskEncryptionDisabledKeyRefused: a disabled key fails the
+// once-per-key check (KeyState), before the object's parts are fetched.
+func TestDiskEncryptionDisabledKeyRefused(t *testing.T) {
+	e := newDiskEnv(t)
+	c := e.client(t)
+	ctx := context.Background()
+	if err := put(t, c, ctx, "s3://data/d", randomData(14, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	e.st.KMS.SetEnabled(e.diskKey, false)
+	n := len(e.st.S3.Requests())
+	got, err := read(c, ctx, "s3://data/d")
+	var kc *cse.KMSError
+	if len(got) != 0 || !errors.As(err, &kc) || kc.Kind != cse.KMSUnsuitableKey || !strings.Contains(err.Error(), "Disabled") {
+		t.Fatalf("disabled disk key: %d bytes, %v", len(got), err)
+	}
+	if g := gets(e.st, n); g != 1 {
+		t.Fatalf("%d GETs, want Open's only", g)
+	}
+	if n := len(diskCalls(e.st, e.diskKey, "GenerateDataKey")); n != 0 {
+		t.Fatalf("%d GenerateDataKey calls on a disabled key", n)
+	}
+}
+
 // spoolFiles returns the spool files the process holds open in dir, through
 // /proc/self/fd (they are unlinked as soon as they are created).
 func spoolFiles(t *testing.T, dir string) []string {

@@ -219,7 +219,9 @@ type Options struct {
 
 	// Logger receives the Client's records: at Debug, retries, resumed
 	// reads, aborted uploads, spool use and cache hits; at Warn, anything
-	// that loses data or leaves doubt about what a bucket holds. nil
+	// that loses data or leaves doubt about what a bucket holds, and (from
+	// New) a security configuration's local-disk encryption the Client
+	// cannot apply. nil
 	// discards them. A successful read or write logs nothing above Debug.
 	Logger *slog.Logger
 

@@ -40,6 +40,9 @@ type securityConfig struct {
 	// disk is the LocalDiskEncryptionConfiguration's KMS key; nil when it
 	// names none.
 	disk *DiskEncryption
+	// diskWarning says why a LocalDiskEncryptionConfiguration gives no key
+	// (a Custom provider, at-rest encryption off); New logs it.
+	diskWarning string
 }
 
 // secEncryption is one S3 encryption choice of a security configuration.
@@ -169,8 +172,9 @@ type securityConfigJSON struct {
 // not know in the sections it reads, nesting deeper than 64 levels and a
 // document over MaxSecurityConfigurationSize are syntax errors that name
 // the key and where it is. The sections it does not read
-// (InTransitEncryptionConfiguration, LocalDiskEncryptionConfiguration,
-// AuthenticationConfiguration, ...) are checked for duplicated keys only.
+// (InTransitEncryptionConfiguration, AuthenticationConfiguration, ...) and
+// LocalDiskEncryptionConfiguration, of which only the key provider fields
+// are read, are checked for duplicated keys only.
 //
 // A syntax error matches ErrSyntax; a semantic one (unknown mode, missing or
 // malformed key, bad bucket name) is a *ConfigError matching
@@ -233,7 +237,7 @@ func (c *Config) ApplySecurityConfiguration(data []byte) error {
 		if err != nil {
 			errs = append(errs, err)
 		}
-		sec.disk = d
+		sec.disk, sec.diskWarning = d, w
 	}
 	if ac := raw.AuthorizationConfiguration; ac != nil {
 		if ac.EmrFsConfiguration == nil || len(ac.EmrFsConfiguration.RoleMappings) == 0 {

@@ -217,7 +217,7 @@ func diskFromSecurity(j *localDiskJSON, atRest bool) (d *DiskEncryption, warning
 		}
 		return &DiskEncryption{KeyARN: key}, "", nil
 	case "custom":
-		return nil, "security configuration: LocalDiskEncryptionConfiguration uses a Custom key provider, which this client cannot call; spool files are sealed under a random in-memory key", nil
+		return nil, "security configuration: LocalDiskEncryptionConfiguration uses a Custom key provider, which this client cannot call; spool files are sealed under the key of " + SparkDiskEncryptionKeyArn + " if it is set, else under a random in-memory key", nil
 	}
 	return nil, "", newConfigError("", secDiskPath+".EncryptionKeyProviderType", j.EncryptionKeyProviderType, "unknown key provider type", "set AwsKms or Custom")
 }

@@ -14,11 +14,10 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -165,6 +164,82 @@ func TestDiskEncryptionCustomerKeySpool(t *testing.T) {
 	}
 }
 
+// TestDiskEncryptionConcurrentSpools: four Files of a new Client spooling
+// at once share one data key: one DescribeKey, one GenerateDataKey.
+func TestDiskEncryptionConcurrentSpools(t *testing.T) {
+	e := newDiskEnv(t)
+	ctx := context.Background()
+	data := randomData(12, 1<<20+3)
+	if err := put(t, e.client(t), ctx, "s3://data/c", data); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			got, err := read(c, ctx, "s3://data/c")
+			if err == nil && !bytes.Equal(got, data) {
+				err = errors.New("wrong plaintext")
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g, d := len(diskCalls(e.st, e.diskKey, "GenerateDataKey")), len(diskCalls(e.st, e.diskKey, "DescribeKey")); g != 1 || d != 1 {
+		t.Fatalf("%d GenerateDataKey and %d DescribeKey calls for 4 concurrent spools, want 1 and 1", g, d)
+	}
+}
+
+// TestDiskEncryptionFromConfig: the Spark properties in the Client's
+// Config give the spool its key and context (a GenerateDataKey with that
+// context), and a non-nil empty Options.DiskEncryption unsets them: the
+// random key, no KMS call for the disk.
+func TestDiskEncryptionFromConfig(t *testing.T) {
+	e := newDiskEnv(t)
+	ctx := context.Background()
+	data := randomData(13, 1<<20)
+	if err := put(t, e.client(t), ctx, "s3://data/cfg", data); err != nil {
+		t.Fatal(err)
+	}
+	newClient := func(d *emrfs.DiskEncryption) *emrfs.Client {
+		cfg := emrfs.NewConfig()
+		cfg.Set("fs.s3.cse.enabled", "true")
+		cfg.Set("fs.s3.cse.encryptionMaterialsProvider", emrfs.KMSMaterialsProvider)
+		cfg.Set("fs.s3.cse.kms.keyId", e.cseKey)
+		cfg.Set(emrfs.SparkDiskEncryptionKeyArn, e.st.KMS.KeyARN(e.diskKey))
+		cfg.Set(emrfs.SparkDiskEncryptionContext, "applicationId:app-1,jobRunId:run-2")
+		c, err := emrfs.New(s3.NewFromConfig(e.st.Config, e.st.S3Options), cfg, func(o *emrfs.Options) {
+			o.KMS = kms.NewFromConfig(e.st.Config)
+			o.TempDir = t.TempDir()
+			o.DecryptMemoryLimit = spoolMemory
+			o.DiskEncryption = d
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	for _, d := range []*emrfs.DiskEncryption{{}, nil} {
+		if got, err := read(newClient(d), ctx, "s3://data/cfg"); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("read with Options.DiskEncryption %v: %v", d, err)
+		}
+		gdk := diskCalls(e.st, e.diskKey, "GenerateDataKey")
+		if d != nil && len(gdk) != 0 {
+			t.Fatalf("an empty Options.DiskEncryption still called GenerateDataKey: %+v", gdk)
+		}
+		if want := map[string]string{"applicationId": "app-1", "jobRunId": "run-2"}; d == nil && (len(gdk) != 1 || !maps.Equal(gdk[0].EncryptionContext, want)) {
+			t.Fatalf("GenerateDataKey calls %+v, want one with %v", gdk, want)
+		}
+	}
+}
+
 // TestDiskEncryptionPerOpen: OpenOptions.DiskEncryption overrides the
 // Client's, and a zero value forces the random key.
 func TestDiskEncryptionPerOpen(t *testing.T) {
@@ -268,6 +343,30 @@ func TestDiskEncryptionAsymmetricKeyRefused(t *testing.T) {
 	}
 	if n := len(diskCalls(st, rsaKey, "GenerateDataKey")); n != 0 {
 		t.Fatalf("%d GenerateDataKey calls on an asymmetric key", n)
+	}
+}
+
+// TestDiskEncryptionDisabledKeyRefused: a disabled key fails the
+// once-per-key check (KeyState), before the object's parts are fetched.
+func TestDiskEncryptionDisabledKeyRefused(t *testing.T) {
+	e := newDiskEnv(t)
+	c := e.client(t)
+	ctx := context.Background()
+	if err := put(t, c, ctx, "s3://data/d", randomData(14, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	e.st.KMS.SetEnabled(e.diskKey, false)
+	n := len(e.st.S3.Requests())
+	got, err := read(c, ctx, "s3://data/d")
+	var kc *cse.KMSError
+	if len(got) != 0 || !errors.As(err, &kc) || kc.Kind != cse.KMSUnsuitableKey || !strings.Contains(err.Error(), "Disabled") {
+		t.Fatalf("disabled disk key: %d bytes, %v", len(got), err)
+	}
+	if g := gets(e.st, n); g != 1 {
+		t.Fatalf("%d GETs, want Open's only", g)
+	}
+	if n := len(diskCalls(e.st, e.diskKey, "GenerateDataKey")); n != 0 {
+		t.Fatalf("%d GenerateDataKey calls on a disabled key", n)
 	}
 }
 
@@ -431,7 +530,11 @@ func TestSpoolMissingTempDir(t *testing.T) {
 	}
 }
 
-func TestSpoolReadOnlyTempDir(t *testing.T) {
+// readOnlyDir returns a directory in which no file can be created: a
+// directory of mode 0555, or, for root (whom the mode does not stop),
+// /sys/kernel. It skips the test when there is none.
+func readOnlyDir(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o555); err != nil {
 		t.Fatal(err)
@@ -450,6 +553,11 @@ func TestSpoolReadOnlyTempDir(t *testing.T) {
 			t.Skip("no read-only directory available")
 		}
 	}
+	return dir
+}
+
+func TestSpoolReadOnlyTempDir(t *testing.T) {
+	dir := readOnlyDir(t)
 	st, c, _ := diskStack(t, func(o *emrfs.Options) { o.TempDir = dir })
 	if err := put(t, c, context.Background(), "s3://data/ro", randomData(7, 1<<20)); err != nil {
 		t.Fatal(err)
@@ -457,37 +565,87 @@ func TestSpoolReadOnlyTempDir(t *testing.T) {
 	checkLocal(t, st, c, "s3://data/ro", dir, 1)
 }
 
-// TestSpoolFullTempDir fills the disk: the spool's writes fail with EFBIG
-// under a file-size limit (RLIMIT_FSIZE, set in a child process so that it
-// binds nothing else).
-func TestSpoolFullTempDir(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("uses RLIMIT_FSIZE")
-	}
-	if os.Getenv("EMRS3_TEST_FSIZE_CHILD") != "1" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSpoolFullTempDir$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), "EMRS3_TEST_FSIZE_CHILD=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !bytes.Contains(out, []byte("spool full: ok")) {
-			t.Fatalf("child: %v\n%s", err, out)
-		}
-		return
-	}
-	dir := t.TempDir()
-	st, c, _ := diskStack(t, func(o *emrfs.Options) { o.TempDir = dir })
-	if err := put(t, c, context.Background(), "s3://data/full", randomData(8, 3<<20)); err != nil {
+// partsOpts reads in parts of 256 KiB, four at a time.
+func partsOpts(o *emrfs.OpenOptions) { o.PartSize, o.Concurrency = 256<<10, 4 }
+
+// checkLocalParts is checkLocal for a read in many parts (partsOpts): the
+// read fetches at most maxGets GETs and never a byte range twice.
+func checkLocalParts(t *testing.T, st *emrfstest.Stack, c *emrfs.Client, uri, dir string, maxGets int) error {
+	t.Helper()
+	ctx := context.Background()
+	n := len(st.S3.Requests())
+	f, err := c.Open(ctx, uri, partsOpts)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: 1 << 20, Max: ^uint64(0)}); err != nil {
-		t.Skip("setrlimit:", err)
-	}
-	err := checkLocal(t, st, c, "s3://data/full", dir, 1)
+	defer f.Close()
+	got, err := io.ReadAll(f)
 	var se *cse.SpoolError
-	errors.As(err, &se)
-	if se.Op != "write" || !errors.Is(se.Err, syscall.EFBIG) {
-		t.Fatalf("cause %+v", se)
+	var pe *fs.PathError
+	switch {
+	case len(got) != 0:
+		t.Fatalf("%d bytes of plaintext released", len(got))
+	case !errors.As(err, &se) || errors.Is(err, fs.ErrNotExist):
+		t.Fatalf("error %v is not a local *cse.SpoolError, or matches fs.ErrNotExist", err)
+	case !errors.As(err, &pe) || pe.Path != uri || !strings.Contains(err.Error(), dir):
+		t.Fatalf("error %v does not name %s and %s", err, uri, dir)
 	}
-	t.Log("spool full: ok")
+	ranges := map[string]bool{}
+	g := 0
+	for _, r := range st.S3.Requests()[n:] {
+		if r.Method != "GET" || r.Key == "" || strings.HasSuffix(r.Key, ".instruction") {
+			continue
+		}
+		g++
+		rg := r.Header.Get("Range")
+		if ranges[rg] {
+			t.Fatalf("range %q fetched twice: a local failure was retried", rg)
+		}
+		ranges[rg] = true
+	}
+	if g > maxGets {
+		t.Fatalf("%d GETs, want at most %d", g, maxGets)
+	}
+	return err
+}
+
+// TestSpoolUnusableTempDirParts: a missing or read-only TempDir fails a
+// read in many parts once, with no part fetched twice; the File's next
+// Read fails the same way before any GET (the directory is tried before
+// the object is fetched again).
+func TestSpoolUnusableTempDirParts(t *testing.T) {
+	missing := t.TempDir() + "/missing"
+	e := newDiskEnv(t)
+	ctx := context.Background()
+	c := e.client(t)
+	if err := put(t, c, ctx, "s3://data/parts", randomData(11, 3<<20)); err != nil {
+		t.Fatal(err)
+	}
+	check := func(dir string) {
+		t.Helper()
+		c := e.client(t, func(o *emrfs.Options) { o.TempDir = dir })
+		checkLocalParts(t, e.st, c, "s3://data/parts", dir, 1+4) // Open's and the 4 parts in flight
+		f, err := c.Open(ctx, "s3://data/parts", partsOpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(f); err == nil {
+			t.Fatal("read succeeded")
+		}
+		n := len(e.st.S3.Requests())
+		b := make([]byte, 1)
+		k, err := f.Read(b)
+		var se *cse.SpoolError
+		if k != 0 || !errors.As(err, &se) || se.Op != "create" {
+			t.Fatalf("%s: second Read: %d bytes, %v", dir, k, err)
+		}
+		if g := gets(e.st, n); g != 0 {
+			t.Fatalf("%s: second Read sent %d GETs, want 0", dir, g)
+		}
+		f.Close()
+	}
+	check(missing)
+	check(readOnlyDir(t))
 }
 
 // TestSpoolCaps: an object that certainly needs more than Options.SpoolLimit

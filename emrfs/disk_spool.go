@@ -5,19 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/emrs3/emrs3/cse"
 )
 
 // initDisk resolves the Client's disk encryption (Options.DiskEncryption,
-// else the Config's) and its spool budget.
+// else the Config's) and its spool budget. A security configuration's
+// local-disk section that gives no key the Client can use is logged at
+// Warn, so that it is not ignored without a word.
 func (c *Client) initDisk() error {
 	d := c.opts.DiskEncryption
 	if d == nil {
 		var err error
 		if d, err = c.cfg.DiskEncryption(); err != nil {
 			return err
+		}
+		if c.cfg.sec != nil && c.cfg.sec.diskWarning != "" {
+			c.log().Warn("emrfs: "+c.cfg.sec.diskWarning, "diskEncryption", d.String())
 		}
 	}
 	k, err := c.diskFor(d)
@@ -56,7 +62,9 @@ func (f *File) decryptOptions(o *cse.StreamOptions) {
 // checkSpool fails a whole-object authenticated read, before its part GETs,
 // when the object certainly needs more spool than a cap allows (its
 // plaintext past the memory limit is spooled, at least size − MemoryLimit
-// bytes) or the spool's key cannot be had.
+// bytes), when the temporary directory cannot hold a file (missing,
+// not a directory, read-only), or when the spool's key cannot be had. The
+// caps are checked first, so a read they refuse costs no KMS call.
 func (f *File) checkSpool(opts func(*cse.StreamOptions)) (func(*cse.StreamOptions), error) {
 	var o cse.StreamOptions
 	opts(&o)
@@ -73,13 +81,22 @@ func (f *File) checkSpool(opts func(*cse.StreamOptions)) (func(*cse.StreamOption
 	}
 	dir := o.TempDir
 	if dir == "" {
-		dir = "the system temporary directory"
+		dir = os.TempDir()
 	}
 	key := "a random in-memory key"
 	if f.disk != nil {
 		key = "the disk-encryption KMS key " + f.disk.cfg.KeyARN
 	}
 	f.c.log().DebugContext(f.ctx, "emrfs: an authenticated read spools to local disk", "uri", f.info.uri, "bytes", need, "dir", dir, "key", key)
+	switch {
+	case o.SpoolLimit > 0 && need > o.SpoolLimit:
+		return nil, f.spoolFailure(&cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolLimit, Err: cse.ErrSpoolLimit})
+	case o.SpoolBudget != nil && o.SpoolBudget.Limit > 0 && need > o.SpoolBudget.Limit:
+		return nil, f.spoolFailure(&cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolBudget.Limit, Shared: true, Err: cse.ErrSpoolLimit})
+	}
+	if err := probeTempDir(o.TempDir); err != nil {
+		return nil, f.spoolFailure(&cse.SpoolError{Op: "create", Dir: dir, Err: err})
+	}
 	if o.SpoolKeys != nil {
 		// The read will spool: get its key now, so that a key that cannot
 		// be had fails the read before the object's parts are fetched;
@@ -99,13 +116,22 @@ func (f *File) checkSpool(opts func(*cse.StreamOptions)) (func(*cse.StreamOption
 			o.SpoolKeys = pk.SpoolKey
 		}
 	}
-	switch {
-	case o.SpoolLimit > 0 && need > o.SpoolLimit:
-		return nil, f.spoolFailure(&cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolLimit, Err: cse.ErrSpoolLimit})
-	case o.SpoolBudget != nil && o.SpoolBudget.Limit > 0 && need > o.SpoolBudget.Limit:
-		return nil, f.spoolFailure(&cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolBudget.Limit, Shared: true, Err: cse.ErrSpoolLimit})
-	}
 	return opts, nil
+}
+
+// probeTempDir creates and removes an empty file in dir ("" is
+// os.TempDir()), as the spool will, so that a missing or read-only
+// temporary directory fails a read before it fetches the object. A full
+// disk usually still creates an empty file: the spool's first write
+// reports it.
+func probeTempDir(dir string) error {
+	p, err := os.CreateTemp(dir, "emrs3-spool-*")
+	if err != nil {
+		return err
+	}
+	name := p.Name()
+	p.Close()
+	return os.Remove(name)
 }
 
 // newDecryptReader is f.content.NewDecryptReader with spool failures

@@ -68,20 +68,9 @@ func (f *File) decryptOptions(o *cse.StreamOptions) {
 func (f *File) checkSpool(opts func(*cse.StreamOptions)) (func(*cse.StreamOptions), error) {
 	var o cse.StreamOptions
 	opts(&o)
-	if o.DelayedAuthentication {
+	need, dir := f.spoolNeed(&o)
+	if need <= 0 {
 		return opts, nil
-	}
-	mem := o.MemoryLimit
-	if mem == 0 {
-		mem = cse.DefaultMemoryLimit
-	}
-	need := f.info.size - max(mem, 0)
-	if f.info.size <= cse.DefaultChunkSize || need <= 0 {
-		return opts, nil
-	}
-	dir := o.TempDir
-	if dir == "" {
-		dir = os.TempDir()
 	}
 	key := "a random in-memory key"
 	if f.disk != nil {
@@ -117,6 +106,48 @@ func (f *File) checkSpool(opts func(*cse.StreamOptions)) (func(*cse.StreamOption
 		}
 	}
 	return opts, nil
+}
+
+// spoolNeed returns how many bytes a whole-object read with the stream
+// options o certainly spools (0: none, or delayed authentication) and the
+// directory it spools to.
+func (f *File) spoolNeed(o *cse.StreamOptions) (need int64, dir string) {
+	if o.DelayedAuthentication {
+		return 0, ""
+	}
+	mem := o.MemoryLimit
+	if mem == 0 {
+		mem = cse.DefaultMemoryLimit
+	}
+	need = f.info.size - max(mem, 0)
+	if f.info.size <= cse.DefaultChunkSize || need <= 0 {
+		return 0, ""
+	}
+	dir = o.TempDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	return need, dir
+}
+
+// spoolDoomed reports, for Open, whether the whole-object read would fail
+// in checkSpool on a cap or an unusable temporary directory, so that Open
+// starts no part GETs for it: the first Read then reports the failure
+// having fetched nothing more than Open's own GET. The key is not asked
+// for here (that is a KMS call, made by the read).
+func (f *File) spoolDoomed() bool {
+	var o cse.StreamOptions
+	f.decryptOptions(&o)
+	need, _ := f.spoolNeed(&o)
+	switch {
+	case need <= 0:
+		return false
+	case o.SpoolLimit > 0 && need > o.SpoolLimit:
+		return true
+	case o.SpoolBudget != nil && o.SpoolBudget.Limit > 0 && need > o.SpoolBudget.Limit:
+		return true
+	}
+	return probeTempDir(o.TempDir) != nil
 }
 
 // probeTempDir creates and removes an empty file in dir ("" is

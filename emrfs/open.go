@@ -102,10 +102,13 @@ func (c *Client) Open(ctx context.Context, uri string, optFns ...func(*OpenOptio
 		return nil, pathError("open", uri, err)
 	}
 	if st != nil {
-		if _, cached := c.tables.has(loc.Bucket, loc.Key); f.firstEnd < size && !cached && !st.dec.Policy().UnauthenticatedRanges {
+		if _, cached := c.tables.has(loc.Bucket, loc.Key); f.firstEnd < size && !cached && !st.dec.Policy().UnauthenticatedRanges && !f.spoolDoomed() {
 			// Every read of this File will read the whole object (the
 			// authenticating pass): start the part GETs now, so that
-			// they travel while the content key is recovered.
+			// they travel while the content key is recovered — unless
+			// that read is bound to fail on its spool (a cap, or a
+			// missing or read-only TempDir), which the first Read then
+			// reports without fetching a part.
 			f.startPrefetch()
 		}
 		head := objHead{meta: out.Metadata, size: size, etag: f.pin.etag, versionID: o.VersionID}

@@ -74,8 +74,12 @@ func spoolFull(t *testing.T, dir string, want syscall.Errno) {
 	for i, err := range []error{
 		checkLocal(t, st, c, "s3://data/full", dir, 1),
 		// The read spools up to the 1 MiB the disk holds, in parts of
-		// 256 KiB with 4 in flight, and stops there.
-		checkLocalParts(t, st, c, "s3://data/full", dir, 1+(1<<20+spoolMemory)/(256<<10)+1+4),
+		// 256 KiB with 4 in flight, and stops there; the part GETs Open
+		// started may all have landed by then on a busy machine, so the
+		// bound is the object's 12 parts, each fetched once (a retried
+		// local failure would fetch a range twice, which checkLocalParts
+		// refuses).
+		checkLocalParts(t, st, c, "s3://data/full", dir, (3<<20)/(256<<10)),
 	} {
 		var se *cse.SpoolError
 		errors.As(err, &se)

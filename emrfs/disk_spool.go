@@ -77,14 +77,8 @@ func (f *File) checkSpool(opts func(*cse.StreamOptions)) (func(*cse.StreamOption
 		key = "the disk-encryption KMS key " + f.disk.cfg.KeyARN
 	}
 	f.c.log().DebugContext(f.ctx, "emrfs: an authenticated read spools to local disk", "uri", f.info.uri, "bytes", need, "dir", dir, "key", key)
-	switch {
-	case o.SpoolLimit > 0 && need > o.SpoolLimit:
-		return nil, f.spoolFailure(&cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolLimit, Err: cse.ErrSpoolLimit})
-	case o.SpoolBudget != nil && o.SpoolBudget.Limit > 0 && need > o.SpoolBudget.Limit:
-		return nil, f.spoolFailure(&cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolBudget.Limit, Shared: true, Err: cse.ErrSpoolLimit})
-	}
-	if err := probeTempDir(o.TempDir); err != nil {
-		return nil, f.spoolFailure(&cse.SpoolError{Op: "create", Dir: dir, Err: err})
+	if err := spoolProblem(&o, need, dir); err != nil {
+		return nil, f.spoolFailure(err)
 	}
 	if o.SpoolKeys != nil {
 		// The read will spool: get its key now, so that a key that cannot
@@ -138,16 +132,23 @@ func (f *File) spoolNeed(o *cse.StreamOptions) (need int64, dir string) {
 func (f *File) spoolDoomed() bool {
 	var o cse.StreamOptions
 	f.decryptOptions(&o)
-	need, _ := f.spoolNeed(&o)
+	need, dir := f.spoolNeed(&o)
+	return need > 0 && spoolProblem(&o, need, dir) != nil
+}
+
+// spoolProblem checks a read that spools need bytes to dir with the stream
+// options o: the caps first, then that dir can hold a file.
+func spoolProblem(o *cse.StreamOptions, need int64, dir string) *cse.SpoolError {
 	switch {
-	case need <= 0:
-		return false
 	case o.SpoolLimit > 0 && need > o.SpoolLimit:
-		return true
+		return &cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolLimit, Err: cse.ErrSpoolLimit}
 	case o.SpoolBudget != nil && o.SpoolBudget.Limit > 0 && need > o.SpoolBudget.Limit:
-		return true
+		return &cse.SpoolError{Op: "limit", Dir: dir, Limit: o.SpoolBudget.Limit, Shared: true, Err: cse.ErrSpoolLimit}
 	}
-	return probeTempDir(o.TempDir) != nil
+	if err := probeTempDir(o.TempDir); err != nil {
+		return &cse.SpoolError{Op: "create", Dir: dir, Err: err}
+	}
+	return nil
 }
 
 // probeTempDir creates and removes an empty file in dir ("" is

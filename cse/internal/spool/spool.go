@@ -25,6 +25,10 @@
 // Record i is sealed with the file key and the 12-byte nonce 0^4 || i (big
 // endian), so a record only opens at its own position.
 //
+// On Linux, the bytes of a file past its first 64 MiB go to and from the
+// disk with O_DIRECT, bypassing the page cache, where the file system takes
+// it (see direct.go).
+//
 // Records are sealed and opened by any number of goroutines (Seal and Open
 // are safe for concurrent use); one goroutine appends them, in order, and
 // one reads them back through Reader.
@@ -115,6 +119,13 @@ type Spool struct {
 	records  uint64
 	size     int64 // bytes written, header included
 	reserved int64
+
+	// The file's bytes past directFrom go with direct I/O through d, set
+	// when the first of them is written (see direct.go), unless the
+	// system refuses it (noDirect).
+	d          *directFile
+	directFrom int64
+	noDirect   bool
 }
 
 // New returns a spool whose file will be created in opts.Dir by the first
@@ -243,20 +254,55 @@ func (s *Spool) Append(sealed []byte) error {
 			return &Error{Op: "create", Dir: dirName(s.opts.Dir), Err: err}
 		}
 		s.f, s.name = f, f.Name()
+		s.directFrom = max(directFrom, int64(roundUp(len(s.header))))
 		if os.Remove(s.name) == nil {
 			s.name = ""
 		}
-		if _, err := s.f.Write(s.header); err != nil {
+		if _, err := s.f.WriteAt(s.header, 0); err != nil {
 			return &Error{Op: "write", Dir: dirName(s.opts.Dir), Err: err}
 		}
 		s.size = int64(len(s.header))
 	}
-	if _, err := s.f.Write(sealed); err != nil {
+	if err := s.write(sealed); err != nil {
 		return &Error{Op: "write", Dir: dirName(s.opts.Dir), Err: err}
 	}
 	s.records++
 	s.size += int64(len(sealed))
 	return nil
+}
+
+// write writes p at the end of the file: through the page cache up to
+// directFrom, and past it with direct I/O where the file takes it (the
+// first direct write finds out).
+func (s *Spool) write(p []byte) error {
+	off := s.size
+	if s.noDirect || off+int64(len(p)) <= s.directFrom {
+		_, err := s.f.WriteAt(p, off)
+		return err
+	}
+	if k := s.directFrom - off; k > 0 {
+		if _, err := s.f.WriteAt(p[:k], off); err != nil {
+			return err
+		}
+		p, off = p[k:], off+k
+	}
+	if s.d == nil {
+		// The first byte past directFrom: open the file's direct side.
+		if s.d = openDirectFile(s.f); s.d != nil {
+			if ok, err := s.d.probe(s.directFrom); err != nil {
+				return err
+			} else if !ok {
+				s.d.close()
+				s.d = nil
+			}
+		}
+		if s.d == nil {
+			s.noDirect = true
+			_, err := s.f.WriteAt(p, off)
+			return err
+		}
+	}
+	return s.d.write(p)
 }
 
 // reserve takes n bytes from the caps.
@@ -285,8 +331,20 @@ func (s *Spool) Reader() io.Reader {
 	if s.f == nil {
 		return eofReader{}
 	}
+	hdr := int64(len(s.header))
+	if s.d != nil {
+		if err := s.d.sync(); err != nil {
+			return errReader{&Error{Op: "write", Dir: dirName(s.opts.Dir), Err: err}}
+		}
+		r := io.MultiReader(io.NewSectionReader(s.f, hdr, s.directFrom-hdr), newDirectReader(s.d.f, s.directFrom, s.size))
+		return &fileReader{r: r, dir: dirName(s.opts.Dir)}
+	}
 	return &fileReader{r: io.NewSectionReader(s.f, int64(len(s.header)), s.size-int64(len(s.header))), dir: dirName(s.opts.Dir)}
 }
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 type fileReader struct {
 	r   io.Reader
@@ -316,6 +374,10 @@ func (s *Spool) Close() error {
 		return nil
 	}
 	err := s.f.Close()
+	if s.d != nil {
+		s.d.close()
+		s.d = nil
+	}
 	if s.name != "" {
 		if rerr := os.Remove(s.name); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
 			err = rerr

@@ -165,6 +165,10 @@ func newImpl(name string, e env, hc *http.Client, legacy, cbc bool) (impl, error
 		return newEmrs3(e, hc, legacy, false)
 	case "emrs3-delayed":
 		return newEmrs3(e, hc, legacy, true)
+	case "bound-gcm":
+		return newBound(e, hc, false)
+	case "bound-spool":
+		return newBound(e, hc, true)
 	}
 	return nil, fmt.Errorf("unknown impl %q", name)
 }

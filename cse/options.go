@@ -86,6 +86,8 @@ type StreamOptions struct {
 	MemoryLimit int64
 
 	// TempDir is where spool files are created; "" means os.TempDir().
+	// On Linux, a spool file's bytes past its first 64 MiB bypass the page
+	// cache (O_DIRECT) where the file system allows it.
 	TempDir string
 
 	// SpoolKeys, when set, supplies the key spool files are sealed under,

@@ -141,7 +141,9 @@ type Options struct {
 	// read-only or full TempDir fails the read once, with an error naming
 	// the directory and the object that matches neither fs.ErrNotExist nor
 	// a network fault (errors.As finds a *cse.SpoolError); it is not
-	// retried.
+	// retried. On Linux, a spool file's bytes past its first 64 MiB
+	// bypass the page cache (O_DIRECT, about 10 MiB of buffers for such a
+	// read) where TempDir's file system allows it.
 	TempDir string
 
 	// DiskEncryption is the key spool files are sealed under (see

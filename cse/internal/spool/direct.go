@@ -207,7 +207,6 @@ type directReader struct {
 	free     chan []byte
 	cur      readResult // the block being returned
 	have     []byte     // its unread part
-	closed   bool
 }
 
 type readResult struct {

@@ -23,7 +23,7 @@ import (
 // Where O_DIRECT is refused, the whole file goes through the page cache.
 
 // directFrom is the file offset from which a spool file is written with
-// direct I/O: a multiple of directBlock.
+// direct I/O (raised to the first multiple of directAlign past the header).
 var directFrom int64 = 64 << 20
 
 // directIO turns direct I/O off when false (tests of the page-cache path).
@@ -233,7 +233,7 @@ func (r *directReader) ask() {
 		return
 	}
 	off := r.next
-	want := min(int64(directBlock), int64(roundUp(int(r.end-off))))
+	want := int64(roundUp(int(min(directBlock, r.end-off))))
 	r.next += want
 	ch := make(chan readResult, 1)
 	r.ahead = append(r.ahead, ch)

@@ -361,3 +361,35 @@ func testBlocks(t *testing.T) {
 	add(25) // past the partial block, into a third and fourth
 	check()
 }
+
+// TestDirectWriteFails: a direct write that fails in the background (here
+// its descriptor is closed under it) fails a later Append or the read back
+// as a write *Error, never a read of what was not written.
+func TestDirectWriteFails(t *testing.T) {
+	defer func(v bool, f int64) { directIO, directFrom = v, f }(directIO, directFrom)
+	directIO, directFrom = true, 0
+	s, err := New(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rec := make([]byte, 100_000)
+	if err := s.Append(s.Seal(nil, rec, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if s.d == nil {
+		t.Skip("the file system of TempDir refuses O_DIRECT")
+	}
+	s.d.f.Close()
+	i := uint64(1)
+	for ; i < 40 && err == nil; i++ { // 4 MB: past several blocks
+		err = s.Append(s.Seal(nil, rec, i))
+	}
+	if err == nil {
+		_, err = io.ReadAll(s.Reader())
+	}
+	var se *Error
+	if !errors.As(err, &se) || se.Op != "write" {
+		t.Fatalf("after %d records: %v, want a write *Error", i, err)
+	}
+}

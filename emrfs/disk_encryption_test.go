@@ -488,9 +488,20 @@ func TestDiskEncryptionSpoolFileNeedsKMS(t *testing.T) {
 // plaintext and exactly wantGets GETs.
 func checkLocal(t *testing.T, st *emrfstest.Stack, c *emrfs.Client, uri, dir string, wantGets int, opts ...func(*emrfs.OpenOptions)) error {
 	t.Helper()
-	ctx := context.Background()
 	n := len(st.S3.Requests())
-	f, err := c.Open(ctx, uri, opts...)
+	err := readLocalFailure(t, c, uri, dir, opts...)
+	if g := gets(st, n); g != wantGets {
+		t.Fatalf("%d GETs, want %d (a local failure is not retried)", g, wantGets)
+	}
+	return err
+}
+
+// readLocalFailure opens and reads uri, and checks that the read fails
+// with a spool failure: one error, naming the object and the directory,
+// local (not fs.ErrNotExist, a *cse.SpoolError), and no plaintext.
+func readLocalFailure(t *testing.T, c *emrfs.Client, uri, dir string, opts ...func(*emrfs.OpenOptions)) error {
+	t.Helper()
+	f, err := c.Open(context.Background(), uri, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,9 +520,6 @@ func checkLocal(t *testing.T, st *emrfstest.Stack, c *emrfs.Client, uri, dir str
 		t.Fatalf("error %v is not a *fs.PathError for %s", err, uri)
 	case !strings.Contains(err.Error(), dir):
 		t.Fatalf("error %v does not name the directory %s", err, dir)
-	}
-	if g := gets(st, n); g != wantGets {
-		t.Fatalf("%d GETs, want %d (a local failure is not retried)", g, wantGets)
 	}
 	return err
 }
@@ -572,24 +580,8 @@ func partsOpts(o *emrfs.OpenOptions) { o.PartSize, o.Concurrency = 256<<10, 4 }
 // read fetches at most maxGets GETs and never a byte range twice.
 func checkLocalParts(t *testing.T, st *emrfstest.Stack, c *emrfs.Client, uri, dir string, maxGets int) error {
 	t.Helper()
-	ctx := context.Background()
 	n := len(st.S3.Requests())
-	f, err := c.Open(ctx, uri, partsOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	got, err := io.ReadAll(f)
-	var se *cse.SpoolError
-	var pe *fs.PathError
-	switch {
-	case len(got) != 0:
-		t.Fatalf("%d bytes of plaintext released", len(got))
-	case !errors.As(err, &se) || errors.Is(err, fs.ErrNotExist):
-		t.Fatalf("error %v is not a local *cse.SpoolError, or matches fs.ErrNotExist", err)
-	case !errors.As(err, &pe) || pe.Path != uri || !strings.Contains(err.Error(), dir):
-		t.Fatalf("error %v does not name %s and %s", err, uri, dir)
-	}
+	err := readLocalFailure(t, c, uri, dir, partsOpts)
 	ranges := map[string]bool{}
 	g := 0
 	for _, r := range st.S3.Requests()[n:] {

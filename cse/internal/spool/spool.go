@@ -339,7 +339,7 @@ func (s *Spool) Reader() io.Reader {
 		r := io.MultiReader(io.NewSectionReader(s.f, hdr, s.directFrom-hdr), newDirectReader(s.d.f, s.directFrom, s.size))
 		return &fileReader{r: r, dir: dirName(s.opts.Dir)}
 	}
-	return &fileReader{r: io.NewSectionReader(s.f, int64(len(s.header)), s.size-int64(len(s.header))), dir: dirName(s.opts.Dir)}
+	return &fileReader{r: io.NewSectionReader(s.f, hdr, s.size-hdr), dir: dirName(s.opts.Dir)}
 }
 
 type errReader struct{ err error }
